@@ -1,0 +1,2 @@
+import GGEP
+print(GGEPVersion.semantic)

@@ -1,0 +1,3 @@
+import XCTest
+@testable import GGEP
+final class SmokeTests: XCTestCase { func testVersion() { XCTAssertFalse(GGEPVersion.semantic.isEmpty) } }
