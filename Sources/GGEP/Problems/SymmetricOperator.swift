@@ -1,0 +1,84 @@
+/// A symmetric n×n matrix known by its products with blocks of vectors.
+///
+/// Vectors are the rows of a block `V` (p × n); `apply` returns `V·M`, which for symmetric M is
+/// the block of products `M v` as rows. Sampled operators keep their m × n sample matrices and
+/// never form M (SPEC 2, "operators, not matrices"): a product costs two GEMMs, 4mnp flops,
+/// instead of 2n²p and n² storage.
+public protocol SymmetricOperator: Sendable {
+  var dimension: Int { get }
+  func apply(_ v: Matrix<Double>) -> Matrix<Double>
+  /// The dense matrix, for checks at small n (LAPACK, tests). Costs O(n²) memory.
+  func dense() -> Matrix<Double>
+}
+
+extension SymmetricOperator {
+  /// M v for one vector.
+  public func apply(_ v: [Double]) -> [Double] {
+    apply(Matrix(rows: 1, cols: v.count, storage: v)).storage
+  }
+}
+
+/// (1/m) Xᵀ diag(w) X from the m × n sample matrix X (rows are samples) and optional weights w.
+///
+/// Eq. (24)'s Â, B̂ (no weights) and Eq. (25)'s Â (w_i = y_i). Applying it to p vectors:
+/// T = V Xᵀ (p × m), T ← T·diag(w)/m, result T X: two GEMMs.
+public struct GramOperator: SymmetricOperator {
+  public let samples: Matrix<Double>
+  public let weights: [Double]?
+  public var dimension: Int { samples.cols }
+  public var sampleCount: Int { samples.rows }
+
+  public init(samples: Matrix<Double>, weights: [Double]? = nil) {
+    precondition(weights == nil || weights!.count == samples.rows)
+    self.samples = samples
+    self.weights = weights
+  }
+
+  public func apply(_ v: Matrix<Double>) -> Matrix<Double> {
+    precondition(v.cols == dimension)
+    var t = matmul(v, samples, transposeB: true)
+    let m = samples.rows
+    let scale = 1 / Double(m)
+    t.storage.withUnsafeMutableBufferPointer { pt in
+      for r in 0..<v.rows {
+        let row = pt.baseAddress! + r * m
+        if let w = weights {
+          for i in 0..<m { row[i] *= w[i] * scale }
+        } else {
+          for i in 0..<m { row[i] *= scale }
+        }
+      }
+    }
+    return matmul(t, samples)
+  }
+
+  public func dense() -> Matrix<Double> {
+    var weighted = samples
+    let (m, n) = (samples.rows, samples.cols)
+    for i in 0..<m {
+      let w = (weights?[i] ?? 1) / Double(m)
+      for j in 0..<n { weighted.storage[i * n + j] *= w }
+    }
+    return matmul(weighted, transposeA: true, samples)
+  }
+}
+
+/// A stored dense symmetric matrix (population pairs at moderate n).
+public struct DenseSymmetricOperator: SymmetricOperator {
+  public let matrix: Matrix<Double>
+  public var dimension: Int { matrix.rows }
+  public init(_ matrix: Matrix<Double>) {
+    precondition(matrix.rows == matrix.cols)
+    self.matrix = matrix
+  }
+  public func apply(_ v: Matrix<Double>) -> Matrix<Double> { matmul(v, matrix) }
+  public func dense() -> Matrix<Double> { matrix }
+}
+
+/// Iₙ, applied for free.
+public struct IdentityOperator: SymmetricOperator {
+  public let dimension: Int
+  public init(dimension: Int) { self.dimension = dimension }
+  public func apply(_ v: Matrix<Double>) -> Matrix<Double> { v }
+  public func dense() -> Matrix<Double> { .identity(dimension) }
+}

@@ -1,0 +1,45 @@
+import XCTest
+@testable import GGEP
+
+final class RandomStreamTests: XCTestCase {
+  /// The reference implementation's outputs from state {1, 2, 3, 4}.
+  func testXoshiroReferenceVector() {
+    var rng = RandomStream(state: (1, 2, 3, 4))
+    XCTAssertEqual(rng.next(), 11520)
+    XCTAssertEqual(rng.next(), 0)
+    XCTAssertEqual(rng.next(), 1_509_978_240)
+    XCTAssertEqual(rng.next(), 1_215_971_899_390_074_240)
+  }
+
+  func testStreamsAreDeterministicAndKeyed() {
+    var a = RandomStream(seed: 7, key: "job-a", purpose: "data")
+    var b = RandomStream(seed: 7, key: "job-a", purpose: "data")
+    var c = RandomStream(seed: 7, key: "job-b", purpose: "data")
+    var d = RandomStream(seed: 7, key: "job-a", purpose: "init")
+    let xa = a.normals(100), xb = b.normals(100), xc = c.normals(100), xd = d.normals(100)
+    XCTAssertEqual(xa, xb)
+    XCTAssertNotEqual(xa, xc)
+    XCTAssertNotEqual(xa, xd)
+  }
+
+  func testNormalMoments() {
+    var rng = RandomStream(seed: 1)
+    let x = rng.normals(200_000)
+    let mean = x.reduce(0, +) / Double(x.count)
+    let variance = x.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(x.count)
+    let fourth = x.map { pow($0 - mean, 4) }.reduce(0, +) / Double(x.count)
+    XCTAssertEqual(mean, 0, accuracy: 0.01)
+    XCTAssertEqual(variance, 1, accuracy: 0.015)
+    XCTAssertEqual(fourth, 3, accuracy: 0.08)  // Gaussian kurtosis
+  }
+
+  func testUniformIntegersAndSubsets() {
+    var rng = RandomStream(seed: 3)
+    var counts = [Int](repeating: 0, count: 5)
+    for _ in 0..<50_000 { counts[rng.integer(below: 5)] += 1 }
+    for c in counts { XCTAssertEqual(Double(c) / 50_000, 0.2, accuracy: 0.01) }
+    let subset = rng.sample(10, from: 30)
+    XCTAssertEqual(Set(subset).count, 10)
+    XCTAssertTrue(subset.allSatisfy { (0..<30).contains($0) })
+  }
+}

@@ -1,0 +1,28 @@
+@testable import GGEP
+
+/// Small shared fixtures: unit signals in a generator's range and nonnegative "images".
+enum Fixtures {
+  /// A unit vector in the range of a generator: Ĝ(z*) for z* ~ N(0, I_k).
+  static func signal(in generator: any Generator, seed: UInt64) -> (signal: [Double], latent: [Float]) {
+    var rng = RandomStream(seed: seed, key: "fixture", purpose: "latent")
+    let z = (0..<generator.latentDimension).map { _ in Float(rng.normal()) }
+    let g = generator.evaluate(Matrix(rows: 1, cols: z.count, storage: z)).storage.map(Double.init)
+    return (normalized(g)!, z)
+  }
+
+  /// A nonnegative unit vector with `support` nonzero entries (an "image" with few lit pixels).
+  static func sparseSignal(n: Int, support: Int, seed: UInt64) -> [Double] {
+    var rng = RandomStream(seed: seed, key: "fixture", purpose: "sparse")
+    var v = [Double](repeating: 0, count: n)
+    for i in rng.sample(support, from: n) { v[i] = 0.5 + rng.uniform() }
+    return normalized(v)!
+  }
+
+  static func cosine(_ a: [Double], _ b: [Double]) -> Double {
+    Swift.abs(dot(a, b)) / (norm(a) * norm(b))
+  }
+
+  static func maxAbsDifference(_ a: Matrix<Double>, _ b: Matrix<Double>) -> Double {
+    zip(a.storage, b.storage).map { Swift.abs($0 - $1) }.max() ?? 0
+  }
+}
