@@ -52,12 +52,15 @@ public struct PPower: EigenSolver {
 /// Rifle(s), the truncated Rayleigh flow (Tan et al.):
 ///   u' = u_t + (η'/ρ_t)(Â − ρ_t B̂)u_t,  u' ← u'/‖u'‖,  keep the s largest |entries|,
 ///   u_{t+1} = u'/‖u'‖.
-/// No generative prior; sparsity is its prior. η' defaults to η·λ1 (set by the caller).
+/// No generative prior; sparsity is its prior. η' defaults to η·λ1 of the instance, so that
+/// Rifle's effective step η'/ρ_t is about η (SPEC 5).
 public struct Rifle: EigenSolver {
   public let sparsity: Int
-  public let etaPrime: Double
-  public init(sparsity: Int, etaPrime: Double) {
+  public let eta: Double
+  public let etaPrime: Double?
+  public init(sparsity: Int, eta: Double = 0.2, etaPrime: Double? = nil) {
     self.sparsity = sparsity
+    self.eta = eta
     self.etaPrime = etaPrime
   }
   public var label: String { "Rifle\(sparsity)" }
@@ -65,7 +68,7 @@ public struct Rifle: EigenSolver {
 
   public func target(u: [Double], au: [Double], bu: [Double], rho: Double, instance: ProblemInstance) throws -> [Double] {
     guard rho > 0 else { throw SolverFailure("ρ_t = \(rho) ≤ 0: Rifle's step η'/ρ_t is undefined") }
-    let step = etaPrime / rho
+    let step = (etaPrime ?? eta * instance.lambda1) / rho
     var x = u
     for i in x.indices { x[i] += step * (au[i] - rho * bu[i]) }
     return x

@@ -1,0 +1,103 @@
+import Foundation
+
+/// One fully expanded experiment point: the typed form of a config after includes, overrides
+/// and sweep expansion, with every default filled in.
+///
+/// Defaults are resolved here, once, so that an omitted key and an explicitly written default
+/// produce equal values, equal canonical JSON and therefore equal job keys. Everything that can
+/// be wrong with a config is checked while building this value, before any job runs.
+public struct ExperimentSpec: Codable, Hashable, Sendable {
+  /// Results go to `results/<name>/`; defaults to the config file's stem.
+  public var name: String
+  public var description: String?
+  /// The sweep seed, from which each job's random streams are derived with its job key.
+  public var seed: Int
+  /// Independent data draws per (signal, sweep point).
+  public var trials: Int
+  /// Number of samples (measurements).
+  public var m: Int
+  public var signal: SignalSpec
+  public var generator: GeneratorSpec
+  public var problem: ProblemSpec
+  public var algorithm: AlgorithmSpec
+  public var projection: ProjectionSpec
+
+  public init(
+    name: String, description: String? = nil, seed: Int = 0, trials: Int = 1, m: Int, signal: SignalSpec,
+    generator: GeneratorSpec, problem: ProblemSpec, algorithm: AlgorithmSpec, projection: ProjectionSpec
+  ) {
+    self.name = name
+    self.description = description
+    self.seed = seed
+    self.trials = trials
+    self.m = m
+    self.signal = signal
+    self.generator = generator
+    self.problem = problem
+    self.algorithm = algorithm
+    self.projection = projection
+  }
+
+  /// The root keys of an expanded point (`include` and `sweep` are consumed before decoding).
+  public static let rootKeys = [
+    "name", "description", "seed", "trials", "m", "signal", "generator", "problem", "algorithm", "projection",
+  ]
+
+  /// Decodes and validates one expanded point. `defaultName` is used when `name` is absent
+  /// (the loader passes the config file's stem).
+  public init(config root: ConfigNode, defaultName: String) throws(ConfigError) {
+    let table = try ConfigValue(root, path: .root).table()
+    try table.checkKnownKeys(allowed: Self.rootKeys)
+
+    let name = try table.string("name", default: defaultName)
+    try Self.validateName(name, in: table)
+    self.name = name
+    description = try table.optionalString("description")
+    seed = try table.int("seed", default: 0, .atLeast(0))
+    trials = try table.int("trials", default: 1, .atLeast(1))
+    m = try table.int("m", .atLeast(1))
+    // The generator comes first: its n bounds k, the signal's support and Rifle's s.
+    generator = try GeneratorSpec(try table.table("generator"))
+    signal = try SignalSpec(try table.table("signal"), generator: generator, defaultSeed: seed)
+    problem = try ProblemSpec(try table.table("problem"))
+    algorithm = try AlgorithmSpec(try table.table("algorithm"), generator: generator)
+    projection = try ProjectionSpec(try table.table("projection"), generator: generator)
+  }
+
+  /// Names become directory names under `results/`, so they are restricted to characters
+  /// that are safe in paths and shells.
+  private static func validateName(_ name: String, in table: ConfigTable) throws(ConfigError) {
+    let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.+".contains($0)) }
+    guard !name.isEmpty, allowed, name.first != "." else {
+      let origin = table["name"] == nil ? " (the default, taken from the file name; set name: explicitly)" : ""
+      throw table.error(
+        "name",
+        "must be non-empty, use only letters, digits and - _ . +, and not start with '.'; got \"\(name)\"\(origin)")
+    }
+  }
+
+  /// Sorted-key JSON of the whole spec: stable text for recording and comparing specs.
+  public var canonicalJSON: String { Self.canonicalJSON(of: self) }
+
+  /// The spec reduced to what determines a job's computation, as canonical JSON: `name`,
+  /// `description` and `trials` are blanked, so renaming an experiment, editing its
+  /// description or adding trials does not change the keys (and hence the random streams and
+  /// cached results) of the jobs that already existed.
+  public var identityJSON: String {
+    var identity = self
+    identity.name = ""
+    identity.description = nil
+    identity.trials = 1
+    return Self.canonicalJSON(of: identity)
+  }
+
+  static func canonicalJSON(of spec: ExperimentSpec) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    // Encoding plain value types into JSON cannot fail (all doubles are finite by validation).
+    guard let data = try? encoder.encode(spec), let text = String(data: data, encoding: .utf8) else {
+      preconditionFailure("ExperimentSpec must always encode to JSON")
+    }
+    return text
+  }
+}

@@ -1,0 +1,204 @@
+/// Which generalized eigenproblem pair (Â, B̂) a job builds (SPEC section 2).
+public enum ProblemSpec: Codable, Hashable, Sendable {
+  /// Eq. (24): spiked A over a covariance B = Σ.
+  case spiked(Spiked)
+  /// Eq. (25): phase-retrieval A with B̂ as in Eq. (24).
+  case phaseRetrieval(PhaseRetrieval)
+
+  public struct Spiked: Hashable, Sendable {
+    public var beta: Double
+    public var covariance: CovarianceSpec
+    /// Use the exact population pair instead of sampled matrices.
+    public var population: Bool
+
+    public init(beta: Double = 2, covariance: CovarianceSpec = .identity, population: Bool = false) {
+      self.beta = beta
+      self.covariance = covariance
+      self.population = population
+    }
+  }
+
+  public struct PhaseRetrieval: Hashable, Sendable {
+    public var link: Link
+    public var population: Bool
+
+    public init(link: Link = .square, population: Bool = false) {
+      self.link = link
+      self.population = population
+    }
+  }
+
+  /// y = (aᵀv*)² or |aᵀv*|.
+  public enum Link: String, CaseIterable, Codable, Sendable {
+    case square, abs
+  }
+
+  public enum Kind: String, CaseIterable, Codable, Sendable {
+    case spiked
+    case phaseRetrieval = "phase-retrieval"
+  }
+
+  public var kind: Kind {
+    switch self {
+    case .spiked: return .spiked
+    case .phaseRetrieval: return .phaseRetrieval
+    }
+  }
+
+  public var population: Bool {
+    switch self {
+    case .spiked(let spiked): return spiked.population
+    case .phaseRetrieval(let phase): return phase.population
+    }
+  }
+
+  /// The short name used in plots and tables, after the paper's equation numbers:
+  /// `eq24`, `eq24-toeplitz(r=0.5)`, `eq25-square`; `-pop` marks population operators.
+  public var label: String {
+    var label: String
+    switch self {
+    case .spiked(let spiked):
+      label = "eq24"
+      if let covariance = spiked.covariance.label { label += "-" + covariance }
+    case .phaseRetrieval(let phase):
+      label = "eq25-\(phase.link.rawValue)"
+    }
+    return population ? label + "-pop" : label
+  }
+
+  init(_ table: ConfigTable) throws(ConfigError) {
+    let kind: Kind = try table.oneOf("kind")
+    switch kind {
+    case .spiked:
+      try table.checkKnownKeys(allowed: ["kind", "beta", "covariance", "population"], context: "for kind spiked")
+      let beta = try table.double("beta", default: 2, .greaterThan(0))
+      let covariance = try table["covariance"].map { value throws(ConfigError) in
+        try CovarianceSpec(try value.table())
+      } ?? .identity
+      self = .spiked(Spiked(beta: beta, covariance: covariance, population: try table.bool("population", default: false)))
+    case .phaseRetrieval:
+      try table.checkKnownKeys(allowed: ["kind", "link", "population"], context: "for kind phase-retrieval")
+      self = .phaseRetrieval(
+        PhaseRetrieval(
+          link: try table.oneOf("link", default: Link.square),
+          population: try table.bool("population", default: false)))
+    }
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case kind, beta, covariance, link, population
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(kind, forKey: .kind)
+    switch self {
+    case .spiked(let spiked):
+      try container.encode(spiked.beta, forKey: .beta)
+      try container.encode(spiked.covariance, forKey: .covariance)
+    case .phaseRetrieval(let phase):
+      try container.encode(phase.link, forKey: .link)
+    }
+    try container.encode(population, forKey: .population)
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let population = try container.decode(Bool.self, forKey: .population)
+    switch try container.decode(Kind.self, forKey: .kind) {
+    case .spiked:
+      self = .spiked(
+        Spiked(
+          beta: try container.decode(Double.self, forKey: .beta),
+          covariance: try container.decode(CovarianceSpec.self, forKey: .covariance), population: population))
+    case .phaseRetrieval:
+      self = .phaseRetrieval(
+        PhaseRetrieval(link: try container.decode(Link.self, forKey: .link), population: population))
+    }
+  }
+}
+
+/// The covariance Σ = B of Eq. (24) with a general B.
+public enum CovarianceSpec: Codable, Hashable, Sendable {
+  case identity
+  /// Diagonal entries drawn uniformly from [low, high].
+  case diagonal(low: Double, high: Double)
+  /// Σ_ij = r^|i−j|.
+  case toeplitz(r: Double)
+  /// Σ = I + γ w wᵀ with w a second seeded test signal.
+  case spike(gamma: Double)
+
+  public enum Kind: String, CaseIterable, Codable, Sendable {
+    case identity, diagonal, toeplitz, spike
+  }
+
+  public var kind: Kind {
+    switch self {
+    case .identity: return .identity
+    case .diagonal: return .diagonal
+    case .toeplitz: return .toeplitz
+    case .spike: return .spike
+    }
+  }
+
+  /// `toeplitz(r=0.5)` etc.; nil for the identity, which the problem label leaves implicit.
+  public var label: String? {
+    switch self {
+    case .identity: return nil
+    case .diagonal(let low, let high):
+      return "diagonal(low=\(formatConfigNumber(low)),high=\(formatConfigNumber(high)))"
+    case .toeplitz(let r): return "toeplitz(r=\(formatConfigNumber(r)))"
+    case .spike(let gamma): return "spike(gamma=\(formatConfigNumber(gamma)))"
+    }
+  }
+
+  init(_ table: ConfigTable) throws(ConfigError) {
+    let kind: Kind = try table.oneOf("kind")
+    let context = "for covariance kind \(kind.rawValue)"
+    switch kind {
+    case .identity:
+      try table.checkKnownKeys(allowed: ["kind"], context: context)
+      self = .identity
+    case .diagonal:
+      try table.checkKnownKeys(allowed: ["kind", "low", "high"], context: context)
+      let low = try table.double("low", default: 0.5, .greaterThan(0))
+      let high = try table.double("high", default: 2, ConfigCheck.atLeast(low).because("low = \(formatConfigNumber(low))"))
+      self = .diagonal(low: low, high: high)
+    case .toeplitz:
+      try table.checkKnownKeys(allowed: ["kind", "r"], context: context)
+      self = .toeplitz(r: try table.double("r", default: 0.5, .between(-1, 1)))
+    case .spike:
+      try table.checkKnownKeys(allowed: ["kind", "gamma"], context: context)
+      self = .spike(gamma: try table.double("gamma", default: 5, .greaterThan(0)))
+    }
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case kind, low, high, r, gamma
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(kind, forKey: .kind)
+    switch self {
+    case .identity: break
+    case .diagonal(let low, let high):
+      try container.encode(low, forKey: .low)
+      try container.encode(high, forKey: .high)
+    case .toeplitz(let r): try container.encode(r, forKey: .r)
+    case .spike(let gamma): try container.encode(gamma, forKey: .gamma)
+    }
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    switch try container.decode(Kind.self, forKey: .kind) {
+    case .identity: self = .identity
+    case .diagonal:
+      self = .diagonal(
+        low: try container.decode(Double.self, forKey: .low), high: try container.decode(Double.self, forKey: .high))
+    case .toeplitz: self = .toeplitz(r: try container.decode(Double.self, forKey: .r))
+    case .spike: self = .spike(gamma: try container.decode(Double.self, forKey: .gamma))
+    }
+  }
+}

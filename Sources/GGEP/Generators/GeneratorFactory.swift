@@ -1,0 +1,34 @@
+import Foundation
+
+/// A generator built from its config, with its exact projection when one exists.
+public struct BuiltGenerator: Sendable {
+  public let generator: any Generator
+  /// Orthonormal basis of the range, for generators whose projection is exact (`linear`).
+  public let exactBasis: Matrix<Double>?
+}
+
+/// Builds generators from `GeneratorSpec`s, once per process: every batch of a sweep that
+/// names the same generator shares one immutable instance (weights are never mutated).
+public final class GeneratorFactory: @unchecked Sendable {
+  // @unchecked: `cache` is only touched under `lock`; cached values are immutable.
+  private let lock = NSLock()
+  private var cache: [GeneratorSpec: BuiltGenerator] = [:]
+
+  public static let shared = GeneratorFactory()
+
+  public func build(_ spec: GeneratorSpec) throws -> BuiltGenerator {
+    if let hit = lock.withLock({ cache[spec] }) { return hit }
+    let built: BuiltGenerator
+    switch spec.architecture {
+    case .linear:
+      let (generator, basis) = try FeedForwardGenerator.linear(n: spec.n, k: spec.k, seed: UInt64(spec.seed))
+      built = BuiltGenerator(generator: generator, exactBasis: basis)
+    case .reluRandom(let hidden):
+      built = BuiltGenerator(
+        generator: FeedForwardGenerator.reluRandom(n: spec.n, k: spec.k, hidden: hidden, seed: UInt64(spec.seed)),
+        exactBasis: nil)
+    }
+    lock.withLock { cache[spec] = built }
+    return built
+  }
+}

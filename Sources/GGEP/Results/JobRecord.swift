@@ -1,0 +1,119 @@
+/// What one finished (or failed) job leaves behind: one row of `/runs` and one group
+/// `/jobs/<key>` of a results file.
+public struct JobRecord: Sendable, Equatable {
+  public enum Status: String, Sendable { case ok, failed }
+
+  // Identity and parameters
+  public var key: String
+  public var groupKey: String
+  public var problem: String
+  public var generator: String
+  public var algorithm: String
+  public var projection: String
+  public var m: Int
+  /// η for PRFM and Rifle; NaN where the method has none (PPower).
+  public var eta: Double
+  public var seed: Int
+  public var signal: Int
+  public var trial: Int
+  /// The swept values that made this job, by config path (`algorithm.eta` → `0.1`).
+  public var sweepValues: [String: String]
+  /// The job's fully expanded parameters as JSON (attribute `params` of its group).
+  public var parametersJSON: String
+
+  // Outcome
+  public var status: Status
+  public var error: String
+  public var cosine: Double
+  /// ‖û − v*‖ with û's sign aligned to v*.
+  public var distance: Double
+  public var finalRho: Double
+  public var lambda1: Double
+  public var lambda2: Double
+  public var projectionLoss: Double
+  public var iterations: Int
+  public var converged: Bool
+  /// Seconds of the job's batch divided by the batch's size (jobs in a batch run in lock-step).
+  public var wallTime: Double
+  public var batchSize: Int
+
+  // Vectors
+  public var estimate: [Double]
+  public var signalVector: [Double]
+  public var rhoHistory: [Double]
+  public var cosineHistory: [Double]
+
+  public init(
+    key: String, groupKey: String, problem: String, generator: String, algorithm: String, projection: String, m: Int,
+    eta: Double, seed: Int, signal: Int, trial: Int, sweepValues: [String: String], parametersJSON: String,
+    status: Status, error: String = "", cosine: Double, distance: Double, finalRho: Double, lambda1: Double,
+    lambda2: Double, projectionLoss: Double, iterations: Int, converged: Bool, wallTime: Double, batchSize: Int,
+    estimate: [Double], signalVector: [Double], rhoHistory: [Double], cosineHistory: [Double]
+  ) {
+    self.key = key
+    self.groupKey = groupKey
+    self.problem = problem
+    self.generator = generator
+    self.algorithm = algorithm
+    self.projection = projection
+    self.m = m
+    self.eta = eta
+    self.seed = seed
+    self.signal = signal
+    self.trial = trial
+    self.sweepValues = sweepValues
+    self.parametersJSON = parametersJSON
+    self.status = status
+    self.error = error
+    self.cosine = cosine
+    self.distance = distance
+    self.finalRho = finalRho
+    self.lambda1 = lambda1
+    self.lambda2 = lambda2
+    self.projectionLoss = projectionLoss
+    self.iterations = iterations
+    self.converged = converged
+    self.wallTime = wallTime
+    self.batchSize = batchSize
+    self.estimate = estimate
+    self.signalVector = signalVector
+    self.rhoHistory = rhoHistory
+    self.cosineHistory = cosineHistory
+  }
+}
+
+/// Where a results file came from: enough to rerun it (SPEC 8).
+public struct RunProvenance: Sendable, Equatable {
+  public var name: String
+  public var configFile: String
+  /// The config file's own text, as written.
+  public var configText: String
+  /// The resolved config (includes merged, overrides applied) as YAML.
+  public var resolvedConfig: String
+  /// SHA-256 of the resolved config: a results file belongs to exactly one.
+  public var configHash: String
+  public var overrides: [String]
+  public var ggepVersion: String
+  public var created: String
+  public var blasThreads: Int
+  /// Config paths of the sweep axes, in order (default grouping of `summarize`).
+  public var sweepAxes: [String]
+  public var plannedJobs: Int
+
+  public init(
+    name: String, configFile: String, configText: String, resolvedConfig: String, configHash: String, overrides: [String],
+    ggepVersion: String, created: String, blasThreads: Int, sweepAxes: [String], plannedJobs: Int
+  ) {
+    self.name = name
+    self.configFile = configFile
+    self.configText = configText
+    self.resolvedConfig = resolvedConfig
+    self.configHash = configHash
+    self.overrides = overrides
+    self.ggepVersion = ggepVersion
+    self.created = created
+    self.blasThreads = blasThreads
+    self.sweepAxes = sweepAxes
+    self.plannedJobs = plannedJobs
+  }
+}

@@ -1,0 +1,162 @@
+import Foundation
+
+/// The results file format (one per run of a config), readable with h5py/pandas alone:
+///
+///     /                 attrs: format, name, config_file, config, resolved_config, config_hash,
+///                              overrides (JSON list), ggep_version, created, blas_threads,
+///                              sweep_axes (JSON list), planned_jobs
+///     /runs/<column>    one 1-D dataset per field, one row per job (see `ResultsFile.columns`);
+///                       swept values as string columns `sweep.<config path>`
+///     /jobs/<key>/      u_hat, v_star, rho_history, cosine_history; attrs params (JSON),
+///                       status, error
+///
+/// Files are only ever written whole (`writeHDF5Atomically`): a reader never sees a half-written
+/// job, and a crash leaves the previous file intact.
+public enum ResultsFile {
+  public static let format = "ggep-results/1"
+
+  /// The fixed `/runs` columns and what they hold (README's layout table is generated from
+  /// the same list by `ggep inspect --columns`).
+  public static let columns: [(name: String, meaning: String)] = [
+    ("job_key", "stable hash of the job's expanded parameters"),
+    ("group_key", "the batch it ran in (jobs differing only in signal and trial)"),
+    ("problem", "problem label, e.g. eq24, eq25-square, eq24-toeplitz(r=0.5)"),
+    ("generator", "generator label"), ("algorithm", "PRFM, PPower, Rifle<s>"),
+    ("projection", "projector and its settings"), ("m", "number of samples"),
+    ("eta", "step size η (NaN for PPower)"), ("seed", "sweep seed"), ("signal", "signal (image) index"),
+    ("trial", "independent data draw"), ("status", "ok or failed"), ("error", "why a job failed"),
+    ("cosine", "|⟨û, v*⟩|"), ("distance", "‖û − v*‖, sign-aligned"), ("final_rho", "ρ(û) = ûᵀÂû / ûᵀB̂û"),
+    ("lambda1", "population λ1"), ("lambda2", "population λ2"), ("projection_loss", "last projection loss"),
+    ("iterations", "iterations run"), ("converged", "1 if stopped by tolerance"),
+    ("wall_time", "seconds (batch time / batch size)"), ("batch_size", "jobs in the batch"),
+  ]
+
+  public static func write(_ records: [JobRecord], provenance: RunProvenance, to path: String) throws {
+    try writeHDF5Atomically(to: path) { file in
+      let root = file.root
+      try root.setAttribute("format", format)
+      try root.setAttribute("name", provenance.name)
+      try root.setAttribute("config_file", provenance.configFile)
+      try root.setAttribute("config", provenance.configText)
+      try root.setAttribute("resolved_config", provenance.resolvedConfig)
+      try root.setAttribute("config_hash", provenance.configHash)
+      try root.setAttribute("overrides", jsonList(provenance.overrides))
+      try root.setAttribute("ggep_version", provenance.ggepVersion)
+      try root.setAttribute("created", provenance.created)
+      try root.setAttribute("blas_threads", Int64(provenance.blasThreads))
+      try root.setAttribute("sweep_axes", jsonList(provenance.sweepAxes))
+      try root.setAttribute("planned_jobs", Int64(provenance.plannedJobs))
+
+      let runs = try root.createGroup("runs")
+      try runs.write("job_key", strings: records.map(\.key))
+      try runs.write("group_key", strings: records.map(\.groupKey))
+      try runs.write("problem", strings: records.map(\.problem))
+      try runs.write("generator", strings: records.map(\.generator))
+      try runs.write("algorithm", strings: records.map(\.algorithm))
+      try runs.write("projection", strings: records.map(\.projection))
+      try runs.write("m", records.map { Int64($0.m) })
+      try runs.write("eta", records.map(\.eta))
+      try runs.write("seed", records.map { Int64($0.seed) })
+      try runs.write("signal", records.map { Int64($0.signal) })
+      try runs.write("trial", records.map { Int64($0.trial) })
+      try runs.write("status", strings: records.map(\.status.rawValue))
+      try runs.write("error", strings: records.map(\.error))
+      try runs.write("cosine", records.map(\.cosine))
+      try runs.write("distance", records.map(\.distance))
+      try runs.write("final_rho", records.map(\.finalRho))
+      try runs.write("lambda1", records.map(\.lambda1))
+      try runs.write("lambda2", records.map(\.lambda2))
+      try runs.write("projection_loss", records.map(\.projectionLoss))
+      try runs.write("iterations", records.map { Int64($0.iterations) })
+      try runs.write("converged", records.map { Int64($0.converged ? 1 : 0) })
+      try runs.write("wall_time", records.map(\.wallTime))
+      try runs.write("batch_size", records.map { Int64($0.batchSize) })
+      for axis in Set(records.flatMap(\.sweepValues.keys)).sorted() {
+        try runs.write("sweep.\(axis)", strings: records.map { $0.sweepValues[axis] ?? "" })
+      }
+
+      let jobs = try root.createGroup("jobs")
+      for record in records {
+        let group = try jobs.createGroup(record.key)
+        try group.write("u_hat", record.estimate)
+        try group.write("v_star", record.signalVector)
+        try group.write("rho_history", record.rhoHistory)
+        try group.write("cosine_history", record.cosineHistory)
+        try group.setAttribute("params", record.parametersJSON)
+        try group.setAttribute("status", record.status.rawValue)
+        try group.setAttribute("error", record.error)
+      }
+    }
+  }
+
+  /// Reads a whole results file (`withVectors: false` skips `/jobs`, for tables).
+  public static func read(_ path: String, withVectors: Bool = true) throws -> (provenance: RunProvenance, records: [JobRecord]) {
+    let file = try HDF5File.open(path)
+    defer { try? file.close() }
+    let root = file.root
+    guard (try? root.stringAttribute("format")) == format else {
+      throw HDF5Error(path: path, object: "/", message: "not a ggep results file (attribute format is not \(format))")
+    }
+    let provenance = RunProvenance(
+      name: try root.stringAttribute("name"), configFile: try root.stringAttribute("config_file"),
+      configText: try root.stringAttribute("config"), resolvedConfig: try root.stringAttribute("resolved_config"),
+      configHash: try root.stringAttribute("config_hash"), overrides: parseList(try root.stringAttribute("overrides")),
+      ggepVersion: try root.stringAttribute("ggep_version"), created: try root.stringAttribute("created"),
+      blasThreads: Int(try root.int64Attribute("blas_threads")),
+      sweepAxes: parseList(try root.stringAttribute("sweep_axes")), plannedJobs: Int(try root.int64Attribute("planned_jobs")))
+
+    let runs = try root.openGroup("runs")
+    func strings(_ name: String) throws -> [String] { try runs.readStrings(name) }
+    func doubles(_ name: String) throws -> [Double] { try runs.readDoubles(name).values }
+    func ints(_ name: String) throws -> [Int] { try runs.readInt64s(name).values.map { Int($0) } }
+    let keys = try strings("job_key")
+    let (groupKeys, problems, generators, algorithms, projections) = (
+      try strings("group_key"), try strings("problem"), try strings("generator"), try strings("algorithm"), try strings("projection")
+    )
+    let (ms, etas, seeds, signals, trials) = (try ints("m"), try doubles("eta"), try ints("seed"), try ints("signal"), try ints("trial"))
+    let (statuses, errors) = (try strings("status"), try strings("error"))
+    let (cosines, distances, rhos, l1s, l2s, losses) = (
+      try doubles("cosine"), try doubles("distance"), try doubles("final_rho"), try doubles("lambda1"), try doubles("lambda2"),
+      try doubles("projection_loss")
+    )
+    let (iterations, converged, times, sizes) = (try ints("iterations"), try ints("converged"), try doubles("wall_time"), try ints("batch_size"))
+    var sweepColumns: [String: [String]] = [:]
+    for name in try runs.memberNames() where name.hasPrefix("sweep.") {
+      sweepColumns[String(name.dropFirst("sweep.".count))] = try strings(name)
+    }
+    let jobs = withVectors ? try root.openGroup("jobs") : nil
+
+    var records: [JobRecord] = []
+    records.reserveCapacity(keys.count)
+    for i in keys.indices {
+      var sweepValues: [String: String] = [:]
+      for (axis, column) in sweepColumns where !column[i].isEmpty { sweepValues[axis] = column[i] }
+      var record = JobRecord(
+        key: keys[i], groupKey: groupKeys[i], problem: problems[i], generator: generators[i], algorithm: algorithms[i],
+        projection: projections[i], m: ms[i], eta: etas[i], seed: seeds[i], signal: signals[i], trial: trials[i],
+        sweepValues: sweepValues, parametersJSON: "", status: JobRecord.Status(rawValue: statuses[i]) ?? .failed,
+        error: errors[i], cosine: cosines[i], distance: distances[i], finalRho: rhos[i], lambda1: l1s[i], lambda2: l2s[i],
+        projectionLoss: losses[i], iterations: iterations[i], converged: converged[i] != 0, wallTime: times[i],
+        batchSize: sizes[i], estimate: [], signalVector: [], rhoHistory: [], cosineHistory: [])
+      if let jobs {
+        let group = try jobs.openGroup(keys[i])
+        record.estimate = try group.readDoubles("u_hat").values
+        record.signalVector = try group.readDoubles("v_star").values
+        record.rhoHistory = try group.readDoubles("rho_history").values
+        record.cosineHistory = try group.readDoubles("cosine_history").values
+        record.parametersJSON = try group.stringAttribute("params")
+      }
+      records.append(record)
+    }
+    return (provenance, records)
+  }
+
+  static func jsonList(_ items: [String]) -> String {
+    let data = try! JSONSerialization.data(withJSONObject: items, options: [.sortedKeys])
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  static func parseList(_ text: String) -> [String] {
+    (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String] ?? []
+  }
+}

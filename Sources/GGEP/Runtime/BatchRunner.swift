@@ -1,0 +1,140 @@
+import Foundation
+
+/// Runs one batch: the jobs of a sweep point that differ only in signal and trial, in
+/// lock-step, so every projection call carries (signals × trials) targets × restarts rows.
+///
+/// Random streams, all derived from the sweep seed (SPEC 8):
+/// * data (samples of Â, B̂; Σ's random diagonal): keyed by the job's *data identity* —
+///   problem, m, generator, signal spec, signal index, trial — but not the algorithm or the
+///   projection, so every method meets the same draws (a paired comparison);
+/// * projection restarts and a random u₀: keyed by the job key.
+/// None depends on the batch's other jobs, the thread, or the order of execution.
+public struct BatchRunner: Sendable {
+  public let factory: GeneratorFactory
+
+  public init(factory: GeneratorFactory = .shared) { self.factory = factory }
+
+  public func run(_ jobs: [JobSpec]) throws -> [JobRecord] {
+    precondition(!jobs.isEmpty)
+    let spec = jobs[0].spec
+    precondition(jobs.allSatisfy { $0.groupKey == jobs[0].groupKey })
+    let start = DispatchTime.now()
+
+    let built = try factory.build(spec.generator)
+    let source = SignalSource(spec: spec.signal, generator: built.generator)
+    var instances: [ProblemInstance] = []
+    var initial: [[Double]] = []
+    var slots: [ProjectionSlot] = []
+    for job in jobs {
+      let (signal, imageNorm) = source.signal(job.signalIndex)
+      let dataKey = Self.dataIdentity(spec, signal: job.signalIndex, trial: job.trial)
+      let pair = problemPair(spec.problem, source: source, signalIndex: job.signalIndex, dataKey: dataKey, seed: spec.seed, n: signal.count)
+      if spec.problem.population {
+        instances.append(pair.population(signal: signal))
+      } else {
+        var rng = RandomStream(seed: UInt64(spec.seed), key: dataKey, purpose: "data")
+        instances.append(pair.sample(signal: signal, m: spec.m, rng: &rng))
+      }
+      var initRNG = RandomStream(seed: UInt64(spec.seed), key: job.key, purpose: "init")
+      let start: InitialVector = spec.algorithm.initialization == .ones ? .ones : .random
+      initial.append(start.vector(dimension: signal.count, rng: &initRNG))
+      slots.append(ProjectionSlot(rng: RandomStream(seed: UInt64(spec.seed), key: job.key, purpose: "projection"), oracleScale: imageNorm))
+    }
+
+    let solver = Self.solver(spec.algorithm)
+    let projector = try Self.projector(spec.projection, built: built)
+    let outcomes = LockstepSolver(solver: solver, iterations: spec.algorithm.iterations, tolerance: spec.algorithm.tolerance)
+      .run(instances, initial: initial, projector: solver.usesProjection ? projector : nil, slots: slots)
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+
+    return zip(jobs, zip(instances, outcomes)).map { job, pair in
+      let (instance, outcome) = pair
+      let aligned = outcome.estimate.isEmpty ? [] : outcome.estimate
+      let sign: Double = dot(aligned.isEmpty ? instance.signal : aligned, instance.signal) < 0 ? -1 : 1
+      let distance = aligned.isEmpty ? Double.nan : norm(zip(aligned, instance.signal).map { sign * $0 - $1 })
+      let failed = outcome.failure != nil
+      return JobRecord(
+        key: job.key, groupKey: job.groupKey, problem: spec.problem.label, generator: built.generator.summary,
+        algorithm: solver.label, projection: solver.usesProjection ? projector.summary : "none", m: spec.m,
+        eta: Self.eta(spec.algorithm), seed: spec.seed, signal: job.signalIndex, trial: job.trial,
+        sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),
+        parametersJSON: Self.parametersJSON(job), status: failed ? .failed : .ok, error: outcome.failure ?? "",
+        cosine: failed ? .nan : outcome.cosine, distance: failed ? .nan : distance, finalRho: failed ? .nan : outcome.finalRho,
+        lambda1: instance.lambda1, lambda2: instance.lambda2, projectionLoss: outcome.projectionLoss,
+        iterations: outcome.iterations, converged: outcome.converged, wallTime: seconds / Double(jobs.count),
+        batchSize: jobs.count, estimate: outcome.estimate, signalVector: instance.signal,
+        rhoHistory: outcome.rhoHistory, cosineHistory: outcome.cosineHistory)
+    }
+  }
+
+  // MARK: - From config to objects
+
+  static func solver(_ spec: AlgorithmSpec) -> any EigenSolver {
+    switch spec.method {
+    case .prfm(let eta): return PRFM(eta: eta)
+    case .ppower: return PPower()
+    case .rifle(let eta, let s, let etaPrime): return Rifle(sparsity: s, eta: eta, etaPrime: etaPrime)
+    }
+  }
+
+  static func eta(_ spec: AlgorithmSpec) -> Double {
+    switch spec.method {
+    case .prfm(let eta), .rifle(let eta, _, _): return eta
+    case .ppower: return .nan
+    }
+  }
+
+  static func projector(_ spec: ProjectionSpec, built: BuiltGenerator) throws -> any Projector {
+    switch spec.method {
+    case .exact:
+      guard let basis = built.exactBasis else {
+        throw ProjectionError(message: "projection.method exact needs a generator with an exact projection (linear)")
+      }
+      return ExactLinearProjector(basis: basis)
+    case .adam:
+      return AdamProjector(
+        generator: built.generator, mode: spec.mode == .cosine ? .cosine : .oracleNorm, steps: spec.steps,
+        learningRate: spec.learningRate, restarts: spec.restarts, lambdaZ: spec.lambdaZ, warmStart: spec.warmStart)
+    }
+  }
+
+  func problemPair(
+    _ spec: ProblemSpec, source: SignalSource, signalIndex: Int, dataKey: String, seed: Int, n: Int
+  ) -> any ProblemPair {
+    switch spec {
+    case .phaseRetrieval(let phase):
+      return PhaseRetrievalPair(link: phase.link == .square ? .square : .abs)
+    case .spiked(let spiked):
+      let covariance: Covariance
+      switch spiked.covariance {
+      case .identity: covariance = .identity
+      case .diagonal(let low, let high):
+        var rng = RandomStream(seed: UInt64(seed), key: dataKey, purpose: "covariance")
+        covariance = .diagonal((0..<n).map { _ in rng.uniform(low, high) })
+      case .toeplitz(let r): covariance = .toeplitz(r: r)
+      case .spike(let gamma): covariance = .spike(direction: source.companion(of: signalIndex), gamma: gamma)
+      }
+      return SpikedCovariancePair(beta: spiked.beta, covariance: covariance)
+    }
+  }
+
+  /// The text the data stream is keyed by: everything that defines the distribution of the
+  /// samples, and nothing about the method that consumes them.
+  static func dataIdentity(_ spec: ExperimentSpec, signal: Int, trial: Int) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    func json(_ value: some Encodable) -> String { String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self) }
+    return "problem=\(json(spec.problem));m=\(spec.m);generator=\(json(spec.generator));signal=\(json(spec.signal));index=\(signal);trial=\(trial)"
+  }
+
+  static func parametersJSON(_ job: JobSpec) -> String {
+    let labels = job.sweepLabels.map { "\"\($0.path)\":\(jsonString($0.value))" }.joined(separator: ",")
+    return "{\"job_key\":\"\(job.key)\",\"group_key\":\"\(job.groupKey)\",\"signal\":\(job.signalIndex),\"trial\":\(job.trial),\"sweep\":{\(labels)},\"spec\":\(job.spec.canonicalJSON)}"
+  }
+
+  static func jsonString(_ text: String) -> String {
+    let data = (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8)
+    let array = String(decoding: data, as: UTF8.self)
+    return String(array.dropFirst().dropLast())
+  }
+}
