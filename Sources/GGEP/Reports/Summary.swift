@@ -1,0 +1,125 @@
+import Foundation
+
+/// Mean ± standard deviation of the cosine similarity (and time) per group of jobs: the
+/// paper's Figure 2 numbers as a table (SPEC 6).
+///
+/// Standard deviations are sample standard deviations (n − 1), over the signals and trials of
+/// a group; failed jobs are counted but left out of the statistics.
+public struct SummaryTable: Sendable {
+  public struct Row: Sendable {
+    public var keys: [String]
+    public var jobs: Int
+    public var failed: Int
+    public var cosineMean: Double
+    public var cosineStd: Double
+    public var timeMean: Double
+  }
+
+  public var groupBy: [String]
+  public var rows: [Row]
+
+  public struct UnknownColumn: Error, CustomStringConvertible {
+    public let name: String
+    public let available: [String]
+    public var description: String { "--by: no column \"\(name)\"; available: \(available.joined(separator: ", "))" }
+  }
+
+  /// The default grouping: problem, generator and algorithm, then each swept config path
+  /// (whole-subtree axes such as `problem` are already covered by the labels).
+  public static func defaultGrouping(provenance: RunProvenance) -> [String] {
+    var columns = ["problem", "algorithm"]
+    for axis in provenance.sweepAxes {
+      let column = ["problem", "algorithm", "generator", "m", "seed"].contains(axis) ? axis : "sweep.\(axis)"
+      if !columns.contains(column) { columns.append(column) }
+    }
+    if !columns.contains("m") { columns.append("m") }
+    return columns
+  }
+
+  public static func availableColumns(_ records: [JobRecord]) -> [String] {
+    ["problem", "generator", "algorithm", "projection", "m", "eta", "seed", "signal", "trial", "status"]
+      + Set(records.flatMap(\.sweepValues.keys)).sorted().map { "sweep.\($0)" }
+  }
+
+  public init(records: [JobRecord], groupBy: [String]) throws {
+    let available = Self.availableColumns(records)
+    var columns: [String] = []
+    for name in groupBy {
+      // A bare swept path (`algorithm.eta`) names its sweep column.
+      let column = available.contains(name) ? name : "sweep.\(name)"
+      guard available.contains(column) else { throw UnknownColumn(name: name, available: available) }
+      columns.append(column)
+    }
+    self.groupBy = columns
+    var order: [[String]] = []
+    var members: [[String]: [JobRecord]] = [:]
+    for record in records {
+      let key = columns.map { Self.value(of: $0, in: record) }
+      if members[key] == nil { order.append(key) }
+      members[key, default: []].append(record)
+    }
+    rows = order.map { key in
+      let group = members[key]!
+      let ok = group.filter { $0.status == .ok }
+      let cosines = ok.map(\.cosine)
+      return Row(
+        keys: key, jobs: group.count, failed: group.count - ok.count, cosineMean: Self.mean(cosines),
+        cosineStd: Self.sampleStd(cosines), timeMean: Self.mean(ok.map(\.wallTime)))
+    }
+  }
+
+  static func value(of column: String, in r: JobRecord) -> String {
+    switch column {
+    case "problem": return r.problem
+    case "generator": return r.generator
+    case "algorithm": return r.algorithm
+    case "projection": return r.projection
+    case "m": return String(r.m)
+    case "eta": return r.eta.isNaN ? "-" : formatNumber(r.eta)
+    case "seed": return String(r.seed)
+    case "signal": return String(r.signal)
+    case "trial": return String(r.trial)
+    case "status": return r.status.rawValue
+    default: return r.sweepValues[String(column.dropFirst("sweep.".count))] ?? ""
+    }
+  }
+
+  static func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }
+  static func sampleStd(_ x: [Double]) -> Double {
+    guard x.count > 1 else { return .nan }
+    let mu = mean(x)
+    return (x.map { ($0 - mu) * ($0 - mu) }.reduce(0, +) / Double(x.count - 1)).squareRoot()
+  }
+
+  public func markdown() -> String {
+    let header = groupBy.map { $0.hasPrefix("sweep.") ? String($0.dropFirst(6)) : $0 } + ["jobs", "cosine (mean ± std)", "time/job (s)"]
+    var lines = ["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
+    for row in rows {
+      var cosine = row.cosineMean.isNaN ? "–" : String(format: "%.4f", row.cosineMean)
+      if !row.cosineStd.isNaN { cosine += String(format: " ± %.4f", row.cosineStd) }
+      let jobs = row.failed > 0 ? "\(row.jobs) (\(row.failed) failed)" : "\(row.jobs)"
+      let time = row.timeMean.isNaN ? "–" : String(format: "%.3f", row.timeMean)
+      lines.append("| " + (row.keys + [jobs, cosine, time]).joined(separator: " | ") + " |")
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  public func csv() -> String {
+    let header = groupBy + ["jobs", "failed", "cosine_mean", "cosine_std", "time_mean"]
+    var lines = [header.map(Self.csvField).joined(separator: ",")]
+    for row in rows {
+      let numbers = [String(row.jobs), String(row.failed), Self.csvNumber(row.cosineMean), Self.csvNumber(row.cosineStd), Self.csvNumber(row.timeMean)]
+      lines.append((row.keys.map(Self.csvField) + numbers).joined(separator: ","))
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  static func csvField(_ s: String) -> String {
+    s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+  }
+  static func csvNumber(_ x: Double) -> String { x.isNaN ? "" : String(format: "%.6g", x) }
+}
+
+func formatNumber(_ x: Double) -> String {
+  x == x.rounded() && Swift.abs(x) < 1e15 ? String(Int(x)) : String(x)
+}

@@ -1,0 +1,149 @@
+import Foundation
+
+/// Runs a plan into its output folder: skips what is already done, fans the remaining batches
+/// out over Dispatch workers, journals each finished batch, and folds everything into
+/// `results.h5` at the end (also after Ctrl-C).
+public struct ExperimentRunner {
+  public struct Options: Sendable {
+    /// Batches run at once (default: the number of cores).
+    public var jobs: Int
+    /// Output folder (default `results/<name>`).
+    public var out: String?
+    /// Discard earlier results of this folder first.
+    public var fresh: Bool
+    /// Where progress goes; nil silences it.
+    public var progress: FileHandle?
+    public var interactiveProgress: Bool?
+
+    public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, out: String? = nil, fresh: Bool = false,
+                progress: FileHandle? = .standardOutput, interactiveProgress: Bool? = nil) {
+      self.jobs = jobs
+      self.out = out
+      self.fresh = fresh
+      self.progress = progress
+      self.interactiveProgress = interactiveProgress
+    }
+  }
+
+  public struct Summary: Sendable {
+    public var resultsPath: String
+    public var plannedJobs: Int
+    public var skippedJobs: Int
+    public var ranJobs: Int
+    public var failedJobs: Int
+    public var interrupted: Bool
+    public var seconds: Double
+  }
+
+  public let plan: ExperimentPlan
+  public let options: Options
+
+  public init(plan: ExperimentPlan, options: Options = Options()) {
+    self.plan = plan
+    self.options = options
+  }
+
+  public var outputDirectory: String { options.out ?? "results/\(plan.name)" }
+
+  public func provenance() -> RunProvenance {
+    let resolved = plan.document.resolvedYAML
+    return RunProvenance(
+      name: plan.name, configFile: plan.document.path, configText: plan.document.sourceText, resolvedConfig: resolved,
+      configHash: SHA256.hexDigest(Array(resolved.utf8)), overrides: plan.document.overrides,
+      ggepVersion: BuildInfo.gitDescribe, created: BuildInfo.timestamp(), blasThreads: 1,
+      sweepAxes: Self.sweepAxes(plan), plannedJobs: plan.jobs.count)
+  }
+
+  public func run() throws -> Summary {
+    let started = Date()
+    let directory = RunDirectory(path: outputDirectory)
+    let provenance = provenance()
+    if options.fresh { try directory.clear() }
+    let done = try directory.completedRecords(configHash: provenance.configHash)
+
+    let pending = plan.groups.filter { group in group.contains { done[$0.key]?.status != .ok } }
+    let skipped = plan.jobs.count - pending.reduce(0) { $0 + $1.count }
+    let reporter = options.progress.map {
+      ProgressReporter(totalJobs: pending.reduce(0) { $0 + $1.count }, output: $0, interactive: options.interactiveProgress)
+    }
+    if let out = options.progress {
+      var line = "\(plan.name): \(plan.jobs.count) jobs in \(plan.groups.count) batches"
+      if skipped > 0 { line += "; \(skipped) already complete in \(outputDirectory), skipped" }
+      line += "; running \(pending.reduce(0) { $0 + $1.count }) on \(min(options.jobs, max(pending.count, 1))) workers\n"
+      out.write(Data(line.utf8))
+    }
+
+    // One BLAS thread per worker: Dispatch provides the parallelism (TOOLCHAIN, "Threads").
+    BLASThreads.set(1)
+    let scheduler = Scheduler(concurrency: options.jobs)
+    let interrupt = InterruptHandler { [scheduler] in scheduler.cancel() }
+    let tally = Tally()
+    let runner = BatchRunner()
+    scheduler.run(count: pending.count) { index in
+      let group = pending[index]
+      let records: [JobRecord]
+      do {
+        records = try runner.run(group)
+      } catch {
+        records = group.map { JobRecord.failed($0, reason: "\(error)") }
+      }
+      do {
+        try directory.appendBatch(records, groupKey: group[0].groupKey, provenance: provenance)
+        let failed = records.filter { $0.status == .failed }.count
+        let ok = records.filter { $0.status == .ok }
+        tally.add(ran: records.count, failed: failed)
+        reporter?.batchFinished(
+          label: Self.label(group[0]), jobs: records.count, failedJobs: failed, seconds: records.first.map { $0.wallTime * Double($0.batchSize) } ?? 0,
+          meanCosine: ok.isEmpty ? .nan : ok.map(\.cosine).reduce(0, +) / Double(ok.count))
+      } catch {
+        tally.fail(with: error)
+        scheduler.cancel()
+      }
+    }
+    reporter?.finish()
+    let all = try directory.consolidate(provenance: provenance, planOrder: plan.jobs.map(\.key))
+    if let error = tally.writeError { throw error }
+    return Summary(
+      resultsPath: directory.resultsPath, plannedJobs: plan.jobs.count, skippedJobs: skipped, ranJobs: tally.ran,
+      failedJobs: all.filter { $0.status == .failed }.count, interrupted: interrupt.wasInterrupted || scheduler.isCancelled,
+      seconds: Date().timeIntervalSince(started))
+  }
+
+  static func label(_ job: JobSpec) -> String {
+    let labels = job.sweepLabels.map(\.description).joined(separator: " ")
+    return labels.isEmpty ? job.spec.algorithm.label : labels
+  }
+
+  public static func sweepAxes(_ plan: ExperimentPlan) -> [String] {
+    var axes: [String] = []
+    for label in plan.points.flatMap(\.sweepLabels) where !axes.contains(label.path) { axes.append(label.path) }
+    return axes
+  }
+}
+
+/// Counts shared by the workers.
+private final class Tally: @unchecked Sendable {
+  // @unchecked: every field is read and written under `lock`.
+  private let lock = NSLock()
+  private var _ran = 0
+  private var _failed = 0
+  private var _writeError: Error?
+  func add(ran: Int, failed: Int) { lock.withLock { _ran += ran; _failed += failed } }
+  func fail(with error: Error) { lock.withLock { if _writeError == nil { _writeError = error } } }
+  var ran: Int { lock.withLock { _ran } }
+  var writeError: Error? { lock.withLock { _writeError } }
+}
+
+extension JobRecord {
+  /// A job that could not even start (its batch threw): recorded, and retried by the next run.
+  static func failed(_ job: JobSpec, reason: String) -> JobRecord {
+    JobRecord(
+      key: job.key, groupKey: job.groupKey, problem: job.spec.problem.label, generator: "\(job.spec.generator.architecture.kind.rawValue)",
+      algorithm: job.spec.algorithm.label, projection: job.spec.projection.method.rawValue, m: job.spec.m,
+      eta: BatchRunner.eta(job.spec.algorithm), seed: job.spec.seed, signal: job.signalIndex, trial: job.trial,
+      sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),
+      parametersJSON: BatchRunner.parametersJSON(job), status: .failed, error: reason, cosine: .nan, distance: .nan,
+      finalRho: .nan, lambda1: .nan, lambda2: .nan, projectionLoss: .nan, iterations: 0, converged: false, wallTime: 0,
+      batchSize: 0, estimate: [], signalVector: [], rhoHistory: [], cosineHistory: [])
+  }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import GGEP
+
+struct Summarize: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Mean ± std of the cosine similarity (and time per job), grouped by the swept parameters.")
+
+  enum Format: String, ExpressibleByArgument, CaseIterable { case md, csv }
+
+  @Argument(help: "A results file written by `ggep run`.")
+  var results: String
+
+  @Option(help: "Comma-separated columns to group by (default: problem, algorithm and the sweep axes).")
+  var by: String?
+
+  @Option(help: "Output format: md or csv.")
+  var format: Format = .md
+
+  func run() throws {
+    do {
+      let (provenance, records) = try ResultsFile.read(results, withVectors: false)
+      let columns = by.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        ?? SummaryTable.defaultGrouping(provenance: provenance)
+      let table = try SummaryTable(records: records, groupBy: columns)
+      print(format == .md ? table.markdown() : table.csv(), terminator: "")
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+}
+
+struct Inspect: ParsableCommand {
+  static let configuration = CommandConfiguration(abstract: "Say what a results file holds, in a few lines.")
+
+  @Argument(help: "A results file written by `ggep run`.")
+  var results: String
+
+  func run() throws {
+    do {
+      print(try Inspection.describe(results), terminator: "")
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import GGEP
+
+struct Run: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run a config's jobs and write results/<name>/results.h5.",
+    discussion: """
+      Jobs that differ only in signal and trial run as one batch (one batched projection per \
+      iteration). Finished batches are journaled at once, so Ctrl-C or a crash loses at most the \
+      batches in flight; rerunning the same config skips completed jobs.
+      """)
+
+  @OptionGroup var config: ConfigOptions
+
+  @Option(help: "Batches to run at once (each with one BLAS thread). Default: the number of cores.")
+  var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+  @Option(help: "Output folder. Default: results/<name>.")
+  var out: String?
+
+  @Flag(help: "Discard earlier results in the output folder and start over.")
+  var fresh = false
+
+  func validate() throws {
+    guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+  }
+
+  func run() throws {
+    let plan = try config.loadPlan()
+    let runner = ExperimentRunner(plan: plan, options: .init(jobs: jobs, out: out, fresh: fresh))
+    let summary: ExperimentRunner.Summary
+    do {
+      summary = try runner.run()
+    } catch {
+      throw CLIError("\(error)")
+    }
+    var line = String(format: "%@: %d jobs run, %d skipped, %d failed in %.1fs -> %@", plan.name, summary.ranJobs, summary.skippedJobs,
+                      summary.failedJobs, summary.seconds, summary.resultsPath)
+    if summary.interrupted { line += " (interrupted: rerun to finish)" }
+    print(line)
+    if summary.interrupted { throw ExitCode(130) }
+  }
+}
