@@ -1,0 +1,184 @@
+import Foundation
+import XCTest
+
+@testable import GGEP
+
+/// The `ggep` executable, run as a user would: exit codes, messages, and what happens to
+/// results already on disk when a run is refused, interrupted or killed.
+final class CLITests: XCTestCase {
+  var fixture: ConfigFixture!
+
+  override func setUpWithError() throws { fixture = try ConfigFixture() }
+  override func tearDown() { fixture = nil }
+
+  /// The `ggep` binary SwiftPM built beside the test bundle (`swift build --build-tests` builds
+  /// both); its absence is a failure, not a skip.
+  var executable: URL {
+    get throws {
+      let bundle = Bundle(for: Self.self).bundleURL
+      for directory in [bundle, bundle.deletingLastPathComponent()] {
+        let url = directory.appendingPathComponent("ggep")
+        if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+      }
+      throw CLIMissing(message: "ggep executable not found beside \(bundle.path); build it with `swift build --build-tests`")
+    }
+  }
+
+  struct CLIMissing: Error { let message: String }
+
+  struct Outcome {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  func ggep(_ arguments: [String]) throws -> Outcome {
+    let process = Process()
+    process.executableURL = try executable
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+  }
+
+  static let good = """
+    name: cli
+    seed: 3
+    m: 60
+    signal: {source: generator, count: 2}
+    generator: {kind: linear, n: 48, k: 4}
+    problem: {kind: spiked}
+    algorithm: {kind: prfm}
+    sweep:
+      m: [40, 80]
+
+    """
+
+  /// Every documented kind of config error: its message names file, key and bad value (and
+  /// line, for files), the exit status is non-zero, and results already written are untouched.
+  func testConfigErrorsAreReportedAndLeaveResultsUntouched() throws {
+    let config = try fixture.write("cli.yaml", Self.good)
+    let out = fixture.directory.appendingPathComponent("out").path
+    let first = try ggep(["run", config, "--out", out])
+    XCTAssertEqual(first.status, 0, first.stderr)
+    let results = out + "/results.h5"
+    let before = try Data(contentsOf: URL(fileURLWithPath: results))
+    let listing = try FileManager.default.contentsOfDirectory(atPath: out)
+
+    let cases: [(text: String?, overrides: [String], fragments: [String])] = [
+      (Self.good.replacingOccurrences(of: "algorithm: {kind: prfm}", with: "algorithm: {kind: prfm, etta: 0.1}"), [],
+       ["bad.yaml:7", "algorithm.etta", "unknown key", "did you mean `eta`"]),
+      (Self.good.replacingOccurrences(of: "m: [40, 80]", with: "m: [40, 0]"), [], ["bad.yaml:9", "m: must be >= 1, got 0", "sweep point 2"]),
+      (Self.good.replacingOccurrences(of: "seed: 3", with: "seed: three"), [], ["bad.yaml:2", "seed", "three"]),
+      (Self.good.replacingOccurrences(of: "algorithm: {kind: prfm}", with: "algorithm: {kind: prfm, eta: -0.1}"), [],
+       ["bad.yaml:7", "algorithm.eta", "-0.1"]),
+      (Self.good.replacingOccurrences(of: "algorithm: {kind: prfm}", with: "algorithm: {kind: rifle, s: 49}"), [],
+       ["bad.yaml:7", "algorithm.s", "49"]),
+      (Self.good.replacingOccurrences(of: "k: 4", with: "k: 64"), [], ["bad.yaml:5", "generator.k", "64"]),
+      (Self.good.replacingOccurrences(of: "kind: spiked", with: "kind: spiky"), [], ["bad.yaml:6", "problem.kind", "spiky", "spiked"]),
+      (Self.good.replacingOccurrences(of: "m: [40, 80]", with: "m: [40, 80"), [], ["bad.yaml"]),
+      (nil, ["algorithm.eta=0"], ["--set", "algorithm.eta", "got 0"]),
+      (nil, ["m"], ["--set", "m"]),
+    ]
+    for (text, overrides, fragments) in cases {
+      let path = text == nil ? config : try fixture.write("bad.yaml", text!)
+      let result = try ggep(["run", path, "--out", out] + overrides.flatMap { ["--set", $0] })
+      XCTAssertEqual(result.status, 1, "\(fragments): \(result.stderr)")
+      for fragment in fragments {
+        XCTAssertTrue(result.stderr.contains(fragment), "stderr \"\(result.stderr)\" lacks \"\(fragment)\"")
+      }
+      XCTAssertFalse(result.stderr.contains("Fatal error"), result.stderr)
+      XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: results)), before, "results changed by \(fragments)")
+      XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out).sorted(), listing.sorted())
+    }
+    let missing = try ggep(["plan", fixture.directory.appendingPathComponent("nope.yaml").path])
+    XCTAssertEqual(missing.status, 1)
+    XCTAssertTrue(missing.stderr.contains("nope.yaml"), missing.stderr)
+    let notResults = try ggep(["summarize", config])
+    XCTAssertEqual(notResults.status, 1)
+    XCTAssertTrue(notResults.stderr.contains("cli.yaml"), notResults.stderr)
+  }
+
+  func testPlanSummarizeAndInspect() throws {
+    let config = try fixture.write("cli.yaml", Self.good)
+    let plan = try ggep(["plan", config])
+    XCTAssertEqual(plan.status, 0)
+    XCTAssertTrue(plan.stdout.contains("cli: 4 jobs in 2 batches"), plan.stdout)
+    XCTAssertEqual(plan.stdout.components(separatedBy: "\n").filter { $0.contains("PRFM") }.count, 4)
+    let out = fixture.directory.appendingPathComponent("out").path
+    XCTAssertEqual(try ggep(["run", config, "--out", out, "--jobs", "2"]).status, 0)
+    let summary = try ggep(["summarize", out + "/results.h5"])
+    XCTAssertTrue(summary.stdout.contains("| problem | algorithm | m | jobs | cosine (mean ± std) |"), summary.stdout)
+    XCTAssertEqual(summary.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("| eq24 | PRFM |") }.count, 2)
+    let inspect = try ggep(["inspect", out + "/results.h5"])
+    XCTAssertTrue(inspect.stdout.contains("4 of 4 planned (4 ok, 0 failed)"), inspect.stdout)
+  }
+
+  /// A sweep long enough to interrupt: batches of a few tenths of a second each.
+  static let long = """
+    name: long
+    seed: 5
+    m: 100
+    signal: {source: generator, count: 2}
+    generator: {kind: relu-random, n: 300, k: 8, hidden: 80}
+    problem: {kind: spiked}
+    algorithm: {kind: prfm, iterations: 10}
+    projection: {steps: 60, restarts: 2}
+    sweep:
+      m: range(50, 650, 50)
+      algorithm.eta: [0.1, 0.2]
+
+    """
+
+  /// Ctrl-C finishes the batches in flight, saves, exits 130; SIGKILL loses only batches in
+  /// flight. Either way the rerun completes the set, with the numbers of an uninterrupted run.
+  func testInterruptedAndKilledRunsResumeToTheSameResults() throws {
+    let config = try fixture.write("long.yaml", Self.long)
+    let reference = fixture.directory.appendingPathComponent("reference").path
+    XCTAssertEqual(try ggep(["run", config, "--out", reference, "--jobs", "2"]).status, 0)
+    let expected = try ResultsFile.read(reference + "/results.h5").records
+
+    for signal in [SIGINT, SIGKILL] {
+      let out = fixture.directory.appendingPathComponent("run-\(signal)").path
+      let process = Process()
+      process.executableURL = try executable
+      process.arguments = ["run", config, "--out", out, "--jobs", "1"]
+      let pipe = Pipe()
+      process.standardOutput = pipe
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      // Wait for the third finished batch, then interrupt.
+      var seen = ""
+      while seen.components(separatedBy: "\n").filter({ $0.hasPrefix("[") }).count < 3 {
+        let chunk = pipe.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        seen += String(decoding: chunk, as: UTF8.self)
+      }
+      kill(process.processIdentifier, signal)
+      _ = pipe.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+      if signal == SIGINT {
+        XCTAssertEqual(process.terminationStatus, 130)
+        let partial = try ResultsFile.read(out + "/results.h5").records
+        XCTAssertGreaterThanOrEqual(partial.count, 6)
+        XCTAssertLessThan(partial.count, expected.count)
+      } else {
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+      }
+      let rerun = try ggep(["run", config, "--out", out, "--jobs", "2"])
+      XCTAssertEqual(rerun.status, 0, rerun.stderr)
+      XCTAssertTrue(rerun.stdout.contains("already complete"), rerun.stdout)
+      let records = try ResultsFile.read(out + "/results.h5").records
+      XCTAssertEqual(records.map(\.key), expected.map(\.key))
+      XCTAssertEqual(records.map(\.cosine), expected.map(\.cosine))
+      XCTAssertEqual(records.map(\.estimate), expected.map(\.estimate))
+      let leftovers = try FileManager.default.contentsOfDirectory(atPath: out)
+      XCTAssertEqual(leftovers, ["results.h5"], "journal and temporary files are cleaned up")
+    }
+  }
+}
