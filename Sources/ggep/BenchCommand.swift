@@ -1,0 +1,23 @@
+import ArgumentParser
+import Foundation
+import GGEP
+
+struct Bench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Measure sgemm, the batched projection and a PRFM job on this machine (build with -c release).")
+
+  @Flag(help: "Fewer repetitions (a smoke run, not a measurement).")
+  var quick = false
+
+  func run() throws {
+    #if DEBUG
+    print("warning: this is a debug build; time a release build (swift build -c release) for real figures")
+    #endif
+    print("ggep \(BuildInfo.gitDescribe) bench, BLAS threads 1, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+    try Benchmark.run(quick: quick) { line in
+      let rate = line.gflops.map { String(format: "%7.1f GFLOP/s", $0) } ?? String(repeating: " ", count: 15)
+      let name = line.name.padding(toLength: 56, withPad: " ", startingAt: 0)
+      print(name + String(format: "%9.4f s  ", line.seconds) + rate + "  " + line.note)
+    }
+  }
+}
