@@ -109,9 +109,11 @@ public struct ExperimentRunner {
       seconds: Date().timeIntervalSince(started))
   }
 
+  /// `eq24 PRFM m=300`, plus any other swept scalar (`algorithm.eta=0.1`).
   static func label(_ job: JobSpec) -> String {
-    let labels = job.sweepLabels.map(\.description).joined(separator: " ")
-    return labels.isEmpty ? job.spec.algorithm.label : labels
+    let named = ["problem", "algorithm", "m", "generator", "signal"]
+    let extra = job.sweepLabels.filter { !named.contains($0.path) && !$0.value.hasPrefix("{") }.map(\.description)
+    return ([job.spec.problem.label, job.spec.algorithm.label, "m=\(job.spec.m)"] + extra).joined(separator: " ")
   }
 
   public static func sweepAxes(_ plan: ExperimentPlan) -> [String] {
