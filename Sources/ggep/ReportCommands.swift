@@ -44,3 +44,30 @@ struct Inspect: ParsableCommand {
     }
   }
 }
+
+struct Merge: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Combine the results files of one config's shards (ggep run --shard i/N) into one.",
+    discussion: "Refuses files written by different configs. The output is written atomically, rows in plan order.")
+
+  @Argument(help: "The merged file to write.")
+  var output: String
+
+  @Argument(help: "Shard results files.")
+  var shards: [String]
+
+  func validate() throws {
+    guard !shards.isEmpty else { throw ValidationError("give at least one shard file to merge") }
+  }
+
+  func run() throws {
+    do {
+      let outcome = try ResultsMerger.merge(shards, into: output)
+      let missing = outcome.planned - outcome.jobs
+      print("merged \(shards.count) file(s): \(outcome.jobs) of \(outcome.planned) planned jobs (\(outcome.failed) failed)"
+        + (missing > 0 ? ", \(missing) missing" : "") + " -> \(output)")
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+}

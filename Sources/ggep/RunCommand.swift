@@ -22,20 +22,25 @@ struct Run: ParsableCommand {
   @Flag(help: "Discard earlier results in the output folder and start over.")
   var fresh = false
 
+  @Option(help: ArgumentHelp("Run only shard i of N (0 ≤ i < N) into its own folder (default results/<name>/shards/i-of-N); combine with `ggep merge`.", valueName: "i/N"))
+  var shard: String?
+
   func validate() throws {
     guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+    if let shard { _ = try Shard(parsing: shard) }
   }
 
   func run() throws {
     let plan = try config.loadPlan()
-    let runner = ExperimentRunner(plan: plan, options: .init(jobs: jobs, out: out, fresh: fresh))
+    let runner = ExperimentRunner(
+      plan: plan, options: .init(jobs: jobs, out: out, fresh: fresh, shard: try shard.map { try Shard(parsing: $0) }))
     let summary: ExperimentRunner.Summary
     do {
       summary = try runner.run()
     } catch {
       throw CLIError("\(error)")
     }
-    var line = String(format: "%@: %d jobs run, %d skipped, %d failed in %.1fs -> %@", plan.name, summary.ranJobs, summary.skippedJobs,
+    var line = String(format: "%@%@: %d jobs run, %d skipped, %d failed in %.1fs -> %@", plan.name, shard.map { " shard \($0)" } ?? "", summary.ranJobs, summary.skippedJobs,
                       summary.failedJobs, summary.seconds, summary.resultsPath)
     if summary.interrupted { line += " (interrupted: rerun to finish)" }
     print(line)

@@ -139,6 +139,41 @@ final class PipelineTests: XCTestCase {
     }
   }
 
+  /// N shards, each run into its own file and merged, equal one unsharded run; merging files
+  /// of different configs is refused.
+  func testShardsMergedEqualOneRun() throws {
+    let plan = try fixture.plan(Self.adamSweep)
+    _ = try run(plan, jobs: 2, out: out("whole"))
+    var shardFiles: [String] = []
+    var covered = 0
+    for i in 0..<4 {
+      let runner = ExperimentRunner(plan: plan, options: .init(jobs: 1, out: out("shard\(i)"), progress: nil, shard: Shard(index: i, count: 4)))
+      let summary = try runner.run()
+      covered += summary.ranJobs
+      XCTAssertEqual(try ResultsFile.read(summary.resultsPath).provenance.shard, "\(i)/4")
+      shardFiles.append(summary.resultsPath)
+    }
+    XCTAssertEqual(covered, plan.jobs.count, "shards partition the plan")
+    let merged = out("merged.h5")
+    let outcome = try ResultsMerger.merge(shardFiles.reversed(), into: merged)
+    XCTAssertEqual(outcome.jobs, plan.jobs.count)
+    let whole = try ResultsFile.read(out("whole") + "/results.h5")
+    let combined = try ResultsFile.read(merged)
+    XCTAssertEqual(combined.provenance.shard, "")
+    XCTAssertEqual(combined.records.map(\.key), whole.records.map(\.key))
+    XCTAssertEqual(combined.records.map(\.cosine), whole.records.map(\.cosine))
+    XCTAssertEqual(combined.records.map(\.estimate), whole.records.map(\.estimate))
+
+    let other = try fixture.plan(Self.adamSweep, name: "other.yaml", overrides: ["seed=99"])
+    let otherResult = try ExperimentRunner(plan: other, options: .init(jobs: 2, out: out("other"), progress: nil, shard: Shard(index: 0, count: 4))).run()
+    XCTAssertThrowsError(try ResultsMerger.merge([shardFiles[0], otherResult.resultsPath], into: out("bad.h5"))) { error in
+      XCTAssertTrue("\(error)".contains("different config"), "\(error)")
+    }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: out("bad.h5")))
+    XCTAssertThrowsError(try Shard(parsing: "4/4"))
+    XCTAssertThrowsError(try Shard(parsing: "1"))
+  }
+
   /// `summarize` on a file whose numbers are known.
   func testSummaryOfAKnownFile() throws {
     let plan = try fixture.plan(Self.adamSweep)

@@ -6,6 +6,8 @@ public struct JobRecord: Sendable, Equatable {
   // Identity and parameters
   public var key: String
   public var groupKey: String
+  /// Position in the plan: the row order of `/runs`, also across shards.
+  public var planIndex: Int
   public var problem: String
   public var generator: String
   public var algorithm: String
@@ -44,7 +46,7 @@ public struct JobRecord: Sendable, Equatable {
   public var cosineHistory: [Double]
 
   public init(
-    key: String, groupKey: String, problem: String, generator: String, algorithm: String, projection: String, m: Int,
+    key: String, groupKey: String, planIndex: Int, problem: String, generator: String, algorithm: String, projection: String, m: Int,
     eta: Double, seed: Int, signal: Int, trial: Int, sweepValues: [String: String], parametersJSON: String,
     status: Status, error: String = "", cosine: Double, distance: Double, finalRho: Double, lambda1: Double,
     lambda2: Double, projectionLoss: Double, iterations: Int, converged: Bool, wallTime: Double, batchSize: Int,
@@ -52,6 +54,7 @@ public struct JobRecord: Sendable, Equatable {
   ) {
     self.key = key
     self.groupKey = groupKey
+    self.planIndex = planIndex
     self.problem = problem
     self.generator = generator
     self.algorithm = algorithm
@@ -98,12 +101,16 @@ public struct RunProvenance: Sendable, Equatable {
   public var blasThreads: Int
   /// Config paths of the sweep axes, in order (default grouping of `summarize`).
   public var sweepAxes: [String]
+  /// Jobs in the whole plan (all shards).
   public var plannedJobs: Int
+  /// "i/N" for one shard of a plan, "" for a whole run or a merged file.
+  public var shard: String
 
   public init(
     name: String, configFile: String, configText: String, resolvedConfig: String, configHash: String, overrides: [String],
-    ggepVersion: String, created: String, blasThreads: Int, sweepAxes: [String], plannedJobs: Int
+    ggepVersion: String, created: String, blasThreads: Int, sweepAxes: [String], plannedJobs: Int, shard: String = ""
   ) {
+    self.shard = shard
     self.name = name
     self.configFile = configFile
     self.configText = configText

@@ -4,7 +4,7 @@ import Foundation
 ///
 ///     /                 attrs: format, name, config_file, config, resolved_config, config_hash,
 ///                              overrides (JSON list), ggep_version, created, blas_threads,
-///                              sweep_axes (JSON list), planned_jobs
+///                              sweep_axes (JSON list), planned_jobs, shard ("i/N" or "")
 ///     /runs/<column>    one 1-D dataset per field, one row per job (see `ResultsFile.columns`);
 ///                       swept values as string columns `sweep.<config path>`
 ///     /jobs/<key>/      u_hat, v_star, rho_history, cosine_history; attrs params (JSON),
@@ -20,6 +20,7 @@ public enum ResultsFile {
   public static let columns: [(name: String, meaning: String)] = [
     ("job_key", "stable hash of the job's expanded parameters"),
     ("group_key", "the batch it ran in (jobs differing only in signal and trial)"),
+    ("plan_index", "position in the plan: the row order, also across shards"),
     ("problem", "problem label, e.g. eq24, eq25-square, eq24-toeplitz(r=0.5)"),
     ("generator", "generator label"), ("algorithm", "PRFM, PPower, Rifle<s>"),
     ("projection", "projector and its settings"), ("m", "number of samples"),
@@ -46,10 +47,12 @@ public enum ResultsFile {
       try root.setAttribute("blas_threads", Int64(provenance.blasThreads))
       try root.setAttribute("sweep_axes", jsonList(provenance.sweepAxes))
       try root.setAttribute("planned_jobs", Int64(provenance.plannedJobs))
+      try root.setAttribute("shard", provenance.shard)
 
       let runs = try root.createGroup("runs")
       try runs.write("job_key", strings: records.map(\.key))
       try runs.write("group_key", strings: records.map(\.groupKey))
+      try runs.write("plan_index", records.map { Int64($0.planIndex) })
       try runs.write("problem", strings: records.map(\.problem))
       try runs.write("generator", strings: records.map(\.generator))
       try runs.write("algorithm", strings: records.map(\.algorithm))
@@ -103,7 +106,8 @@ public enum ResultsFile {
       configHash: try root.stringAttribute("config_hash"), overrides: parseList(try root.stringAttribute("overrides")),
       ggepVersion: try root.stringAttribute("ggep_version"), created: try root.stringAttribute("created"),
       blasThreads: Int(try root.int64Attribute("blas_threads")),
-      sweepAxes: parseList(try root.stringAttribute("sweep_axes")), plannedJobs: Int(try root.int64Attribute("planned_jobs")))
+      sweepAxes: parseList(try root.stringAttribute("sweep_axes")), plannedJobs: Int(try root.int64Attribute("planned_jobs")),
+      shard: try root.stringAttribute("shard"))
 
     let runs = try root.openGroup("runs")
     func strings(_ name: String) throws -> [String] { try runs.readStrings(name) }
@@ -113,6 +117,7 @@ public enum ResultsFile {
     let (groupKeys, problems, generators, algorithms, projections) = (
       try strings("group_key"), try strings("problem"), try strings("generator"), try strings("algorithm"), try strings("projection")
     )
+    let planIndices = try ints("plan_index")
     let (ms, etas, seeds, signals, trials) = (try ints("m"), try doubles("eta"), try ints("seed"), try ints("signal"), try ints("trial"))
     let (statuses, errors) = (try strings("status"), try strings("error"))
     let (cosines, distances, rhos, l1s, l2s, losses) = (
@@ -132,7 +137,7 @@ public enum ResultsFile {
       var sweepValues: [String: String] = [:]
       for (axis, column) in sweepColumns where !column[i].isEmpty { sweepValues[axis] = column[i] }
       var record = JobRecord(
-        key: keys[i], groupKey: groupKeys[i], problem: problems[i], generator: generators[i], algorithm: algorithms[i],
+        key: keys[i], groupKey: groupKeys[i], planIndex: planIndices[i], problem: problems[i], generator: generators[i], algorithm: algorithms[i],
         projection: projections[i], m: ms[i], eta: etas[i], seed: seeds[i], signal: signals[i], trial: trials[i],
         sweepValues: sweepValues, parametersJSON: "", status: JobRecord.Status(rawValue: statuses[i]) ?? .failed,
         error: errors[i], cosine: cosines[i], distance: distances[i], finalRho: rhos[i], lambda1: l1s[i], lambda2: l2s[i],

@@ -51,17 +51,13 @@ public struct RunDirectory: Sendable {
     try ResultsFile.write(records, provenance: provenance, to: journalPath + "/\(groupKey).h5")
   }
 
-  /// Writes `results.h5` from everything done so far, in plan order (jobs not in the plan are
-  /// kept after those that are), then deletes the journal files folded in. Returns the records.
+  /// Writes `results.h5` from everything done so far, in plan order, then deletes the journal
+  /// files folded in. Returns the records.
   @discardableResult
-  public func consolidate(provenance: RunProvenance, planOrder: [String]) throws -> [JobRecord] {
+  public func consolidate(provenance: RunProvenance) throws -> [JobRecord] {
     let journalFiles = journalEntries()
     let done = try completedRecords(configHash: provenance.configHash)
-    var position: [String: Int] = [:]
-    for (i, key) in planOrder.enumerated() { position[key] = i }
-    let ordered = done.values.sorted {
-      (position[$0.key] ?? Int.max, $0.key) < (position[$1.key] ?? Int.max, $1.key)
-    }
+    let ordered = done.values.sorted { ($0.planIndex, $0.key) < ($1.planIndex, $1.key) }
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     try ResultsFile.write(ordered, provenance: provenance, to: resultsPath)
     for file in journalFiles { try? FileManager.default.removeItem(atPath: file) }

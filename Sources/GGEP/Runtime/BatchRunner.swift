@@ -54,7 +54,7 @@ public struct BatchRunner: Sendable {
       let distance = aligned.isEmpty ? Double.nan : norm(zip(aligned, instance.signal).map { sign * $0 - $1 })
       let failed = outcome.failure != nil
       return JobRecord(
-        key: job.key, groupKey: job.groupKey, problem: spec.problem.label, generator: built.generator.summary,
+        key: job.key, groupKey: job.groupKey, planIndex: job.index, problem: spec.problem.label, generator: built.generator.summary,
         algorithm: solver.label, projection: solver.usesProjection ? projector.summary : "none", m: spec.m,
         eta: Self.eta(spec.algorithm), seed: spec.seed, signal: job.signalIndex, trial: job.trial,
         sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),

@@ -14,9 +14,12 @@ public struct ExperimentRunner {
     /// Where progress goes; nil silences it.
     public var progress: FileHandle?
     public var interactiveProgress: Bool?
+    /// Run only this shard of the plan's batches (into its own folder by default).
+    public var shard: Shard?
 
     public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, out: String? = nil, fresh: Bool = false,
-                progress: FileHandle? = .standardOutput, interactiveProgress: Bool? = nil) {
+                progress: FileHandle? = .standardOutput, interactiveProgress: Bool? = nil, shard: Shard? = nil) {
+      self.shard = shard
       self.jobs = jobs
       self.out = out
       self.fresh = fresh
@@ -43,7 +46,14 @@ public struct ExperimentRunner {
     self.options = options
   }
 
-  public var outputDirectory: String { options.out ?? "results/\(plan.name)" }
+  public var outputDirectory: String {
+    if let out = options.out { return out }
+    if let shard = options.shard { return "results/\(plan.name)/shards/\(shard.index)-of-\(shard.count)" }
+    return "results/\(plan.name)"
+  }
+
+  /// The batches this run is responsible for: all, or its shard's.
+  public var batches: [[JobSpec]] { options.shard.map { $0.select(plan.groups) } ?? plan.groups }
 
   public func provenance() -> RunProvenance {
     let resolved = plan.document.resolvedYAML
@@ -51,7 +61,7 @@ public struct ExperimentRunner {
       name: plan.name, configFile: plan.document.path, configText: plan.document.sourceText, resolvedConfig: resolved,
       configHash: SHA256.hexDigest(Array(resolved.utf8)), overrides: plan.document.overrides,
       ggepVersion: BuildInfo.gitDescribe, created: BuildInfo.timestamp(), blasThreads: 1,
-      sweepAxes: Self.sweepAxes(plan), plannedJobs: plan.jobs.count)
+      sweepAxes: Self.sweepAxes(plan), plannedJobs: plan.jobs.count, shard: options.shard?.description ?? "")
   }
 
   public func run() throws -> Summary {
@@ -61,13 +71,15 @@ public struct ExperimentRunner {
     if options.fresh { try directory.clear() }
     let done = try directory.completedRecords(configHash: provenance.configHash)
 
-    let pending = plan.groups.filter { group in group.contains { done[$0.key]?.status != .ok } }
-    let skipped = plan.jobs.count - pending.reduce(0) { $0 + $1.count }
+    let mine = batches
+    let pending = mine.filter { group in group.contains { done[$0.key]?.status != .ok } }
+    let skipped = mine.reduce(0) { $0 + $1.count } - pending.reduce(0) { $0 + $1.count }
     let reporter = options.progress.map {
       ProgressReporter(totalJobs: pending.reduce(0) { $0 + $1.count }, output: $0, interactive: options.interactiveProgress)
     }
     if let out = options.progress {
       var line = "\(plan.name): \(plan.jobs.count) jobs in \(plan.groups.count) batches"
+      if let shard = options.shard { line += "; shard \(shard): \(mine.reduce(0) { $0 + $1.count }) jobs in \(mine.count) batches" }
       if skipped > 0 { line += "; \(skipped) already complete in \(outputDirectory), skipped" }
       line += "; running \(pending.reduce(0) { $0 + $1.count }) on \(min(options.jobs, max(pending.count, 1))) workers\n"
       out.write(Data(line.utf8))
@@ -101,10 +113,10 @@ public struct ExperimentRunner {
       }
     }
     reporter?.finish()
-    let all = try directory.consolidate(provenance: provenance, planOrder: plan.jobs.map(\.key))
+    let all = try directory.consolidate(provenance: provenance)
     if let error = tally.writeError { throw error }
     return Summary(
-      resultsPath: directory.resultsPath, plannedJobs: plan.jobs.count, skippedJobs: skipped, ranJobs: tally.ran,
+      resultsPath: directory.resultsPath, plannedJobs: mine.reduce(0) { $0 + $1.count }, skippedJobs: skipped, ranJobs: tally.ran,
       failedJobs: all.filter { $0.status == .failed }.count, interrupted: interrupt.wasInterrupted || scheduler.isCancelled,
       seconds: Date().timeIntervalSince(started))
   }
@@ -140,7 +152,7 @@ extension JobRecord {
   /// A job that could not even start (its batch threw): recorded, and retried by the next run.
   static func failed(_ job: JobSpec, reason: String) -> JobRecord {
     JobRecord(
-      key: job.key, groupKey: job.groupKey, problem: job.spec.problem.label, generator: "\(job.spec.generator.architecture.kind.rawValue)",
+      key: job.key, groupKey: job.groupKey, planIndex: job.index, problem: job.spec.problem.label, generator: "\(job.spec.generator.architecture.kind.rawValue)",
       algorithm: job.spec.algorithm.label, projection: job.spec.projection.method.rawValue, m: job.spec.m,
       eta: BatchRunner.eta(job.spec.algorithm), seed: job.spec.seed, signal: job.signalIndex, trial: job.trial,
       sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),

@@ -11,12 +11,15 @@ public struct JobSpec: Codable, Hashable, Sendable {
   public var trial: Int
   /// Position of the job's sweep point in expansion order.
   public var pointIndex: Int
+  /// Position of the job in the plan (the row order of `/runs`).
+  public var index: Int
   public var sweepLabels: [SweepLabel]
 
   public init(
-    key: String, groupKey: String, spec: ExperimentSpec, signalIndex: Int, trial: Int, pointIndex: Int,
+    key: String, groupKey: String, spec: ExperimentSpec, signalIndex: Int, trial: Int, pointIndex: Int, index: Int = 0,
     sweepLabels: [SweepLabel]
   ) {
+    self.index = index
     self.key = key
     self.groupKey = groupKey
     self.spec = spec
@@ -110,7 +113,7 @@ public struct ExperimentPlan: Sendable {
           jobs.append(
             JobSpec(
               key: JobSpec.key(for: point.spec, signalIndex: signalIndex, trial: trial), groupKey: point.groupKey,
-              spec: point.spec, signalIndex: signalIndex, trial: trial, pointIndex: point.index,
+              spec: point.spec, signalIndex: signalIndex, trial: trial, pointIndex: point.index, index: jobs.count,
               sweepLabels: point.sweepLabels))
         }
       }
