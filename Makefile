@@ -6,7 +6,7 @@ PYTHON ?= python3
 GGEP := .build/release/ggep
 SWEEP_CONFIGS ?= configs/examples/linear-smoke.yaml
 
-.PHONY: all deps build python-deps test test-python sweep clean
+.PHONY: all deps build python-deps data model test test-python sweep bench clean
 
 all: build
 
@@ -22,11 +22,22 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product ggep
 
+# MNIST into data/mnist/: from $$MNIST_DIR (default ../shared/datasets/mnist) or a download; SHA-256 checked.
+data:
+	@scripts/fetch-mnist.sh
+
+# Retrains the committed VAE (20 epochs, seed 0) into models/mnist-vae.h5.
+model: build data
+	$(GGEP) train-vae --epochs 20 --seed 0 --data data/mnist --out models/mnist-vae.h5
+
+bench: build
+	$(GGEP) bench
+
 # Python readers check that results open with h5py/pandas alone (installed from PyPI if missing).
 python-deps:
 	@$(PYTHON) -c 'import h5py, pandas' 2>/dev/null || $(PYTHON) -m pip install -q h5py pandas
 
-test: deps python-deps
+test: deps python-deps data
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 	$(MAKE) --no-print-directory test-python
@@ -37,7 +48,7 @@ test-python: build
 	$(GGEP) run configs/examples/linear-smoke.yaml --out $$tmp --jobs 2 >/dev/null && \
 	$(PYTHON) scripts/read_results.py $$tmp/results.h5 --check
 
-sweep: build python-deps
+sweep: build python-deps data
 	@for config in $(SWEEP_CONFIGS); do \
 	  name=$$(basename $$config .yaml); \
 	  start=$$(date +%s); \

@@ -18,7 +18,7 @@ let package = Package(
     .target(
       name: "GGEP",
       dependencies: [
-        "_CBLAS", "_LAPACKE", "_HDF5", "_ZLib",
+        "_CBLAS", "_LAPACKE", "_HDF5", "_ZLib", "_VectorMath",
         .product(name: "Yams", package: "Yams"),
       ],
       swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
@@ -40,6 +40,15 @@ let package = Package(
       name: "_HDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
     .systemLibrary(
       name: "_ZLib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    // Vectorised softplus/sigmoid/Bernoulli/Adam kernels on glibc's libmvec (AVX2). Every
+    // element takes the same 8-lane path (tails are padded), so results do not depend on an
+    // element's position or the batch size. No -ffast-math: the formulas are kept as written.
+    .target(
+      name: "_VectorMath",
+      path: "Sources/_VectorMath",
+      cSettings: [.unsafeFlags(["-O3", "-mavx2", "-mfma"])],
+      linkerSettings: [.linkedLibrary("mvec"), .linkedLibrary("m")]
+    ),
 
     // MARK: - Unit test bundles
     .testTarget(name: "GGEPTests", dependencies: ["GGEP"]),

@@ -71,3 +71,28 @@ struct Merge: ParsableCommand {
     }
   }
 }
+
+struct Report: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write the figures and tables of a results file: figure2.{svg,png}, figure1.png, summary.{md,csv}, table.md.")
+
+  @Argument(help: "A results file written by `ggep run`.")
+  var results: String
+
+  @Option(help: "Folder to write into. Default: the results file's folder.")
+  var out: String?
+
+  @Option(help: "The m of the Figure 1 image grid (nearest available).")
+  var gridM: Int = 300
+
+  func run() throws {
+    do {
+      let directory = out ?? (results as NSString).deletingLastPathComponent
+      let files = try ResultReport.write(
+        results: results, to: directory.isEmpty ? "." : directory, options: .init(gridM: gridM))
+      for file in files { print(file) }
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+}

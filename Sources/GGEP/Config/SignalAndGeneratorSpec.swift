@@ -8,15 +8,24 @@ public struct SignalSpec: Codable, Hashable, Sendable {
     case generator
     /// A random s-sparse vector with the given support size.
     case sparse(support: Int)
+    /// MNIST images (pixels in [0, 1], row-major): the given indices of a split, or a seeded
+    /// random subset of `count` of them. `data` is the folder of the IDX files.
+    case mnist(split: MNISTSplit, indices: [Int]?, data: String)
 
     public enum Kind: String, CaseIterable, Codable, Sendable {
-      case generator, sparse
+      case generator, sparse, mnist
+    }
+
+    public enum MNISTSplit: String, CaseIterable, Codable, Sendable {
+      case test, train
+      public var size: Int { self == .test ? 10_000 : 60_000 }
     }
 
     public var kind: Kind {
       switch self {
       case .generator: return .generator
       case .sparse: return .sparse
+      case .mnist: return .mnist
       }
     }
   }
@@ -36,27 +45,52 @@ public struct SignalSpec: Codable, Hashable, Sendable {
   init(_ table: ConfigTable, generator: GeneratorSpec, defaultSeed: Int) throws(ConfigError) {
     let kind: Source.Kind = try table.oneOf("source")
     var allowed = ["source", "count", "seed"]
-    if kind == .sparse { allowed.append("support") }
+    switch kind {
+    case .generator: break
+    case .sparse: allowed.append("support")
+    case .mnist: allowed += ["split", "indices", "data"]
+    }
     try table.checkKnownKeys(allowed: allowed, context: "for source \(kind.rawValue)")
     switch kind {
     case .generator:
       source = .generator
+      count = try table.int("count", default: 1, .atLeast(1))
     case .sparse:
       let n = generator.n
       source = .sparse(support: try table.int("support", .within(1...n).because("generator.n = \(n)")))
+      count = try table.int("count", default: 1, .atLeast(1))
+    case .mnist:
+      guard generator.n == 784 else {
+        throw table.error("source", "MNIST images have 784 pixels, but generator.n = \(generator.n)")
+      }
+      let split: Source.MNISTSplit = try table.oneOf("split", default: .test)
+      let indices = table["indices"] == nil ? nil : try table.intList("indices", .within(0...(split.size - 1)).because("the \(split.rawValue) split has \(split.size) images"))
+      if let indices {
+        guard !indices.isEmpty else { throw table.error("indices", "must list at least one image index") }
+        guard Set(indices).count == indices.count else { throw table.error("indices", "lists an image twice: \(indices)") }
+      }
+      count = try table.int("count", default: indices?.count ?? 10, .within(1...split.size).because("the \(split.rawValue) split has \(split.size) images"))
+      if let indices, indices.count != count {
+        throw table.error("count", "is \(count) but indices lists \(indices.count) images; give one or make them agree")
+      }
+      source = .mnist(split: split, indices: indices, data: try table.string("data", default: "data/mnist"))
     }
-    count = try table.int("count", default: 1, .atLeast(1))
     seed = try table.int("seed", default: defaultSeed, .atLeast(0))
   }
 
   private enum CodingKeys: String, CodingKey {
-    case source, support, count, seed
+    case source, support, count, seed, split, indices, data
   }
 
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
     try container.encode(source.kind, forKey: .source)
     if case .sparse(let support) = source { try container.encode(support, forKey: .support) }
+    if case .mnist(let split, let indices, let data) = source {
+      try container.encode(split, forKey: .split)
+      try container.encodeIfPresent(indices, forKey: .indices)
+      try container.encode(data, forKey: .data)
+    }
     try container.encode(count, forKey: .count)
     try container.encode(seed, forKey: .seed)
   }
@@ -66,6 +100,10 @@ public struct SignalSpec: Codable, Hashable, Sendable {
     switch try container.decode(Source.Kind.self, forKey: .source) {
     case .generator: source = .generator
     case .sparse: source = .sparse(support: try container.decode(Int.self, forKey: .support))
+    case .mnist:
+      source = .mnist(
+        split: try container.decode(Source.MNISTSplit.self, forKey: .split),
+        indices: try container.decodeIfPresent([Int].self, forKey: .indices), data: try container.decode(String.self, forKey: .data))
     }
     count = try container.decode(Int.self, forKey: .count)
     seed = try container.decode(Int.self, forKey: .seed)
@@ -80,16 +118,22 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     case linear
     /// k → hidden → n ReLU network with Gaussian weights.
     case reluRandom(hidden: Int)
+    /// The decoder of the trained MNIST VAE in an HDF5 model file. The file's content checksum
+    /// is part of the spec (and so of every job key): a retrained model never resumes, or is
+    /// mistaken for, another model's results.
+    case vaeMNIST(model: String, checksum: String)
 
     public enum Kind: String, CaseIterable, Codable, Sendable {
       case linear
       case reluRandom = "relu-random"
+      case vaeMNIST = "vae-mnist"
     }
 
     public var kind: Kind {
       switch self {
       case .linear: return .linear
       case .reluRandom: return .reluRandom
+      case .vaeMNIST: return .vaeMNIST
       }
     }
   }
@@ -109,11 +153,29 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     self.seed = seed
   }
 
+  /// The model file `generator.model` defaults to (relative to the working directory).
+  public static let defaultVAEModel = "models/mnist-vae.h5"
+
   init(_ table: ConfigTable) throws(ConfigError) {
     let kind: Architecture.Kind = try table.oneOf("kind")
     var allowed = ["kind", "n", "k", "seed"]
     if kind == .reluRandom { allowed.append("hidden") }
+    if kind == .vaeMNIST { allowed = ["kind", "model"] }
     try table.checkKnownKeys(allowed: allowed, context: "for kind \(kind.rawValue)")
+    if kind == .vaeMNIST {
+      let model = try table.string("model", default: Self.defaultVAEModel)
+      let header: VAEModelHeader
+      do {
+        header = try VAEModelHeader.read(model)
+      } catch {
+        throw table.error("model", "cannot use \(model): \(error)")
+      }
+      architecture = .vaeMNIST(model: model, checksum: header.checksum)
+      n = header.outputDimension
+      k = header.latentDimension
+      seed = 0
+      return
+    }
     n = try table.int("n", .atLeast(2))
     k = try table.int("k", .within(1...n).because("generator.n = \(n)"))
     switch kind {
@@ -121,18 +183,24 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       architecture = .linear
     case .reluRandom:
       architecture = .reluRandom(hidden: try table.int("hidden", default: 4 * k, .atLeast(1)))
+    case .vaeMNIST:
+      preconditionFailure("handled above")
     }
     seed = try table.int("seed", default: 1, .atLeast(0))
   }
 
   private enum CodingKeys: String, CodingKey {
-    case kind, hidden, n, k, seed
+    case kind, hidden, n, k, seed, model, checksum
   }
 
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
     try container.encode(architecture.kind, forKey: .kind)
     if case .reluRandom(let hidden) = architecture { try container.encode(hidden, forKey: .hidden) }
+    if case .vaeMNIST(let model, let checksum) = architecture {
+      try container.encode(model, forKey: .model)
+      try container.encode(checksum, forKey: .checksum)
+    }
     try container.encode(n, forKey: .n)
     try container.encode(k, forKey: .k)
     try container.encode(seed, forKey: .seed)
@@ -143,6 +211,9 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     switch try container.decode(Architecture.Kind.self, forKey: .kind) {
     case .linear: architecture = .linear
     case .reluRandom: architecture = .reluRandom(hidden: try container.decode(Int.self, forKey: .hidden))
+    case .vaeMNIST:
+      architecture = .vaeMNIST(
+        model: try container.decode(String.self, forKey: .model), checksum: try container.decode(String.self, forKey: .checksum))
     }
     n = try container.decode(Int.self, forKey: .n)
     k = try container.decode(Int.self, forKey: .k)

@@ -16,13 +16,12 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
     case .identity: return
     case .relu: for i in 0..<count { p[i] = max(p[i], 0) }
     case .softplus:
-      // log(1 + eˣ) = max(x, 0) + log1p(e^(−|x|)): no overflow for large |x|.
-      for i in 0..<count { let x = p[i]; p[i] = max(x, 0) + log1pf(expf(-Swift.abs(x))) }
+      // log(1 + eˣ) = max(x, 0) + log1p(e^(−|x|)): no overflow for large |x|. Vectorised, and
+      // each element's result is independent of its position (VectorKernels).
+      VectorKernels.softplus(p, count)
     case .sigmoid:
-      for i in 0..<count {
-        let x = p[i]
-        if x >= 0 { p[i] = 1 / (1 + expf(-x)) } else { let e = expf(x); p[i] = e / (1 + e) }
-      }
+      // (x ≥ 0 ? 1 : e) / (1 + e), e = e^(−|x|).
+      VectorKernels.sigmoid(p, count)
     }
   }
 
@@ -32,8 +31,8 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
     switch self {
     case .identity: return
     case .relu: for i in 0..<count where y[i] <= 0 { g[i] = 0 }
-    case .softplus: for i in 0..<count { g[i] *= -expm1f(-y[i]) }
-    case .sigmoid: for i in 0..<count { g[i] *= y[i] * (1 - y[i]) }
+    case .softplus: VectorKernels.multiplySoftplusDerivative(g, outputs: y, count)
+    case .sigmoid: VectorKernels.multiplySigmoidDerivative(g, outputs: y, count)
     }
   }
 }

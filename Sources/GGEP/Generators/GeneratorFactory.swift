@@ -27,6 +27,14 @@ public final class GeneratorFactory: @unchecked Sendable {
       built = BuiltGenerator(
         generator: FeedForwardGenerator.reluRandom(n: spec.n, k: spec.k, hidden: hidden, seed: UInt64(spec.seed)),
         exactBasis: nil)
+    case .vaeMNIST(let path, let checksum):
+      let model = try VAEModel.load(from: path)
+      guard model.checksum == checksum else {
+        throw VAEModelError(
+          file: path, object: "/",
+          message: "content checksum is \(model.checksum.prefix(12))…, but the plan was made with \(checksum.prefix(12))…: the model file changed")
+      }
+      built = BuiltGenerator(generator: model.decoderGenerator(), exactBasis: nil)
     }
     lock.withLock { cache[spec] = built }
     return built

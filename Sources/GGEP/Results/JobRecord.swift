@@ -17,6 +17,8 @@ public struct JobRecord: Sendable, Equatable {
   public var eta: Double
   public var seed: Int
   public var signal: Int
+  /// What signal `signal` is (`mnist-test[3127]`, `generator[2]`).
+  public var signalID: String
   public var trial: Int
   /// The swept values that made this job, by config path (`algorithm.eta` → `0.1`).
   public var sweepValues: [String: String]
@@ -47,7 +49,7 @@ public struct JobRecord: Sendable, Equatable {
 
   public init(
     key: String, groupKey: String, planIndex: Int, problem: String, generator: String, algorithm: String, projection: String, m: Int,
-    eta: Double, seed: Int, signal: Int, trial: Int, sweepValues: [String: String], parametersJSON: String,
+    eta: Double, seed: Int, signal: Int, signalID: String = "", trial: Int, sweepValues: [String: String], parametersJSON: String,
     status: Status, error: String = "", cosine: Double, distance: Double, finalRho: Double, lambda1: Double,
     lambda2: Double, projectionLoss: Double, iterations: Int, converged: Bool, wallTime: Double, batchSize: Int,
     estimate: [Double], signalVector: [Double], rhoHistory: [Double], cosineHistory: [Double]
@@ -63,6 +65,7 @@ public struct JobRecord: Sendable, Equatable {
     self.eta = eta
     self.seed = seed
     self.signal = signal
+    self.signalID = signalID
     self.trial = trial
     self.sweepValues = sweepValues
     self.parametersJSON = parametersJSON

@@ -24,7 +24,8 @@ public enum ResultsFile {
     ("problem", "problem label, e.g. eq24, eq25-square, eq24-toeplitz(r=0.5)"),
     ("generator", "generator label"), ("algorithm", "PRFM, PPower, Rifle<s>"),
     ("projection", "projector and its settings"), ("m", "number of samples"),
-    ("eta", "step size η (NaN for PPower)"), ("seed", "sweep seed"), ("signal", "signal (image) index"),
+    ("eta", "step size η (NaN for PPower)"), ("seed", "sweep seed"), ("signal", "signal (image) index within the experiment"),
+    ("signal_id", "what the signal is: mnist-test[3127], generator[2], …"),
     ("trial", "independent data draw"), ("status", "ok or failed"), ("error", "why a job failed"),
     ("cosine", "|⟨û, v*⟩|"), ("distance", "‖û − v*‖, sign-aligned"), ("final_rho", "ρ(û) = ûᵀÂû / ûᵀB̂û"),
     ("lambda1", "population λ1"), ("lambda2", "population λ2"), ("projection_loss", "last projection loss"),
@@ -61,6 +62,7 @@ public enum ResultsFile {
       try runs.write("eta", records.map(\.eta))
       try runs.write("seed", records.map { Int64($0.seed) })
       try runs.write("signal", records.map { Int64($0.signal) })
+      try runs.write("signal_id", strings: records.map(\.signalID))
       try runs.write("trial", records.map { Int64($0.trial) })
       try runs.write("status", strings: records.map(\.status.rawValue))
       try runs.write("error", strings: records.map(\.error))
@@ -107,7 +109,7 @@ public enum ResultsFile {
       ggepVersion: try root.stringAttribute("ggep_version"), created: try root.stringAttribute("created"),
       blasThreads: Int(try root.int64Attribute("blas_threads")),
       sweepAxes: parseList(try root.stringAttribute("sweep_axes")), plannedJobs: Int(try root.int64Attribute("planned_jobs")),
-      shard: try root.stringAttribute("shard"))
+      shard: (try? root.stringAttribute("shard")) ?? "")
 
     let runs = try root.openGroup("runs")
     func strings(_ name: String) throws -> [String] { try runs.readStrings(name) }
@@ -120,6 +122,7 @@ public enum ResultsFile {
     let planIndices = try ints("plan_index")
     let (ms, etas, seeds, signals, trials) = (try ints("m"), try doubles("eta"), try ints("seed"), try ints("signal"), try ints("trial"))
     let (statuses, errors) = (try strings("status"), try strings("error"))
+    let signalIDs = try strings("signal_id")
     let (cosines, distances, rhos, l1s, l2s, losses) = (
       try doubles("cosine"), try doubles("distance"), try doubles("final_rho"), try doubles("lambda1"), try doubles("lambda2"),
       try doubles("projection_loss")
@@ -138,7 +141,7 @@ public enum ResultsFile {
       for (axis, column) in sweepColumns where !column[i].isEmpty { sweepValues[axis] = column[i] }
       var record = JobRecord(
         key: keys[i], groupKey: groupKeys[i], planIndex: planIndices[i], problem: problems[i], generator: generators[i], algorithm: algorithms[i],
-        projection: projections[i], m: ms[i], eta: etas[i], seed: seeds[i], signal: signals[i], trial: trials[i],
+        projection: projections[i], m: ms[i], eta: etas[i], seed: seeds[i], signal: signals[i], signalID: signalIDs[i], trial: trials[i],
         sweepValues: sweepValues, parametersJSON: "", status: JobRecord.Status(rawValue: statuses[i]) ?? .failed,
         error: errors[i], cosine: cosines[i], distance: distances[i], finalRho: rhos[i], lambda1: l1s[i], lambda2: l2s[i],
         projectionLoss: losses[i], iterations: iterations[i], converged: converged[i] != 0, wallTime: times[i],

@@ -21,7 +21,7 @@ public struct BatchRunner: Sendable {
     let start = DispatchTime.now()
 
     let built = try factory.build(spec.generator)
-    let source = SignalSource(spec: spec.signal, generator: built.generator)
+    let source = try SignalSource(spec: spec.signal, generator: built.generator)
     var instances: [ProblemInstance] = []
     var initial: [[Double]] = []
     var slots: [ProjectionSlot] = []
@@ -56,7 +56,7 @@ public struct BatchRunner: Sendable {
       return JobRecord(
         key: job.key, groupKey: job.groupKey, planIndex: job.index, problem: spec.problem.label, generator: built.generator.summary,
         algorithm: solver.label, projection: solver.usesProjection ? projector.summary : "none", m: spec.m,
-        eta: Self.eta(spec.algorithm), seed: spec.seed, signal: job.signalIndex, trial: job.trial,
+        eta: Self.eta(spec.algorithm), seed: spec.seed, signal: job.signalIndex, signalID: source.identifier(job.signalIndex), trial: job.trial,
         sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),
         parametersJSON: Self.parametersJSON(job), status: failed ? .failed : .ok, error: outcome.failure ?? "",
         cosine: failed ? .nan : outcome.cosine, distance: failed ? .nan : distance, finalRho: failed ? .nan : outcome.finalRho,

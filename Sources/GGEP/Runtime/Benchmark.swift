@@ -81,7 +81,7 @@ public enum Benchmark {
     // 3. A whole PRFM job on Eq. (24), m = 300, T = 30: alone, and batched over 10 images.
     for images in [1, 10] {
       var instances: [ProblemInstance] = []
-      let source = SignalSource(spec: SignalSpec(source: .generator, count: images, seed: 3), generator: generator)
+      let source = try SignalSource(spec: SignalSpec(source: .generator, count: images, seed: 3), generator: generator)
       for i in 0..<images {
         var rng = RandomStream(seed: 4, key: "bench data \(i)")
         instances.append(SpikedCovariancePair(beta: 2).sample(signal: source.signal(i).unit, m: 300, rng: &rng))

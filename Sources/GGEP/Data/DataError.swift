@@ -1,0 +1,18 @@
+import Foundation
+
+/// A data file that could not be used, named by its path: printed as
+/// `data/mnist/train-images-idx3-ubyte.gz: truncated: …`.
+public struct DataFileError: Error, CustomStringConvertible, LocalizedError, Equatable {
+  /// The file's path on disk.
+  public let file: String
+  /// What is wrong with it.
+  public let message: String
+
+  public init(file: String, message: String) {
+    self.file = file
+    self.message = message
+  }
+
+  public var description: String { "\(file): \(message)" }
+  public var errorDescription: String? { description }
+}

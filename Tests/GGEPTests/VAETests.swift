@@ -1,0 +1,490 @@
+import Foundation
+import XCTest
+
+@testable import GGEP
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class VAETests: XCTestCase {
+  static let committedModel = MNISTLocation.packageRoot + "/models/mnist-vae.h5"
+
+  /// A small architecture for fast tests.
+  static let small = VAEArchitecture(input: 64, encoderHidden: [48, 32], latent: 4, decoderHidden: [32, 48])
+
+  /// Images that a small VAE can learn: x = σ(A u) with u ~ N(0, I₃) and a fixed random A.
+  static func syntheticImages(count: Int, pixels: Int, seed: UInt64) -> Matrix<Float> {
+    var rng = RandomStream(seed: seed, key: "synthetic", purpose: "basis")
+    let basis = rng.normals(3 * pixels, scale: 2)
+    var images = Matrix<Float>(rows: count, cols: pixels)
+    var latent = RandomStream(seed: seed, key: "synthetic", purpose: "latent")
+    for i in 0..<count {
+      let u = latent.normals(3)
+      for j in 0..<pixels {
+        let a = u[0] * basis[j] + u[1] * basis[pixels + j] + u[2] * basis[2 * pixels + j]
+        images[i, j] = Float(1 / (1 + exp(-a)))
+      }
+    }
+    return images
+  }
+
+  private func temporaryPath(_ name: String) -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ggep-vae-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+    return dir.appendingPathComponent(name).path
+  }
+
+  private func assertThrows(
+    _ expression: @autoclosure () throws -> some Any, containing parts: [String], file: StaticString = #filePath,
+    line: UInt = #line
+  ) {
+    XCTAssertThrowsError(try expression(), file: file, line: line) { error in
+      let text = "\(error)"
+      for part in parts {
+        XCTAssertTrue(text.contains(part), "'\(text)' does not mention '\(part)'", file: file, line: line)
+      }
+    }
+  }
+
+  // MARK: - Vectorised kernels
+
+  private func relativeError(_ a: Double, _ b: Double) -> Double {
+    a == b ? 0 : Swift.abs(a - b) / max(Swift.abs(b), 1e-300)
+  }
+
+  /// The kernels agree with the scalar formulas (in Double, and the Float ones the generator
+  /// used before) to about 1e-6 relative, across the whole useful range.
+  func testKernelsMatchScalarFormulas() {
+    XCTAssertTrue(VectorKernels.isVectorised, "the AVX2 path of _VectorMath was not compiled in")
+    var rng = RandomStream(seed: 21)
+    var xs: [Float] = [0, -0.0, 1e-30, -1e-30, 1e-7, -1e-7, 0.5, -0.5, 15, -15, 17, -17, 30, -30, 80, -80, 87, -87]
+    xs += (0..<2001).map { Float(-80 + 0.08 * Double($0)) }
+    xs += (0..<997).map { _ in Float(rng.normal() * 5) }
+
+    var softplus = xs
+    var derivative = [Float](repeating: 0, count: xs.count)
+    var fused = xs
+    var sigmoid = xs
+    softplus.withUnsafeMutableBufferPointer { VectorKernels.softplus($0.baseAddress!, xs.count) }
+    fused.withUnsafeMutableBufferPointer { f in
+      derivative.withUnsafeMutableBufferPointer { VectorKernels.softplus(f.baseAddress!, derivative: $0.baseAddress!, xs.count) }
+    }
+    sigmoid.withUnsafeMutableBufferPointer { VectorKernels.sigmoid($0.baseAddress!, xs.count) }
+    var worst = (softplus: 0.0, sigmoid: 0.0, derivative: 0.0, scalar: 0.0)
+    for (i, x) in xs.enumerated() {
+      let d = Double(x)
+      let sp = max(d, 0) + log1p(exp(-Swift.abs(d)))
+      let sg = 1 / (1 + exp(-d))
+      worst.softplus = max(worst.softplus, relativeError(Double(softplus[i]), sp))
+      worst.sigmoid = max(worst.sigmoid, relativeError(Double(sigmoid[i]), sg))
+      worst.derivative = max(worst.derivative, relativeError(Double(derivative[i]), sg))
+      XCTAssertEqual(fused[i].bitPattern, softplus[i].bitPattern, "fused softplus differs at \(x)")
+      // The generator's former scalar Float formula.
+      let scalar = max(x, 0) + log1pf(expf(-Swift.abs(x)))
+      worst.scalar = max(worst.scalar, relativeError(Double(softplus[i]), Double(scalar)))
+    }
+    XCTAssertLessThan(worst.softplus, 1e-6)
+    XCTAssertLessThan(worst.sigmoid, 1e-6)
+    XCTAssertLessThan(worst.derivative, 1e-6)
+    XCTAssertLessThan(worst.scalar, 1e-6)
+
+    // Derivatives from outputs: softplus' = 1 − e^(−y) for y > 0, σ' = y(1 − y) for y ∈ (0, 1).
+    let ys: [Float] = (0..<1999).map { Float(exp(-30 + 0.02 * Double($0))) }  // e^-30 … e^10
+    var g = [Float](repeating: 1, count: ys.count)
+    g.withUnsafeMutableBufferPointer { gp in
+      ys.withUnsafeBufferPointer { VectorKernels.multiplySoftplusDerivative(gp.baseAddress!, outputs: $0.baseAddress!, ys.count) }
+    }
+    var worstSoftplus = 0.0
+    for (i, y) in ys.enumerated() { worstSoftplus = max(worstSoftplus, relativeError(Double(g[i]), -expm1(-Double(y)))) }
+    XCTAssertLessThan(worstSoftplus, 1e-6)
+    let probabilities: [Float] = (1..<1000).map { Float($0) / 1000 }
+    var h = [Float](repeating: 3, count: probabilities.count)
+    h.withUnsafeMutableBufferPointer { hp in
+      probabilities.withUnsafeBufferPointer {
+        VectorKernels.multiplySigmoidDerivative(hp.baseAddress!, outputs: $0.baseAddress!, probabilities.count)
+      }
+    }
+    for (i, y) in probabilities.enumerated() { XCTAssertEqual(h[i], 3 * (y * (1 - y))) }
+
+    // Bernoulli cross-entropy on logits and its gradient.
+    let logits = (0..<1003).map { _ in Float(rng.normal() * 8) }
+    let targets = (0..<1003).map { _ in Float(rng.uniform()) }
+    var grad = [Float](repeating: 0, count: logits.count)
+    let total = grad.withUnsafeMutableBufferPointer { gp in
+      VectorKernels.bernoulliCrossEntropy(logits: logits, targets: targets, gradient: gp.baseAddress!, scale: 0.5, logits.count)
+    }
+    var reference = 0.0
+    for i in logits.indices {
+      let l = Double(logits[i]), x = Double(targets[i])
+      reference += max(l, 0) - x * l + log1p(exp(-Swift.abs(l)))
+      let expected = 0.5 * (1 / (1 + exp(-l)) - x)
+      XCTAssertEqual(Double(grad[i]), expected, accuracy: 1e-6 * max(1, Swift.abs(expected)))
+    }
+    XCTAssertEqual(total, reference, accuracy: 1e-6 * reference)
+  }
+
+  /// A row's activations (and derivative products) are bitwise the same whether it is computed
+  /// alone, as the first row of a batch, in the middle of one, or at an offset that is not a
+  /// multiple of the vector width.
+  func testActivationsOfARowDoNotDependOnItsPlaceInTheBatch() {
+    var rng = RandomStream(seed: 31)
+    let width = 789  // not a multiple of 8
+    let row = (0..<width).map { _ in Float(rng.normal() * 6) }
+    let gradientRow = (0..<width).map { _ in Float(rng.normal()) }
+    let filler = { (count: Int) in (0..<count).map { _ in Float(rng.normal() * 6) } }
+    for activation in [Activation.softplus, .sigmoid] {
+      func apply(_ values: [Float]) -> [Float] {
+        var v = values
+        v.withUnsafeMutableBufferPointer { activation.apply($0.baseAddress!, values.count) }
+        return v
+      }
+      func backward(_ g: [Float], _ y: [Float]) -> [Float] {
+        var v = g
+        v.withUnsafeMutableBufferPointer { gp in
+          y.withUnsafeBufferPointer { activation.multiplyDerivative(gp.baseAddress!, outputs: $0.baseAddress!, g.count) }
+        }
+        return v
+      }
+      let alone = apply(row)
+      let aloneGradient = backward(gradientRow, alone)
+      // (rows before, rows after, extra leading elements)
+      for (before, after, shift) in [(0, 4, 0), (2, 2, 0), (4, 0, 0), (1, 1, 3), (0, 0, 5)] {
+        let prefix = filler(before * width + shift)
+        let batch = prefix + row + filler(after * width)
+        let out = Array(apply(batch)[prefix.count..<(prefix.count + width)])
+        XCTAssertEqual(out.map(\.bitPattern), alone.map(\.bitPattern), "\(activation) at row \(before), shift \(shift)")
+        let gBatch = filler(prefix.count) + gradientRow + filler(after * width)
+        let yBatch = apply(batch)
+        let back = Array(backward(gBatch, yBatch)[prefix.count..<(prefix.count + width)])
+        XCTAssertEqual(back.map(\.bitPattern), aloneGradient.map(\.bitPattern), "\(activation)' at row \(before)")
+      }
+    }
+  }
+
+  // MARK: - Gradient
+
+  /// The VAE loss written out in Double, one image at a time, from the model file's tensors:
+  /// an independent implementation of what `VAENetwork` computes with GEMMs in Float.
+  static func referenceLoss(
+    _ t: [String: [Double]], architecture a: VAEArchitecture, x: [Double], epsilon: [Double], rows: Int
+  ) -> Double {
+    func affine(_ h: [Double], _ w: String, _ b: String) -> [Double] {
+      let (weights, bias) = (t[w]!, t[b]!)
+      var out = bias
+      for i in h.indices { for j in out.indices { out[j] += h[i] * weights[i * out.count + j] } }
+      return out
+    }
+    let softplus = { (v: [Double]) in v.map { max($0, 0) + log1p(exp(-Swift.abs($0))) } }
+    var total = 0.0
+    for r in 0..<rows {
+      let image = Array(x[(r * a.input)..<((r + 1) * a.input)])
+      var h = image
+      for i in 1...a.encoderHidden.count { h = softplus(affine(h, "encoder/w\(i)", "encoder/b\(i)")) }
+      let mu = affine(h, "encoder/w_mu", "encoder/b_mu")
+      let logvar = affine(h, "encoder/w_logvar", "encoder/b_logvar")
+      var z = mu
+      for j in 0..<a.latent {
+        z[j] += exp(0.5 * logvar[j]) * epsilon[r * a.latent + j]
+        total += 0.5 * (mu[j] * mu[j] + exp(logvar[j]) - 1 - logvar[j])
+      }
+      var d = z
+      let layers = a.decoderHidden.count + 1
+      for i in 1..<layers { d = softplus(affine(d, "decoder/w\(i)", "decoder/b\(i)")) }
+      let logits = affine(d, "decoder/w\(layers)", "decoder/b\(layers)")
+      for (l, p) in zip(logits, image) { total += max(l, 0) - p * l + log1p(exp(-Swift.abs(l))) }
+    }
+    return total / Double(rows)
+  }
+
+  /// The backward pass (Float, GEMMs) against central differences of the Double reference loss,
+  /// for every parameter of a small network with a fixed batch and ε: relative error < 1e-3
+  /// (a few parameters with |∂| < 1e-3 are compared absolutely).
+  func testGradientMatchesFiniteDifferences() {
+    let arch = VAEArchitecture(input: 12, encoderHidden: [9, 7], latent: 3, decoderHidden: [6, 8])
+    let rows = 4
+    let net = VAENetwork(architecture: arch, capacity: rows)
+    var rng = RandomStream(seed: 41)
+    net.initialize(rng: &rng)
+    // Nonzero biases and larger weights, so every term of the chain rule matters.
+    for i in 0..<net.parameterCount { net.parameters[i] += Float(rng.normal() * 0.3) }
+    for i in 0..<(rows * arch.input) { net.x[i] = Float(rng.uniform()) }
+    for i in 0..<(rows * arch.latent) { net.epsilon[i] = Float(rng.normal()) }
+    let x = (0..<(rows * arch.input)).map { Double(net.x[$0]) }
+    let epsilon = (0..<(rows * arch.latent)).map { Double(net.epsilon[$0]) }
+
+    let (reconstruction, kl) = net.evaluate(rows: rows, gradient: true)
+    let analytic = net.exportTensors(from: net.gradient)
+    var tensors = net.exportTensors().mapValues { $0.map(Double.init) }
+    let reference = Self.referenceLoss(tensors, architecture: arch, x: x, epsilon: epsilon, rows: rows)
+    XCTAssertEqual((reconstruction + kl) / Double(rows), reference, accuracy: 1e-5 * reference)
+
+    let h = 1e-6
+    var worst = (relative: 0.0, at: "")
+    var checked = 0
+    for t in arch.tensors {
+      for i in 0..<t.count {
+        let saved = tensors[t.path]![i]
+        tensors[t.path]![i] = saved + h
+        let plus = Self.referenceLoss(tensors, architecture: arch, x: x, epsilon: epsilon, rows: rows)
+        tensors[t.path]![i] = saved - h
+        let minus = Self.referenceLoss(tensors, architecture: arch, x: x, epsilon: epsilon, rows: rows)
+        tensors[t.path]![i] = saved
+        let numeric = (plus - minus) / (2 * h)
+        let a = Double(analytic[t.path]![i])
+        let scale = max(Swift.abs(numeric), Swift.abs(a))
+        if scale < 1e-3 {
+          XCTAssertLessThan(Swift.abs(numeric - a), 1e-6, "\(t.path)[\(i)]: analytic \(a), numeric \(numeric)")
+          continue
+        }
+        let relative = Swift.abs(numeric - a) / scale
+        if relative > worst.relative { worst = (relative, "\(t.path)[\(i)]: analytic \(a), numeric \(numeric)") }
+        checked += 1
+        XCTAssertLessThan(relative, 1e-3, "\(t.path)[\(i)]: analytic \(a), numeric \(numeric)")
+      }
+    }
+    XCTAssertGreaterThan(checked, net.parameterCount * 9 / 10)
+    print("gradient check: \(checked) of \(net.parameterCount) parameters compared, worst relative error \(worst.relative) (\(worst.at))")
+  }
+
+  // MARK: - Training
+
+  func testShortTrainingLowersTheLossAndIsDeterministic() throws {
+    let images = Self.syntheticImages(count: 1100, pixels: Self.small.input, seed: 3)
+    let train = Matrix(rows: 1000, cols: images.cols, storage: Array(images.storage[0..<(1000 * images.cols)]))
+    let test = Matrix(rows: 100, cols: images.cols, storage: Array(images.storage[(1000 * images.cols)...]))
+    var settings = VAETrainingSettings(architecture: Self.small, epochs: 6, seed: 7, batchSize: 20)
+    settings.learningRate = 3e-3
+    var seen: [Int] = []
+    let first = try VAETrainer(settings).train(train: train, test: test) { seen.append($0.epoch) }
+    XCTAssertEqual(seen, Array(1...6))  // 6 epochs × 50 mini-batches
+    let untrained: VAELoss = {
+      let net = VAENetwork(architecture: Self.small, capacity: 20)
+      var rng = RandomStream(seed: 7, key: "vae", purpose: "init")
+      net.initialize(rng: &rng)
+      return net.meanLoss(images: test, seed: 7)
+    }()
+    let history = first.history
+    print("short training: untrained test loss \(untrained.total), " + history.map { "\($0.trainLoss)/\($0.testLoss)" }.joined(separator: ", "))
+    XCTAssertLessThan(history.last!.testLoss, 0.9 * untrained.total)
+    XCTAssertLessThan(history.last!.trainLoss, history.first!.trainLoss)
+    XCTAssertLessThan(history.last!.testLoss, history.first!.testLoss)
+    // Its test loss is what `negativeELBO` reports for the final model.
+    XCTAssertEqual(first.model.negativeELBO(images: test, seed: 7, batchSize: 20).total, history.last!.testLoss)
+
+    let second = try VAETrainer(settings).train(train: train, test: test)
+    XCTAssertEqual(second.model.checksum, first.model.checksum)
+    for t in Self.small.tensors {
+      XCTAssertEqual(second.model.tensors[t.path]!.map(\.bitPattern), first.model.tensors[t.path]!.map(\.bitPattern), t.path)
+    }
+    XCTAssertEqual(second.history.map(\.trainLoss), history.map(\.trainLoss))
+    XCTAssertEqual(second.history.map(\.testLoss), history.map(\.testLoss))
+
+    settings.seed = 8
+    let other = try VAETrainer(settings).train(train: train)
+    XCTAssertNotEqual(other.model.checksum, first.model.checksum)
+  }
+
+  // MARK: - Model file
+
+  private func smallTrainedModel() throws -> VAEModel {
+    let images = Self.syntheticImages(count: 200, pixels: Self.small.input, seed: 4)
+    let settings = VAETrainingSettings(architecture: Self.small, epochs: 2, seed: 1, batchSize: 50)
+    return try VAETrainer(settings).train(train: images, test: images).model
+  }
+
+  func testModelFileRoundTrip() throws {
+    let model = try smallTrainedModel()
+    let path = temporaryPath("model.h5")
+    try model.save(to: path)
+    let loaded = try VAEModel.load(from: path)
+    XCTAssertEqual(loaded.architecture, model.architecture)
+    XCTAssertEqual(loaded.checksum, model.checksum)
+    XCTAssertEqual(loaded.training, model.training)
+    for t in Self.small.tensors {
+      XCTAssertEqual(loaded.tensors[t.path]!.map(\.bitPattern), model.tensors[t.path]!.map(\.bitPattern), t.path)
+    }
+    XCTAssertEqual(loaded.summary, "vae-mnist(sha256:\(model.checksum.prefix(8))…)")
+
+    // The file as other tools see it: orientation, attributes.
+    let file = try HDF5File.open(path)
+    defer { try? file.close() }
+    XCTAssertEqual(try file.root.shape(of: "encoder/w1"), [64, 48])
+    XCTAssertEqual(try file.root.shape(of: "encoder/w_logvar"), [32, 4])
+    XCTAssertEqual(try file.root.shape(of: "decoder/w3"), [48, 64])
+    XCTAssertEqual(try file.root.stringAttribute("format"), "ggep-vae/1")
+    XCTAssertEqual(try file.root.stringAttribute("checksum"), model.checksum)
+    XCTAssertEqual(try file.root.int64Attribute("epochs"), 2)
+    XCTAssertEqual(try file.root.int64Attribute("batch_size"), 50)
+    XCTAssertEqual(try file.root.doubleAttribute("learning_rate"), 1e-3)
+    XCTAssertEqual(try file.root.doubleAttribute("test_loss"), model.training!.finalTestLoss)
+    XCTAssertEqual(
+      try file.root.stringAttribute("architecture"),
+      #"{"decoder_hidden":[32,48],"encoder_hidden":[48,32],"input":64,"latent":4}"#)
+    XCTAssertEqual(
+      try file.root.stringAttribute("activations"),
+      #"{"decoder":["softplus","softplus","sigmoid"],"encoder":["softplus","softplus","identity"]}"#)
+
+    // The decoder generator is the decoder: sigmoid(logits) of the same layers.
+    let generator = loaded.decoderGenerator()
+    XCTAssertEqual(generator.latentDimension, 4)
+    XCTAssertEqual(generator.outputDimension, 64)
+    XCTAssertEqual(generator.layers.map(\.activation), [.softplus, .softplus, .sigmoid])
+    XCTAssertEqual(generator.layers[2].weights, loaded.matrix("decoder/w3"))
+  }
+
+  func testModelFileLoadErrorsNameTheFileAndDataset() throws {
+    let model = try smallTrainedModel()
+    let good = temporaryPath("good.h5")
+    try model.save(to: good)
+
+    func variant(_ name: String, _ edit: (HDF5Group) throws -> Void) throws -> String {
+      let path = temporaryPath(name)
+      try FileManager.default.copyItem(atPath: good, toPath: path)
+      let file = try HDF5File.open(path, writable: true)
+      try edit(file.root)
+      try file.close()
+      return path
+    }
+
+    let missingFile = temporaryPath("absent.h5")
+    assertThrows(try VAEModel.load(from: missingFile), containing: [missingFile, "file not found"])
+    let text = temporaryPath("text.h5")
+    try Data("not HDF5\n".utf8).write(to: URL(fileURLWithPath: text))
+    assertThrows(try VAEModel.load(from: text), containing: [text, "not an HDF5 file"])
+
+    let missing = try variant("missing.h5") { try $0.remove("encoder/b2") }
+    assertThrows(try VAEModel.load(from: missing), containing: [missing, "/encoder/b2", "missing dataset"])
+    let shape = try variant("shape.h5") { try $0.write("decoder/w3", [Float](repeating: 0, count: 64 * 48), shape: [64, 48]) }
+    assertThrows(try VAEModel.load(from: shape), containing: [shape, "/decoder/w3", "has shape [64, 48], expected [48, 64]"])
+    let tampered = try variant("tampered.h5") { root in
+      var b = try root.readFloats("decoder/b1").values
+      b[0] += 1
+      try root.write("decoder/b1", b)
+    }
+    assertThrows(try VAEModel.load(from: tampered), containing: [tampered, "checksum mismatch", model.checksum])
+    let format = try variant("format.h5") { try $0.setAttribute("format", "other/2") }
+    assertThrows(try VAEModel.load(from: format), containing: [format, "format is 'other/2', expected 'ggep-vae/1'"])
+    let foreign = temporaryPath("foreign.h5")
+    try writeHDF5Atomically(to: foreign) { try $0.root.write("x", [1.0, 2.0]) }
+    assertThrows(try VAEModel.load(from: foreign), containing: [foreign, "no 'format' attribute"])
+    let architecture = try variant("architecture.h5") { try $0.setAttribute("architecture", "{\"input\": 3}") }
+    assertThrows(try VAEModel.load(from: architecture), containing: [architecture, "'architecture'"])
+  }
+
+  // MARK: - The committed model
+
+  func testCommittedModelMeetsTheTestELBOTarget() throws {
+    let model = try VAEModel.load(from: Self.committedModel)
+    XCTAssertEqual(model.architecture, .mnist)
+    let training = try XCTUnwrap(model.training)
+    XCTAssertEqual(training.settings.epochs, 20)
+    XCTAssertEqual(training.settings.seed, 0)
+    XCTAssertLessThanOrEqual(training.finalTestLoss, 110)
+    guard let dir = MNISTLocation.directory else { throw XCTSkip("MNIST data not found (run `make data`): test −ELBO not recomputed") }
+    let test = try MNIST.load(.test, directory: dir)
+    // The thread count of training, so that the figure is reproduced to the last bits.
+    let threads = BLASThreads.current
+    BLASThreads.set(training.settings.blasThreads)
+    defer { BLASThreads.set(threads) }
+    let loss = model.negativeELBO(images: test.images, seed: training.settings.seed)
+    print("committed model: test −ELBO \(loss.total) nats (reconstruction \(loss.reconstruction), KL \(loss.kl)); recorded \(training.finalTestLoss)")
+    XCTAssertLessThanOrEqual(loss.total, 110)
+    XCTAssertEqual(loss.total, training.finalTestLoss, accuracy: 1e-6 * loss.total)
+  }
+
+  /// Decoded images G(z*) lie in the generator's range, so the Adam projection (SPEC 4 defaults)
+  /// must find them again.
+  func testProjectionRecoversDecodedImages() throws {
+    let model = try VAEModel.load(from: Self.committedModel)
+    let generator = model.decoderGenerator()
+    XCTAssertEqual(generator.summary, model.summary)
+    let count = 6
+    var rng = RandomStream(seed: 51, key: "vae-test", purpose: "latent")
+    let z = Matrix(rows: count, cols: 20, storage: (0..<(count * 20)).map { _ in Float(rng.normal()) })
+    let images = generator.evaluate(z).asDouble
+    let projector = AdamProjector(generator: generator)
+    let slots = (0..<count).map { ProjectionSlot(rng: RandomStream(seed: 52, key: "vae-test-\($0)", purpose: "restarts")) }
+    let projected = try projector.project(images, slots: slots)
+    let cosines = (0..<count).map { Fixtures.cosine(Array(projected.row($0)), Array(images.row($0))) }
+    print("projection of decoded images: cosines \(cosines.map { String(format: "%.5f", $0) })")
+    for (i, cosine) in cosines.enumerated() { XCTAssertGreaterThan(cosine, 0.99, "image \(i)") }
+  }
+
+  // MARK: - Benchmark (run with GGEP_BENCH=1 in a release build)
+
+  /// One Adam projection step (decoder forward + pullback) for 3, 30, 90 rows.
+  func testBenchmarkProjectionStep() throws {
+    guard ProcessInfo.processInfo.environment["GGEP_BENCH"] == "1" else { throw XCTSkip("set GGEP_BENCH=1 to run") }
+    BLASThreads.set(1)
+    let generator: FeedForwardGenerator
+    if let model = try? VAEModel.load(from: Self.committedModel) {
+      generator = model.decoderGenerator()
+    } else {
+      let net = VAENetwork(architecture: .mnist, capacity: 1)
+      var rng = RandomStream(seed: 0, key: "vae", purpose: "init")
+      net.initialize(rng: &rng)
+      generator = try VAEModel(architecture: .mnist, tensors: net.exportTensors()).decoderGenerator()
+    }
+    let multiplyAdds = generator.layers.reduce(0) { $0 + $1.inputWidth * $1.outputWidth }
+    print("projection step, decoder \(generator.summary), vectorised kernels: \(VectorKernels.isVectorised)")
+    for rows in [3, 30, 90] {
+      var rng = RandomStream(seed: 61)
+      let z = (0..<(rows * 20)).map { _ in Float(rng.normal()) }
+      let g = (0..<(rows * 784)).map { _ in Float(rng.normal()) }
+      var dz = [Float](repeating: 0, count: rows * 20)
+      let ws = generator.makeWorkspace(rows: rows)
+      func step() {
+        z.withUnsafeBufferPointer { generator.forward($0.baseAddress!, workspace: ws) }
+        g.withUnsafeBufferPointer { gp in dz.withUnsafeMutableBufferPointer { generator.pullback(gp.baseAddress!, into: $0.baseAddress!, workspace: ws) } }
+      }
+      for _ in 0..<20 { step() }
+      let repetitions = max(200, 6000 / rows)
+      var best = Double.infinity
+      for _ in 0..<5 {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<repetitions { step() }
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(repetitions))
+      }
+      let flops = 4.0 * Double(rows * multiplyAdds)
+      // Per image job as in TOOLCHAIN.md: 3 restarts × 100 steps × 30 iterations = 3000 steps of 3 rows each.
+      let perImageJob = best * 3000 * 3 / Double(rows)
+      print(
+        String(
+          format: "rows %3d: %.3f ms per step, %.1f GFLOP/s, %.2f s per image job", rows, best * 1e3, flops / best / 1e9,
+          perImageJob))
+    }
+  }
+
+  /// Where a training step's time goes (MNIST architecture, batch 100, random data).
+  func testBenchmarkTrainingStep() throws {
+    guard ProcessInfo.processInfo.environment["GGEP_BENCH"] == "1" else { throw XCTSkip("set GGEP_BENCH=1 to run") }
+    BLASThreads.set(1)
+    let a = VAEArchitecture.mnist
+    let net = VAENetwork(architecture: a, capacity: 100)
+    var rng = RandomStream(seed: 0, key: "vae", purpose: "init")
+    net.initialize(rng: &rng)
+    for i in 0..<(100 * 784) { net.x[i] = Float(rng.uniform()) }
+    for i in 0..<(100 * 20) { net.epsilon[i] = Float(rng.normal()) }
+    func time(_ repetitions: Int, _ body: () -> Void) -> Double {
+      body()
+      var best = Double.infinity
+      for _ in 0..<3 {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<repetitions { body() }
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(repetitions))
+      }
+      return best
+    }
+    let forward = time(100) { net.evaluate(rows: 100, gradient: false) }
+    let both = time(100) { net.evaluate(rows: 100, gradient: true) }
+    let adam = time(100) { net.adamStep(learningRate: 1e-7, beta1: 0.9, beta2: 0.999, epsilon: 1e-8) }
+    var noise = RandomStream(seed: 1)
+    let eps = time(100) { for i in 0..<2000 { net.epsilon[i] = Float(noise.normal()) } }
+    let flops = 2.0 * Double(100 * a.forwardMultiplyAdds)
+    let trainingFlops = 3 * flops - 2.0 * 100 * Double(784 * 500)  // no input gradient for the encoder's first layer
+    print(String(format: "training step: forward %.2f ms (%.1f GFLOP/s), forward+backward %.2f ms (%.1f GFLOP/s), adam %.2f ms, noise %.3f ms; per epoch of 600 steps %.2f s",
+      forward * 1e3, flops / forward / 1e9, both * 1e3, trainingFlops / both / 1e9, adam * 1e3, eps * 1e3, 600 * (both + adam + eps)))
+  }
+}
