@@ -1,12 +1,11 @@
 # ggep: the two commands are `make sweep` and `make test`; each sets up what it needs.
 SHELL := /bin/bash
 SWIFT ?= swift
-DEBIAN_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev pkg-config rsync
+DEBIAN_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev pkg-config
 PYTHON ?= python3
 GGEP := .build/release/ggep
-SWEEP_CONFIGS ?= configs/examples/linear-smoke.yaml
 
-.PHONY: all deps build python-deps data model test test-python sweep bench clean
+.PHONY: all deps build python-deps data model test test-python sweep smoke bench clean
 
 all: build
 
@@ -48,15 +47,31 @@ test-python: build
 	$(GGEP) run configs/examples/linear-smoke.yaml --out $$tmp --jobs 2 >/dev/null && \
 	$(PYTHON) scripts/read_results.py $$tmp/results.h5 --check
 
-sweep: build python-deps data
-	@for config in $(SWEEP_CONFIGS); do \
+# The paper's results: every config under configs/paper/ into results/paper/<name>/, with
+# its figures and tables, then results/paper/README.md saying what produced what.
+PAPER_CONFIGS ?= configs/paper/fig2-eq24.yaml configs/paper/fig2-eq25.yaml configs/paper/appD-general-B.yaml
+
+sweep: build data
+	@start=$$(date +%s); \
+	for config in $(PAPER_CONFIGS); do \
+	  name=$$(basename $$config .yaml); t0=$$(date +%s); \
+	  $(GGEP) run $$config --out results/paper/$$name || exit $$?; \
+	  $(GGEP) report results/paper/$$name/results.h5 > /dev/null || exit $$?; \
+	  echo "$$name: $$(( $$(date +%s) - t0 )) s"; \
+	done; \
+	$(GGEP) index results/paper > /dev/null; \
+	echo; echo "make sweep: $$(( $$(date +%s) - start )) s after the build. Results:"; \
+	for config in $(PAPER_CONFIGS); do \
 	  name=$$(basename $$config .yaml); \
-	  start=$$(date +%s); \
-	  $(GGEP) run $$config --out results/$$name || exit $$?; \
-	  $(GGEP) summarize results/$$name/results.h5 > results/$$name/summary.md; \
-	  $(GGEP) summarize results/$$name/results.h5 --format csv > results/$$name/summary.csv; \
-	  echo "$$name: $$(( $$(date +%s) - start )) s -> results/$$name/{results.h5,summary.md,summary.csv}"; \
-	done
+	  echo "  results/paper/$$name/  results.h5 summary.md summary.csv table.md figure2.svg figure2.png figure1.png"; \
+	done; \
+	echo "  results/paper/README.md (what produced each file)"; \
+	echo "Figure 2: results/paper/fig2-eq24/figure2.png, results/paper/fig2-eq25/figure2.png; appendix D: results/paper/appD-general-B/table.md"
+
+# The walking skeleton's example, for a quick look at the pipeline.
+smoke: build
+	$(GGEP) run configs/examples/linear-smoke.yaml
+	$(GGEP) summarize results/linear-smoke/results.h5
 
 clean:
 	rm -rf .build

@@ -96,3 +96,22 @@ struct Report: ParsableCommand {
     }
   }
 }
+
+struct Index: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write DIR/README.md: which config, version and model produced each result folder in DIR.")
+
+  @Argument(help: "A folder of result folders (e.g. results/paper).")
+  var directory: String
+
+  func run() throws {
+    do {
+      let text = try ResultsIndex.markdown(directory: directory)
+      let path = (directory as NSString).appendingPathComponent("README.md")
+      try FigureFile.write(text, to: path)
+      print(path)
+    } catch {
+      throw CLIError("\(error)")
+    }
+  }
+}

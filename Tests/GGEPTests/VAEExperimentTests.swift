@@ -44,6 +44,31 @@ final class VAEExperimentTests: XCTestCase {
     XCTAssertGreaterThan(grid.width, 4 * 28 * 3)
   }
 
+  /// A reduced paper config (2 images, 2 values of m, fewer Adam steps) runs; its summary has
+  /// every method, and its report has Figure 2 with one line per method and Figure 1.
+  func testReducedPaperConfigRuns() throws {
+    let config = MNISTLocation.packageRoot + "/configs/paper/fig2-eq25.yaml"
+    let plan = try ExperimentPlan.load(path: config, overrides: [
+      "generator.model=\(modelPath)", "signal.data=\(try mnistDirectory())", "signal.count=2", "trials=1",
+      "sweep.m=[100, 300]", "projection.steps=20",
+    ])
+    XCTAssertEqual(plan.jobs.count, 16)
+    let out = fixture.directory.appendingPathComponent("paper").path
+    let summary = try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run()
+    XCTAssertEqual(summary.failedJobs, 0)
+    let (provenance, records) = try ResultsFile.read(summary.resultsPath, withVectors: false)
+    XCTAssertTrue(records.allSatisfy { $0.projection == "none" || $0.projection.contains("oracle-norm") }, "paper configs use oracle-norm")
+    let table = try SummaryTable(records: records, groupBy: SummaryTable.defaultGrouping(provenance: provenance))
+    XCTAssertEqual(Set(table.rows.map { $0.keys[1] }), ["Rifle20", "Rifle100", "PPower", "PRFM"])
+    XCTAssertEqual(table.rows.count, 8)
+    try ResultReport.write(results: summary.resultsPath, to: out)
+    let svg = try String(contentsOfFile: out + "/figure2.svg", encoding: .utf8)
+    XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 4, "one line per method")
+    XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/figure1.png"))
+    let markdown = try String(contentsOfFile: out + "/table.md", encoding: .utf8)
+    XCTAssertTrue(markdown.contains("| eq25-square | PRFM | "), markdown)
+  }
+
   /// Projecting real test images onto the decoder's range (cosine mode, SPEC defaults): the
   /// representation error of the prior, which bounds every method's cosine.
   func testProjectingRealTestImages() throws {
