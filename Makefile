@@ -59,6 +59,8 @@ sweep: build data
 	  $(GGEP) report results/paper/$$name/results.h5 > /dev/null || exit $$?; \
 	  echo "$$name: $$(( $$(date +%s) - t0 )) s"; \
 	done; \
+	$(GGEP) report results/paper/fig2-eq24/results.h5 results/paper/fig2-eq25/results.h5 --out results/paper \
+	  --title "Figure 2: mean cosine similarity against m" > /dev/null || exit $$?; \
 	$(GGEP) index results/paper > /dev/null; \
 	echo; echo "make sweep: $$(( $$(date +%s) - start )) s after the build. Results:"; \
 	for config in $(PAPER_CONFIGS); do \
@@ -66,7 +68,7 @@ sweep: build data
 	  echo "  results/paper/$$name/  results.h5 summary.md summary.csv table.md figure2.svg figure2.png figure1.png"; \
 	done; \
 	echo "  results/paper/README.md (what produced each file)"; \
-	echo "Figure 2: results/paper/fig2-eq24/figure2.png, results/paper/fig2-eq25/figure2.png; appendix D: results/paper/appD-general-B/table.md"
+	echo "Figure 2 (both problems): results/paper/figure2.{svg,png}; Figure 1: results/paper/fig2-eq2{4,5}/figure1.png; appendix D: results/paper/appD-general-B/table.md"
 
 # The walking skeleton's example, for a quick look at the pipeline.
 smoke: build

@@ -74,22 +74,34 @@ struct Merge: ParsableCommand {
 
 struct Report: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Write the figures and tables of a results file: figure2.{svg,png}, figure1.png, summary.{md,csv}, table.md.")
+    abstract: "Write the figures and tables of a results file: figure2.{svg,png}, figure1.png, summary.{md,csv}, table.md.",
+    discussion: """
+      Given several results files, writes one figure2.{svg,png} with all their panels side by side       (e.g. Eq. 24 and Eq. 25, as in the paper) and one table.md, into --out.
+      """)
 
-  @Argument(help: "A results file written by `ggep run`.")
-  var results: String
+  @Argument(help: "Results files written by `ggep run`.")
+  var results: [String]
 
-  @Option(help: "Folder to write into. Default: the results file's folder.")
+  @Option(help: "Folder to write into. Default: the (first) results file's folder.")
   var out: String?
 
   @Option(help: "The m of the Figure 1 image grid (nearest available).")
   var gridM: Int = 300
 
+  @Option(help: "Title of a combined figure.")
+  var title = "Mean cosine similarity against m"
+
+  func validate() throws {
+    guard !results.isEmpty else { throw ValidationError("give at least one results file") }
+  }
+
   func run() throws {
     do {
-      let directory = out ?? (results as NSString).deletingLastPathComponent
-      let files = try ResultReport.write(
-        results: results, to: directory.isEmpty ? "." : directory, options: .init(gridM: gridM))
+      let directory = out ?? (results[0] as NSString).deletingLastPathComponent
+      let target = directory.isEmpty ? "." : directory
+      let files = results.count == 1
+        ? try ResultReport.write(results: results[0], to: target, options: .init(gridM: gridM))
+        : try ResultReport.writeCombined(results: results, to: target, title: title)
       for file in files { print(file) }
     } catch {
       throw CLIError("\(error)")

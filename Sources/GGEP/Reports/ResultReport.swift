@@ -54,6 +54,31 @@ public enum ResultReport {
     return written
   }
 
+  /// Several results files side by side (the paper's Figure 2 has a panel per problem, and each
+  /// problem is its own config): `figure2.svg`/`.png` with every file's panels, and `table.md`
+  /// with every file's rows. Returns the paths written.
+  @discardableResult
+  public static func writeCombined(results paths: [String], to directory: String, title: String) throws -> [String] {
+    var panels: [LinePlot] = []
+    var tables: [String] = []
+    for path in paths {
+      let records = try ResultsFile.read(path, withVectors: false).records
+      panels += figure2Panels(records)
+      tables.append(methodByM(records))
+    }
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    var written: [String] = []
+    for ext in ["svg", "png"] {
+      let file = (directory as NSString).appendingPathComponent("figure2.\(ext)")
+      try FigureRenderer.write(panels, to: file, title: title)
+      written.append(file)
+    }
+    let table = (directory as NSString).appendingPathComponent("table.md")
+    try FigureFile.write(tables.joined(separator: "\n"), to: table)
+    written.append(table)
+    return written
+  }
+
   static func ordered(_ values: [String]) -> [String] {
     var seen: [String] = []
     for v in values where !seen.contains(v) { seen.append(v) }
