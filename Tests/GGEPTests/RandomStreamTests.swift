@@ -33,6 +33,24 @@ final class RandomStreamTests: XCTestCase {
     XCTAssertEqual(fourth, 3, accuracy: 0.08)  // Gaussian kurtosis
   }
 
+  /// The ziggurat's distribution, body and tails: the empirical CDF against Φ at points on both
+  /// sides of the base strip's edge R ≈ 3.44.
+  func testNormalDistributionFunction() {
+    var rng = RandomStream(seed: 99)
+    let count = 1_000_000
+    let x = rng.normals(count).sorted()
+    func empirical(_ t: Double) -> Double {
+      var lo = 0, hi = x.count
+      while lo < hi { let mid = (lo + hi) / 2; if x[mid] <= t { lo = mid + 1 } else { hi = mid } }
+      return Double(lo) / Double(count)
+    }
+    for t in [-4.0, -3.6, -3, -2, -1, -0.5, 0, 0.3, 1, 2, 3, 3.6, 4] {
+      let phi = 0.5 * (1 + erf(t / 2.0.squareRoot()))
+      let tolerance = 4 * (phi * (1 - phi) / Double(count)).squareRoot() + 1e-6
+      XCTAssertEqual(empirical(t), phi, accuracy: tolerance, "CDF at \(t)")
+    }
+  }
+
   func testUniformIntegersAndSubsets() {
     var rng = RandomStream(seed: 3)
     var counts = [Int](repeating: 0, count: 5)
