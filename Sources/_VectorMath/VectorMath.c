@@ -98,9 +98,9 @@ static inline void bernoulli_block(const float *l, const float *x, float *grad, 
   }
 }
 
-static inline void adam_block(float *w, const float *g, float *m, float *v, float lr, float beta1, float beta2,
-                              float epsilon, float c1, float c2) {
-  v8 gg = _mm256_loadu_ps(g);
+/// The Adam update of 8 parameters with gradient gg.
+static inline void adam_vector(float *w, v8 gg, float *m, float *v, float lr, float beta1, float beta2, float epsilon,
+                               float c1, float c2) {
   v8 mm = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(beta1), _mm256_loadu_ps(m)),
                         _mm256_mul_ps(_mm256_set1_ps(1.0f - beta1), gg));
   v8 vv = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(beta2), _mm256_loadu_ps(v)),
@@ -110,6 +110,33 @@ static inline void adam_block(float *w, const float *g, float *m, float *v, floa
   v8 step = _mm256_div_ps(_mm256_mul_ps(_mm256_set1_ps(lr), _mm256_mul_ps(mm, _mm256_set1_ps(c1))),
                           _mm256_add_ps(_mm256_sqrt_ps(_mm256_mul_ps(vv, _mm256_set1_ps(c2))), _mm256_set1_ps(epsilon)));
   _mm256_storeu_ps(w, _mm256_sub_ps(_mm256_loadu_ps(w), step));
+}
+
+static inline void adam_block(float *w, const float *g, float *m, float *v, float lr, float beta1, float beta2,
+                              float epsilon, float c1, float c2) {
+  adam_vector(w, _mm256_loadu_ps(g), m, v, lr, beta1, beta2, epsilon, c1, c2);
+}
+
+/// Adam on the full blocks [begin, end) (end − begin a multiple of 8) with the shard gradients
+/// summed in shard order; the common shard counts get loops with their pointers hoisted.
+static inline void adam_sum_blocks(float *w, const float *const *g, long shards, float *m, float *v, long begin,
+                                   long end, float lr, float beta1, float beta2, float epsilon, float c1, float c2) {
+  if (shards == 1) {
+    const float *g0 = g[0];
+    for (long i = begin; i < end; i += BLOCK)
+      adam_vector(w + i, _mm256_loadu_ps(g0 + i), m + i, v + i, lr, beta1, beta2, epsilon, c1, c2);
+  } else if (shards == 2) {
+    const float *g0 = g[0], *g1 = g[1];
+    for (long i = begin; i < end; i += BLOCK)
+      adam_vector(w + i, _mm256_add_ps(_mm256_loadu_ps(g0 + i), _mm256_loadu_ps(g1 + i)), m + i, v + i, lr, beta1,
+                  beta2, epsilon, c1, c2);
+  } else {
+    for (long i = begin; i < end; i += BLOCK) {
+      v8 sum = _mm256_loadu_ps(g[0] + i);
+      for (long k = 1; k < shards; k++) sum = _mm256_add_ps(sum, _mm256_loadu_ps(g[k] + i));
+      adam_vector(w + i, sum, m + i, v + i, lr, beta1, beta2, epsilon, c1, c2);
+    }
+  }
 }
 
 /// The lanes summed in a fixed order.
@@ -174,6 +201,27 @@ static inline void adam_block(float *w, const float *g, float *m, float *v, floa
   }
 }
 int ggep_vector_math_is_vectorised(void) { return 0; }
+#endif
+
+/// out[0..<lanes] = ((g[0] + g[1]) + g[2]) + … at `offset`, in shard order (one IEEE float
+/// addition per element and shard: the same bits as the vector lanes' additions).
+static inline void gradient_sum_block(float *out, const float *const *g, long shards, long offset, int lanes) {
+  for (int i = 0; i < lanes; i++) {
+    float s = g[0][offset + i];
+    for (long k = 1; k < shards; k++) s += g[k][offset + i];
+    out[i] = s;
+  }
+}
+
+#if !(defined(__AVX2__) && defined(__x86_64__))
+static inline void adam_sum_blocks(float *w, const float *const *g, long shards, float *m, float *v, long begin,
+                                   long end, float lr, float beta1, float beta2, float epsilon, float c1, float c2) {
+  float sum[BLOCK];
+  for (long i = begin; i < end; i += BLOCK) {
+    gradient_sum_block(sum, g, shards, i, BLOCK);
+    adam_block(w + i, sum, m + i, v + i, lr, beta1, beta2, epsilon, c1, c2);
+  }
+}
 #endif
 
 // MARK: - Drivers (shared by both paths)
@@ -252,6 +300,29 @@ double ggep_bernoulli_logits_f32(const float *l, const float *x, float *grad, fl
     if (grad) memcpy(grad + full, bg, (size_t)(n - full) * sizeof(float));
   }
   return bernoulli_finish(acc);
+}
+
+void ggep_adam_sum_f32(float *w, const float *const *g, long shards, float *m, float *v, long begin, long end,
+                       float lr, float beta1, float beta2, float epsilon, float c1, float c2) {
+  // Per element: the shard gradients added in shard order (one IEEE float addition per shard,
+  // the same bits in any lane and in the scalar tail sum), then the update of adam_block. With
+  // one shard that is the gradient itself, so the result is ggep_adam_f32's.
+  if (end <= begin) return;
+  long n = end - begin;
+  long full = begin + (n - n % BLOCK);
+  adam_sum_blocks(w, g, shards, m, v, begin, full, lr, beta1, beta2, epsilon, c1, c2);
+  if (full < end) {
+    float sum[BLOCK] = {0}, bw[BLOCK] = {0}, bm[BLOCK] = {0}, bv[BLOCK] = {0};
+    size_t bytes = (size_t)(end - full) * sizeof(float);
+    gradient_sum_block(sum, g, shards, full, (int)(end - full));
+    memcpy(bw, w + full, bytes);
+    memcpy(bm, m + full, bytes);
+    memcpy(bv, v + full, bytes);
+    adam_block(bw, sum, bm, bv, lr, beta1, beta2, epsilon, c1, c2);
+    memcpy(w + full, bw, bytes);
+    memcpy(m + full, bm, bytes);
+    memcpy(v + full, bv, bytes);
+  }
 }
 
 void ggep_adam_f32(float *w, const float *g, float *m, float *v, long n, float lr, float beta1, float beta2,

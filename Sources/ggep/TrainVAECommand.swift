@@ -9,10 +9,13 @@ struct TrainVAE: ParsableCommand {
     commandName: "train-vae",
     abstract: "Train the MNIST VAE (784-500-500-20, softplus; Adam, lr 1e-3, batch 100) and save it as HDF5.",
     discussion: """
-      Training uses one BLAS thread, so the same seed gives bitwise the same weights on this \
-      machine. Prints one line per epoch (mean train loss, test negative ELBO in nats per \
-      image, seconds) and a summary; the model file records settings, losses and a SHA-256 \
-      checksum of the weights.
+      Each mini-batch is split into a fixed number of gradient shards (--gradient-shards, \
+      recorded in the model file); up to --threads workers compute the shards' gradients at \
+      once (OpenBLAS at one thread each), which are then added in shard order for one Adam \
+      step. The same seed and shard count give bitwise the same weights on this machine \
+      whatever --threads is. Prints one line per epoch (mean train loss, test negative ELBO \
+      in nats per image, seconds) and a summary; the model file records settings, losses \
+      and a SHA-256 checksum of the weights.
       """)
 
   @Option(help: "Number of passes over the 60 000 training images.")
@@ -27,16 +30,23 @@ struct TrainVAE: ParsableCommand {
   @Option(help: "Where to write the model file.")
   var out: String = "models/mnist-vae.h5"
 
-  @Option(help: "OpenBLAS threads. Weights are reproducible for a fixed count; the committed model used 1.")
-  var blasThreads: Int = 1
+  @Option(help: "Worker threads (default: the number of cores). Changes the speed, never the weights.")
+  var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+  @Option(help: "Gradient shards per mini-batch of 100, a training setting (part of the result, recorded in the model file).")
+  var gradientShards: Int = VAETrainingSettings().gradientShards
 
   func validate() throws {
     guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-    guard blasThreads >= 1 else { throw ValidationError("--blas-threads must be at least 1") }
+    guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    let batch = VAETrainingSettings().batchSize
+    guard gradientShards >= 1, gradientShards <= batch else {
+      throw ValidationError("--gradient-shards must be between 1 and the batch size \(batch)")
+    }
   }
 
   func run() throws {
-    let settings = VAETrainingSettings(epochs: epochs, seed: seed, blasThreads: blasThreads)
+    let settings = VAETrainingSettings(epochs: epochs, seed: seed, gradientShards: gradientShards)
     let directory = (out as NSString).deletingLastPathComponent
     if !directory.isEmpty {
       try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -50,9 +60,10 @@ struct TrainVAE: ParsableCommand {
     emit(
       "training vae: \(a.input)-\(a.encoderHidden.map(String.init).joined(separator: "-"))-\(a.latent), "
         + "\(a.parameterCount) parameters, \(settings.epochs) epochs, seed \(settings.seed), "
-        + "lr \(settings.learningRate), batch \(settings.batchSize), BLAS threads \(settings.blasThreads)")
+        + "lr \(settings.learningRate), batch \(settings.batchSize) in \(settings.gradientShards) gradient shards, "
+        + "\(threads) worker thread\(threads == 1 ? "" : "s") (BLAS 1 thread each)")
 
-    let result = try VAETrainer(settings).train(train: mnist.train.images, test: mnist.test.images) { stats in
+    let result = try VAETrainer(settings, threads: threads).train(train: mnist.train.images, test: mnist.test.images) { stats in
       emit(
         "epoch \(pad(stats.epoch, to: String(settings.epochs).count))/\(settings.epochs)  "
           + "train loss \(format(stats.trainLoss, 2))  test -ELBO \(format(stats.testLoss, 2))  "

@@ -89,12 +89,14 @@ public struct VAEModel: Sendable {
   /// per image, with its two parts. The estimator is the one training reports as test loss:
   /// KL(q(z|x) ‖ N(0, I)) in closed form plus a single-sample Monte Carlo estimate of
   /// −E_q[log p(x|z)], with ε from `RandomStream(seed: seed, key: "vae", purpose: "evaluation")`
-  /// drawn image by image, in mini-batches of `batchSize` rows.
-  public func negativeELBO(images: Matrix<Float>, seed: UInt64 = 0, batchSize: Int = 100) -> VAELoss {
+  /// drawn image by image, in chunks of `batchSize` rows. `threads` chunks are evaluated at once
+  /// (call it with BLAS at one thread then); the chunks' sums are added in chunk order, so the
+  /// result is bitwise the same for any `threads`.
+  public func negativeELBO(images: Matrix<Float>, seed: UInt64 = 0, batchSize: Int = 100, threads: Int = 1) -> VAELoss {
     precondition(images.cols == architecture.input)
-    let network = VAENetwork(architecture: architecture, capacity: batchSize)
+    let network = VAENetwork(architecture: architecture, capacity: batchSize, workspaces: max(1, threads))
     network.importTensors(tensors)
-    return network.meanLoss(images: images, seed: seed)
+    return network.meanLoss(images: images, seed: seed, threads: threads)
   }
 }
 
@@ -108,26 +110,54 @@ public struct VAELoss: Sendable, Equatable, Codable {
 }
 
 extension VAENetwork {
-  /// The mean loss over all rows of `images`, in batches of `capacity` (the last may be
-  /// shorter), with the evaluation noise stream of `seed`. Does not touch the gradient.
-  func meanLoss(images: Matrix<Float>, seed: UInt64) -> VAELoss {
+  /// The mean loss over all rows of `images`, in fixed chunks of `capacity` rows (the last may
+  /// be shorter), with ε from the evaluation noise stream of `seed` drawn image by image in
+  /// order before any chunk runs. Up to `threads` chunks run at once, each in its own workspace;
+  /// each chunk's sums are kept apart and added in chunk order at the end, so the result does
+  /// not depend on `threads`. Does not touch the parameters or Adam state.
+  func meanLoss(images: Matrix<Float>, seed: UInt64, threads: Int = 1) -> VAELoss {
     let (n, k) = (architecture.input, architecture.latent)
+    let rows = images.rows
+    let chunks = (rows + capacity - 1) / capacity
+    guard chunks > 0 else { return VAELoss(reconstruction: 0, kl: 0) }
+    // Per evaluation, not per training step: the noise of every image and the chunk sums.
+    let scratch = AlignedFloats([rows * k])
+    let noise = scratch.buffers[0]
     var rng = RandomStream(seed: seed, key: "vae", purpose: "evaluation")
-    var reconstruction: Double = 0
-    var kl: Double = 0
+    for i in 0..<(rows * k) { noise[i] = Float(rng.normal()) }
+    var sums = [Double](repeating: 0, count: 2 * chunks)
+    let workers = max(1, min(threads, workspaces.count, chunks))
     images.storage.withUnsafeBufferPointer { pixels in
-      var start = 0
-      while start < images.rows {
-        let rows = min(capacity, images.rows - start)
-        x.update(from: pixels.baseAddress! + start * n, count: rows * n)
-        for i in 0..<(rows * k) { epsilon[i] = Float(rng.normal()) }
-        let part = evaluate(rows: rows, gradient: false)
-        reconstruction += part.reconstruction
-        kl += part.kl
-        start += rows
+      sums.withUnsafeMutableBufferPointer { sumsBuffer in
+        // Worker w evaluates chunks w, w + workers, … in workspace w and writes only those
+        // chunks' two sums.
+        let shared = UnsafeSendable((self, pixels.baseAddress!, UnsafePointer(noise), sumsBuffer.baseAddress!))
+        // (With one worker, concurrentPerform runs the body on this thread.)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+          let (network, pixels, noise, sums) = shared.value
+          let workspace = network.workspaces[worker]
+          let capacity = network.capacity
+          var chunk = worker
+          while chunk < chunks {
+            let start = chunk * capacity
+            let count = min(capacity, rows - start)
+            workspace.x.update(from: pixels + start * n, count: count * n)
+            workspace.epsilon.update(from: noise + start * k, count: count * k)
+            let part = network.evaluate(workspace, rows: count, gradient: false, scale: 1 / Float(count))
+            sums[2 * chunk] = part.reconstruction
+            sums[2 * chunk + 1] = part.kl
+            chunk += workers
+          }
+        }
       }
     }
-    let count = Double(max(images.rows, 1))
+    var reconstruction: Double = 0
+    var kl: Double = 0
+    for chunk in 0..<chunks {
+      reconstruction += sums[2 * chunk]
+      kl += sums[2 * chunk + 1]
+    }
+    let count = Double(rows)
     return VAELoss(reconstruction: reconstruction / count, kl: kl / count)
   }
 }

@@ -12,7 +12,8 @@ import Foundation
 ///       activations     JSON {"decoder":["softplus","softplus","sigmoid"],"encoder":["softplus","softplus","identity"]}
 ///       weight_layout   how weights are oriented
 ///       checksum        SHA-256 hex of the weights (see `VAEModel`), checksum_order lists the tensors
-///       epochs, seed, learning_rate, batch_size, beta1, beta2, adam_epsilon, blas_threads,
+///       epochs, seed, learning_rate, batch_size, beta1, beta2, adam_epsilon, gradient_shards,
+///       blas_threads (always 1), training_threads (worker threads: seconds, not weights),
 ///       train_images, test_images, train_loss, test_loss, test_loss_estimator,
 ///       training_seconds, training_settings (JSON), ggep_version     (when the model was trained)
 ///
@@ -47,7 +48,9 @@ extension VAEModel {
         try root.setAttribute("beta1", s.beta1)
         try root.setAttribute("beta2", s.beta2)
         try root.setAttribute("adam_epsilon", s.adamEpsilon)
-        try root.setAttribute("blas_threads", Int64(s.blasThreads))
+        try root.setAttribute("gradient_shards", Int64(s.gradientShards))
+        try root.setAttribute("blas_threads", Int64(VAETrainer.blasThreads))
+        try root.setAttribute("training_threads", Int64(training.threads))
         try root.setAttribute("train_images", Int64(training.trainImages))
         try root.setAttribute("test_images", Int64(training.testImages))
         try root.setAttribute("train_loss", training.finalTrainLoss)
@@ -141,6 +144,7 @@ extension VAEModel {
       settings: settings,
       trainImages: Int((try? root.int64Attribute("train_images")) ?? 0),
       testImages: Int((try? root.int64Attribute("test_images")) ?? 0),
-      history: history)
+      history: history,
+      threads: Int((try? root.int64Attribute("training_threads")) ?? 1))
   }
 }

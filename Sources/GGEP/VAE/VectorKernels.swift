@@ -55,13 +55,16 @@ public enum VectorKernels {
     ggep_bernoulli_logits_f32(l, x, gradient, scale, count)
   }
 
-  /// One Adam step over `count` parameters; `c1`, `c2` are the bias corrections 1/(1 − βᵗ).
+  /// One Adam step on parameters `range` with the sum of `shards` gradients, added in the order
+  /// given (`gradients[0] + gradients[1] + …`, per element); `c1`, `c2` are the bias corrections
+  /// 1/(1 − βᵗ). Elementwise: a sub-range gives the same bits as the same elements inside a
+  /// larger call.
   @inline(__always)
   static func adam(
-    weights w: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
-    v: UnsafeMutablePointer<Float>, count: Int, learningRate: Float, beta1: Float, beta2: Float, epsilon: Float,
-    c1: Float, c2: Float
+    weights w: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<UnsafePointer<Float>?>, shards: Int,
+    m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, range: Range<Int>,
+    learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, c1: Float, c2: Float
   ) {
-    ggep_adam_f32(w, g, m, v, count, learningRate, beta1, beta2, epsilon, c1, c2)
+    ggep_adam_sum_f32(w, g, shards, m, v, range.lowerBound, range.upperBound, learningRate, beta1, beta2, epsilon, c1, c2)
   }
 }

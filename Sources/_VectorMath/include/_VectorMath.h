@@ -49,6 +49,14 @@ double ggep_bernoulli_logits_f32(const float *l, const float *x, float *grad, fl
 void ggep_adam_f32(float *w, const float *g, float *m, float *v, long n, float lr, float beta1, float beta2,
                    float epsilon, float c1, float c2);
 
+/// One Adam step as `ggep_adam_f32` on elements [begin, end) of w, m, v and the sum of `shards` ≥ 1
+/// gradients: gᵢ = ((g[0][i] + g[1][i]) + g[2][i]) + …, always in that order (the fixed-order
+/// reduction of data-parallel training). Elementwise like every kernel here, so splitting [0, n)
+/// into ranges (one per thread) gives bitwise the same result as one call over all of it; with
+/// one shard it is bitwise `ggep_adam_f32`.
+void ggep_adam_sum_f32(float *w, const float *const *g, long shards, float *m, float *v, long begin, long end,
+                       float lr, float beta1, float beta2, float epsilon, float c1, float c2);
+
 /// Whether the vector path was compiled in (1) or the scalar fallback (0).
 int ggep_vector_math_is_vectorised(void);
 
