@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev pkg-con
 PYTHON ?= python3
 GGEP := .build/release/ggep
 
-.PHONY: all deps build python-deps data model test test-python sweep smoke bench clean
+.PHONY: all deps build python-deps data model test test-python test-slurm sweep smoke bench clean
 
 all: build
 
@@ -46,6 +46,10 @@ test-python: build
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	$(GGEP) run configs/examples/linear-smoke.yaml --out $$tmp --jobs 2 >/dev/null && \
 	$(PYTHON) scripts/read_results.py $$tmp/results.h5 --check
+
+# `ggep submit` / `ggep status` on a real one-node Slurm (scripts/slurm-local.sh, stopped afterwards).
+test-slurm: build python-deps
+	scripts/test-slurm.sh
 
 # The paper's results: every config under configs/paper/ into results/paper/<name>/, with
 # its figures and tables, then results/paper/README.md saying what produced what.
