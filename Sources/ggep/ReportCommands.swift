@@ -127,3 +127,42 @@ struct Index: ParsableCommand {
     }
   }
 }
+
+struct Verify: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Re-run finished jobs from a results file's own provenance and compare them bit for bit.",
+    discussion: "Exits non-zero on a mismatch, naming the job and the likely cause (code version, model, BLAS threads).")
+
+  @Argument(help: "A results file written by `ggep run`.")
+  var results: String
+
+  @Option(help: "Check a seeded random sample of K completed jobs instead of all.")
+  var sample: Int?
+
+  @Option(help: "Seed of the sample.")
+  var seed: UInt64 = 0
+
+  func validate() throws {
+    if let sample, sample < 1 { throw ValidationError("--sample must be at least 1, got \(sample)") }
+  }
+
+  func run() throws {
+    let report: ResultsVerifier.Report
+    do {
+      report = try ResultsVerifier.verify(results, sample: sample, seed: seed)
+    } catch {
+      throw CLIError("\(error)")
+    }
+    if report.passed {
+      print("verified \(report.checked.count) job(s) of \(results): û, ρ and cosine histories identical bit for bit")
+      return
+    }
+    var lines = ["\(results): \(report.mismatches.count) of \(report.checked.count) job(s) differ"]
+    lines += report.mismatches.prefix(20).map { "  \($0)" }
+    if report.mismatches.count > 20 { lines.append("  … and \(report.mismatches.count - 20) more") }
+    lines.append(report.causes.isEmpty
+      ? "likely cause: the stored results were altered (code version, model and BLAS threads match)"
+      : "likely cause: " + report.causes.joined(separator: "; "))
+    throw CLIError(lines.joined(separator: "\n"))
+  }
+}

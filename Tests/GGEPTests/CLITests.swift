@@ -117,6 +117,17 @@ final class CLITests: XCTestCase {
     XCTAssertEqual(summary.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("| eq24 | PRFM |") }.count, 2)
     let inspect = try ggep(["inspect", out + "/results.h5"])
     XCTAssertTrue(inspect.stdout.contains("4 of 4 planned (4 ok, 0 failed)"), inspect.stdout)
+    let verified = try ggep(["verify", out + "/results.h5"])
+    XCTAssertEqual(verified.status, 0, verified.stderr)
+    XCTAssertTrue(verified.stdout.contains("verified 4 job(s)"), verified.stdout)
+    // An altered û makes verify fail, naming the job.
+    let victim = try ResultsFile.read(out + "/results.h5").records[2]
+    let file = try HDF5File.open(out + "/results.h5", writable: true)
+    try file.root.openGroup("jobs/\(victim.key)").write("u_hat", victim.estimate.map { $0 * 1.000001 })
+    try file.close()
+    let failed = try ggep(["verify", out + "/results.h5"])
+    XCTAssertEqual(failed.status, 1)
+    XCTAssertTrue(failed.stderr.contains("job \(victim.key)"), failed.stderr)
   }
 
   /// A sweep long enough to interrupt: batches of a few tenths of a second each.
