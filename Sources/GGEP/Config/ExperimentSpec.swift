@@ -60,6 +60,7 @@ public struct ExperimentSpec: Codable, Hashable, Sendable {
     generator = try GeneratorSpec(try table.table("generator"))
     signal = try SignalSpec(try table.table("signal"), generator: generator, defaultSeed: seed)
     problem = try ProblemSpec(try table.table("problem"))
+    try problem.validate(m: m, in: table)
     algorithm = try AlgorithmSpec(try table.table("algorithm"), generator: generator)
     projection = try ProjectionSpec(try table.table("projection"), generator: generator)
   }

@@ -4,6 +4,10 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
   case spiked(Spiked)
   /// Eq. (25): phase-retrieval A with B̂ as in Eq. (24).
   case phaseRetrieval(PhaseRetrieval)
+  /// SPEC 9, Eq. (26): generative PCA, Â as in Eq. (24) with Σ = I, B̂ = Iₙ exactly.
+  case gpca(GPCA)
+  /// SPEC 9, Eq. (27): generative Fisher discriminant analysis, two classes of m/2 samples.
+  case gfda(GFDA)
 
   public struct Spiked: Hashable, Sendable {
     public var beta: Double
@@ -28,6 +32,32 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
     }
   }
 
+  public struct GPCA: Hashable, Sendable {
+    public var beta: Double
+    public var population: Bool
+
+    public init(beta: Double = 2, population: Bool = false) {
+      self.beta = beta
+      self.population = population
+    }
+  }
+
+  public struct GFDA: Hashable, Sendable {
+    /// Class means ±(δ/2)·Σv*.
+    public var delta: Double
+    /// The within-class covariance Σ.
+    public var covariance: CovarianceSpec
+    public var population: Bool
+
+    public static let defaultDelta = 2.0.squareRoot()
+
+    public init(delta: Double = GFDA.defaultDelta, covariance: CovarianceSpec = .identity, population: Bool = false) {
+      self.delta = delta
+      self.covariance = covariance
+      self.population = population
+    }
+  }
+
   /// y = (aᵀv*)² or |aᵀv*|.
   public enum Link: String, CaseIterable, Codable, Sendable {
     case square, abs
@@ -36,12 +66,15 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
   public enum Kind: String, CaseIterable, Codable, Sendable {
     case spiked
     case phaseRetrieval = "phase-retrieval"
+    case gpca, gfda
   }
 
   public var kind: Kind {
     switch self {
     case .spiked: return .spiked
     case .phaseRetrieval: return .phaseRetrieval
+    case .gpca: return .gpca
+    case .gfda: return .gfda
     }
   }
 
@@ -49,11 +82,14 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
     switch self {
     case .spiked(let spiked): return spiked.population
     case .phaseRetrieval(let phase): return phase.population
+    case .gpca(let gpca): return gpca.population
+    case .gfda(let gfda): return gfda.population
     }
   }
 
   /// The short name used in plots and tables, after the paper's equation numbers:
-  /// `eq24`, `eq24-toeplitz(r=0.5)`, `eq25-square`; `-pop` marks population operators.
+  /// `eq24`, `eq24-toeplitz(r=0.5)`, `eq25-square`; the SPEC 9 families by name: `gpca`,
+  /// `gfda`, `gfda-toeplitz(r=0.5)`; `-pop` marks population operators.
   public var label: String {
     var label: String
     switch self {
@@ -62,6 +98,11 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
       if let covariance = spiked.covariance.label { label += "-" + covariance }
     case .phaseRetrieval(let phase):
       label = "eq25-\(phase.link.rawValue)"
+    case .gpca:
+      label = "gpca"
+    case .gfda(let gfda):
+      label = "gfda"
+      if let covariance = gfda.covariance.label { label += "-" + covariance }
     }
     return population ? label + "-pop" : label
   }
@@ -82,11 +123,33 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
         PhaseRetrieval(
           link: try table.oneOf("link", default: Link.square),
           population: try table.bool("population", default: false)))
+    case .gpca:
+      try table.checkKnownKeys(allowed: ["kind", "beta", "population"], context: "for kind gpca")
+      self = .gpca(
+        GPCA(beta: try table.double("beta", default: 2, .greaterThan(0)), population: try table.bool("population", default: false)))
+    case .gfda:
+      try table.checkKnownKeys(allowed: ["kind", "delta", "covariance", "population"], context: "for kind gfda")
+      let delta = try table.double("delta", default: GFDA.defaultDelta, .greaterThan(0))
+      let covariance = try table["covariance"].map { value throws(ConfigError) in
+        try CovarianceSpec(try value.table())
+      } ?? .identity
+      self = .gfda(GFDA(delta: delta, covariance: covariance, population: try table.bool("population", default: false)))
+    }
+  }
+
+  /// Checks that need the experiment's m: GFDA splits m samples into two classes of m/2 and
+  /// divides by m − 2, so m must be even and at least 4 (population operators use no samples).
+  /// `root` is the experiment's top-level mapping; the error is reported at its `m`, which a
+  /// sweep point sets to the swept value (with that value's source location).
+  func validate(m: Int, in root: ConfigTable) throws(ConfigError) {
+    guard case .gfda(let gfda) = self, !gfda.population else { return }
+    guard m % 2 == 0, m >= 4 else {
+      throw root.error("m", "must be even and at least 4 for problem kind gfda (two classes of m/2 samples), got \(m)")
     }
   }
 
   private enum CodingKeys: String, CodingKey {
-    case kind, beta, covariance, link, population
+    case kind, beta, covariance, link, population, delta
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -98,6 +161,11 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
       try container.encode(spiked.covariance, forKey: .covariance)
     case .phaseRetrieval(let phase):
       try container.encode(phase.link, forKey: .link)
+    case .gpca(let gpca):
+      try container.encode(gpca.beta, forKey: .beta)
+    case .gfda(let gfda):
+      try container.encode(gfda.delta, forKey: .delta)
+      try container.encode(gfda.covariance, forKey: .covariance)
     }
     try container.encode(population, forKey: .population)
   }
@@ -114,6 +182,13 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
     case .phaseRetrieval:
       self = .phaseRetrieval(
         PhaseRetrieval(link: try container.decode(Link.self, forKey: .link), population: population))
+    case .gpca:
+      self = .gpca(GPCA(beta: try container.decode(Double.self, forKey: .beta), population: population))
+    case .gfda:
+      self = .gfda(
+        GFDA(
+          delta: try container.decode(Double.self, forKey: .delta),
+          covariance: try container.decode(CovarianceSpec.self, forKey: .covariance), population: population))
     }
   }
 }

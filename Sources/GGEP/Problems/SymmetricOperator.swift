@@ -18,20 +18,26 @@ extension SymmetricOperator {
   }
 }
 
-/// (1/m) Xᵀ diag(w) X from the m × n sample matrix X (rows are samples) and optional weights w.
+/// (1/d) Xᵀ diag(w) X from the m × n sample matrix X (rows are samples), optional weights w
+/// and a divisor d, by default the sample count m.
 ///
-/// Eq. (24)'s Â, B̂ (no weights) and Eq. (25)'s Â (w_i = y_i). Applying it to p vectors:
-/// T = V Xᵀ (p × m), T ← T·diag(w)/m, result T X: two GEMMs.
+/// Eq. (24)'s Â, B̂ (no weights), Eq. (25)'s Â (w_i = y_i) and GFDA's pooled within-class
+/// covariance (d = m − 2). Applying it to p vectors: T = V Xᵀ (p × m), T ← T·diag(w)/d,
+/// result T X: two GEMMs.
 public struct GramOperator: SymmetricOperator {
   public let samples: Matrix<Double>
   public let weights: [Double]?
+  /// The d of (1/d) XᵀX: m unless given.
+  public let divisor: Double
   public var dimension: Int { samples.cols }
   public var sampleCount: Int { samples.rows }
 
-  public init(samples: Matrix<Double>, weights: [Double]? = nil) {
+  public init(samples: Matrix<Double>, weights: [Double]? = nil, divisor: Double? = nil) {
     precondition(weights == nil || weights!.count == samples.rows)
+    precondition(divisor.map { $0 > 0 } ?? true)
     self.samples = samples
     self.weights = weights
+    self.divisor = divisor ?? Double(samples.rows)
   }
 
   public func apply(_ v: Matrix<Double>) -> Matrix<Double> {
@@ -39,7 +45,7 @@ public struct GramOperator: SymmetricOperator {
     if v.rows == 1 { return applySingle(v) }
     var t = matmul(v, samples, transposeB: true)
     let m = samples.rows
-    let scale = 1 / Double(m)
+    let scale = 1 / divisor
     t.storage.withUnsafeMutableBufferPointer { pt in
       for r in 0..<v.rows {
         let row = pt.baseAddress! + r * m
@@ -60,7 +66,7 @@ public struct GramOperator: SymmetricOperator {
   private func applySingle(_ v: Matrix<Double>) -> Matrix<Double> {
     let (m, n) = (samples.rows, samples.cols)
     var out = [Double](repeating: 0, count: n)
-    let scale = 1 / Double(m)
+    let scale = 1 / divisor
     samples.storage.withUnsafeBufferPointer { x in
       v.storage.withUnsafeBufferPointer { vp in
         out.withUnsafeMutableBufferPointer { o in
@@ -79,7 +85,7 @@ public struct GramOperator: SymmetricOperator {
     var weighted = samples
     let (m, n) = (samples.rows, samples.cols)
     for i in 0..<m {
-      let w = (weights?[i] ?? 1) / Double(m)
+      let w = (weights?[i] ?? 1) / divisor
       for j in 0..<n { weighted.storage[i * n + j] *= w }
     }
     return matmul(weighted, transposeA: true, samples)
@@ -96,6 +102,36 @@ public struct DenseSymmetricOperator: SymmetricOperator {
   }
   public func apply(_ v: Matrix<Double>) -> Matrix<Double> { matmul(v, matrix) }
   public func dense() -> Matrix<Double> { matrix }
+}
+
+/// The rank-one c·d dᵀ, applied as c·d (dᵀu) (GFDA's Â = d̂ d̂ᵀ): O(n) per vector.
+public struct RankOneOperator: SymmetricOperator {
+  public let vector: [Double]
+  public let scale: Double
+  public var dimension: Int { vector.count }
+
+  public init(vector: [Double], scale: Double = 1) {
+    self.vector = vector
+    self.scale = scale
+  }
+
+  public func apply(_ v: Matrix<Double>) -> Matrix<Double> {
+    precondition(v.cols == dimension)
+    let n = dimension
+    var out = Matrix<Double>(rows: v.rows, cols: n)
+    for r in 0..<v.rows {
+      let c = scale * dot(v.row(r), vector[...])
+      for j in 0..<n { out.storage[r * n + j] = c * vector[j] }
+    }
+    return out
+  }
+
+  public func dense() -> Matrix<Double> {
+    let n = dimension
+    var out = Matrix<Double>(rows: n, cols: n)
+    for i in 0..<n { for j in 0..<n { out.storage[i * n + j] = scale * vector[i] * vector[j] } }
+    return out
+  }
 }
 
 /// Iₙ, applied for free.

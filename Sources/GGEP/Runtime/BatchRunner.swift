@@ -105,16 +105,28 @@ public struct BatchRunner: Sendable {
     case .phaseRetrieval(let phase):
       return PhaseRetrievalPair(link: phase.link == .square ? .square : .abs)
     case .spiked(let spiked):
-      let covariance: Covariance
-      switch spiked.covariance {
-      case .identity: covariance = .identity
-      case .diagonal(let low, let high):
-        var rng = RandomStream(seed: UInt64(seed), key: dataKey, purpose: "covariance")
-        covariance = .diagonal((0..<n).map { _ in rng.uniform(low, high) })
-      case .toeplitz(let r): covariance = .toeplitz(r: r)
-      case .spike(let gamma): covariance = .spike(direction: source.companion(of: signalIndex), gamma: gamma)
-      }
+      let covariance = Self.covariance(spiked.covariance, source: source, signalIndex: signalIndex, dataKey: dataKey, seed: seed, n: n)
       return SpikedCovariancePair(beta: spiked.beta, covariance: covariance)
+    case .gpca(let gpca):
+      return GPCAPair(beta: gpca.beta)
+    case .gfda(let gfda):
+      let covariance = Self.covariance(gfda.covariance, source: source, signalIndex: signalIndex, dataKey: dataKey, seed: seed, n: n)
+      return GFDAPair(delta: gfda.delta, covariance: covariance)
+    }
+  }
+
+  /// Σ for a job: `diagonal` draws its entries from the job's data identity (purpose
+  /// "covariance"), `spike` uses the signal's companion as its direction w.
+  static func covariance(
+    _ spec: CovarianceSpec, source: SignalSource, signalIndex: Int, dataKey: String, seed: Int, n: Int
+  ) -> Covariance {
+    switch spec {
+    case .identity: return .identity
+    case .diagonal(let low, let high):
+      var rng = RandomStream(seed: UInt64(seed), key: dataKey, purpose: "covariance")
+      return .diagonal((0..<n).map { _ in rng.uniform(low, high) })
+    case .toeplitz(let r): return .toeplitz(r: r)
+    case .spike(let gamma): return .spike(direction: source.companion(of: signalIndex), gamma: gamma)
     }
   }
 
