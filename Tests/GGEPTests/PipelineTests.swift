@@ -220,6 +220,29 @@ final class PipelineTests: XCTestCase {
     }
   }
 
+  /// The families example runs end to end: on GPCA (B̂ = I exactly) PRFM and PPower agree, and
+  /// every family reaches a high cosine at its largest m.
+  func testFamiliesSmokeExampleRuns() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let plan = try ExperimentPlan.load(path: root.appendingPathComponent("configs/examples/families-smoke.yaml").path)
+    let summary = try run(plan, jobs: 2, out: out("families"))
+    XCTAssertEqual(summary.failedJobs, 0)
+    let records = try ResultsFile.read(summary.resultsPath, withVectors: false).records
+    let table = try SummaryTable(records: records, groupBy: ["problem", "algorithm", "m"])
+    let largest = String(records.map(\.m).max()!)
+    for problem in Set(records.map(\.problem)) {
+      for algorithm in ["PRFM", "PPower"] {
+        let row = table.rows.first { $0.keys == [problem, algorithm, largest] }!
+        XCTAssertGreaterThan(row.cosineMean, 0.95, "\(problem) \(algorithm)")
+      }
+    }
+    let gpca = table.rows.filter { $0.keys[0] == "gpca" }
+    for m in Set(gpca.map { $0.keys[2] }) {
+      let pair = gpca.filter { $0.keys[2] == m }.map(\.cosineMean)
+      XCTAssertEqual(pair[0], pair[1], accuracy: 0.01, "gpca m = \(m)")
+    }
+  }
+
   /// The example config runs end to end and shows the expected ordering where theory is clear:
   /// the generative methods beat Rifle on a dense signal, and PRFM improves with m.
   func testLinearSmokeExampleRuns() throws {
