@@ -55,14 +55,23 @@ public struct ExperimentSpec: Codable, Hashable, Sendable {
     description = try table.optionalString("description")
     seed = try table.int("seed", default: 0, .atLeast(0))
     trials = try table.int("trials", default: 1, .atLeast(1))
-    m = try table.int("m", .atLeast(1))
+    let givenM = try table.optionalInt("m", .atLeast(1))
     // The generator comes first: its n bounds k, the signal's support and Rifle's s.
     generator = try GeneratorSpec(try table.table("generator"))
-    signal = try SignalSpec(try table.table("signal"), generator: generator, defaultSeed: seed)
-    problem = try ProblemSpec(try table.table("problem"))
+    problem = try ProblemSpec(try table.table("problem"), n: generator.n)
+    if let data = problem.userData {
+      // User data (SPEC 9): m from the file, no signal, one trial.
+      m = try data.checkRoot(m: givenM, trials: trials, in: table)
+      signal = UserDataSpec.placeholderSignal
+    } else {
+      guard let givenM else { throw table.error("m", "missing required key (an integer)") }
+      m = givenM
+      signal = try SignalSpec(try table.table("signal"), generator: generator, defaultSeed: seed)
+    }
     try problem.validate(m: m, in: table)
     algorithm = try AlgorithmSpec(try table.table("algorithm"), generator: generator)
     projection = try ProjectionSpec(try table.table("projection"), generator: generator)
+    try problem.userData?.checkMethods(algorithm: algorithm, projection: projection, in: table)
   }
 
   /// Names become directory names under `results/`, so they are restricted to characters

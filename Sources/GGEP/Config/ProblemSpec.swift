@@ -8,6 +8,8 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
   case gpca(GPCA)
   /// SPEC 9, Eq. (27): generative Fisher discriminant analysis, two classes of m/2 samples.
   case gfda(GFDA)
+  /// SPEC 9, user data: Â and B̂ (and an optional truth) from the researcher's HDF5 file.
+  case samples(UserDataSpec)
 
   public struct Spiked: Hashable, Sendable {
     public var beta: Double
@@ -66,7 +68,7 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
   public enum Kind: String, CaseIterable, Codable, Sendable {
     case spiked
     case phaseRetrieval = "phase-retrieval"
-    case gpca, gfda
+    case gpca, gfda, samples
   }
 
   public var kind: Kind {
@@ -75,6 +77,7 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
     case .phaseRetrieval: return .phaseRetrieval
     case .gpca: return .gpca
     case .gfda: return .gfda
+    case .samples: return .samples
     }
   }
 
@@ -84,6 +87,7 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
     case .phaseRetrieval(let phase): return phase.population
     case .gpca(let gpca): return gpca.population
     case .gfda(let gfda): return gfda.population
+    case .samples: return false
     }
   }
 
@@ -103,13 +107,24 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
     case .gfda(let gfda):
       label = "gfda"
       if let covariance = gfda.covariance.label { label += "-" + covariance }
+    case .samples(let data):
+      label = data.label
     }
     return population ? label + "-pop" : label
   }
 
-  init(_ table: ConfigTable) throws(ConfigError) {
+  /// The user data, for `kind: samples`.
+  public var userData: UserDataSpec? {
+    if case .samples(let data) = self { return data }
+    return nil
+  }
+
+  /// `n` is generator.n: user data must have that dimension (checked against the file here).
+  init(_ table: ConfigTable, n: Int) throws(ConfigError) {
     let kind: Kind = try table.oneOf("kind")
     switch kind {
+    case .samples:
+      self = .samples(try UserDataSpec(table, n: n))
     case .spiked:
       try table.checkKnownKeys(allowed: ["kind", "beta", "covariance", "population"], context: "for kind spiked")
       let beta = try table.double("beta", default: 2, .greaterThan(0))
@@ -149,7 +164,7 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
   }
 
   private enum CodingKeys: String, CodingKey {
-    case kind, beta, covariance, link, population, delta
+    case kind, beta, covariance, link, population, delta, data
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -166,6 +181,8 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
     case .gfda(let gfda):
       try container.encode(gfda.delta, forKey: .delta)
       try container.encode(gfda.covariance, forKey: .covariance)
+    case .samples(let data):
+      try container.encode(data, forKey: .data)
     }
     try container.encode(population, forKey: .population)
   }
@@ -189,6 +206,8 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
         GFDA(
           delta: try container.decode(Double.self, forKey: .delta),
           covariance: try container.decode(CovarianceSpec.self, forKey: .covariance), population: population))
+    case .samples:
+      self = .samples(try container.decode(UserDataSpec.self, forKey: .data))
     }
   }
 }

@@ -13,6 +13,9 @@ public struct SummaryTable: Sendable {
     public var cosineMean: Double
     public var cosineStd: Double
     public var timeMean: Double
+    /// False when no finished job of the group has a v* (user data without truth): the cosine
+    /// is shown as "n/a".
+    public var hasTruth: Bool = true
   }
 
   public var groupBy: [String]
@@ -61,10 +64,11 @@ public struct SummaryTable: Sendable {
     rows = order.map { key in
       let group = members[key]!
       let ok = group.filter { $0.status == .ok }
-      let cosines = ok.map(\.cosine)
+      let cosines = ok.filter(\.hasTruth).map(\.cosine)
       return Row(
         keys: key, jobs: group.count, failed: group.count - ok.count, cosineMean: Self.mean(cosines),
-        cosineStd: Self.sampleStd(cosines), timeMean: Self.mean(ok.map(\.wallTime)))
+        cosineStd: Self.sampleStd(cosines), timeMean: Self.mean(ok.map(\.wallTime)),
+        hasTruth: ok.isEmpty || ok.contains(where: \.hasTruth))
     }
   }
 
@@ -95,7 +99,7 @@ public struct SummaryTable: Sendable {
     let header = groupBy.map { $0.hasPrefix("sweep.") ? String($0.dropFirst(6)) : $0 } + ["jobs", "cosine (mean ± std)", "time/job (s)"]
     var lines = ["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
     for row in rows {
-      var cosine = row.cosineMean.isNaN ? "–" : String(format: "%.4f", row.cosineMean)
+      var cosine = row.cosineMean.isNaN ? (row.hasTruth ? "–" : "n/a") : String(format: "%.4f", row.cosineMean)
       if !row.cosineStd.isNaN { cosine += String(format: " ± %.4f", row.cosineStd) }
       let jobs = row.failed > 0 ? "\(row.jobs) (\(row.failed) failed)" : "\(row.jobs)"
       let time = row.timeMean.isNaN ? "–" : String(format: "%.3f", row.timeMean)
@@ -108,7 +112,10 @@ public struct SummaryTable: Sendable {
     let header = groupBy + ["jobs", "failed", "cosine_mean", "cosine_std", "time_mean"]
     var lines = [header.map(Self.csvField).joined(separator: ",")]
     for row in rows {
-      let numbers = [String(row.jobs), String(row.failed), Self.csvNumber(row.cosineMean), Self.csvNumber(row.cosineStd), Self.csvNumber(row.timeMean)]
+      let numbers = [
+        String(row.jobs), String(row.failed), row.hasTruth ? Self.csvNumber(row.cosineMean) : "n/a",
+        row.hasTruth ? Self.csvNumber(row.cosineStd) : "n/a", Self.csvNumber(row.timeMean),
+      ]
       lines.append((row.keys.map(Self.csvField) + numbers).joined(separator: ","))
     }
     return lines.joined(separator: "\n") + "\n"

@@ -46,14 +46,18 @@ public struct JobRecord: Sendable, Equatable {
   public var signalVector: [Double]
   public var rhoHistory: [Double]
   public var cosineHistory: [Double]
+  /// False when there is no v* to compare with (user data without a truth vector): `cosine`
+  /// and `distance` are then NaN by design, the cosine history and `signalVector` empty.
+  public var hasTruth: Bool
 
   public init(
     key: String, groupKey: String, planIndex: Int, problem: String, generator: String, algorithm: String, projection: String, m: Int,
     eta: Double, seed: Int, signal: Int, signalID: String = "", trial: Int, sweepValues: [String: String], parametersJSON: String,
     status: Status, error: String = "", cosine: Double, distance: Double, finalRho: Double, lambda1: Double,
     lambda2: Double, projectionLoss: Double, iterations: Int, converged: Bool, wallTime: Double, batchSize: Int,
-    estimate: [Double], signalVector: [Double], rhoHistory: [Double], cosineHistory: [Double]
+    estimate: [Double], signalVector: [Double], rhoHistory: [Double], cosineHistory: [Double], hasTruth: Bool = true
   ) {
+    self.hasTruth = hasTruth
     self.key = key
     self.groupKey = groupKey
     self.planIndex = planIndex

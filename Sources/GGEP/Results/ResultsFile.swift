@@ -31,6 +31,7 @@ public enum ResultsFile {
     ("lambda1", "population λ1"), ("lambda2", "population λ2"), ("projection_loss", "last projection loss"),
     ("iterations", "iterations run"), ("converged", "1 if stopped by tolerance"),
     ("wall_time", "seconds (batch time / batch size)"), ("batch_size", "jobs in the batch"),
+    ("has_truth", "1 if there is a v* (0: user data without truth; cosine and distance are then NaN)"),
   ]
 
   public static func write(_ records: [JobRecord], provenance: RunProvenance, to path: String) throws {
@@ -76,6 +77,7 @@ public enum ResultsFile {
       try runs.write("converged", records.map { Int64($0.converged ? 1 : 0) })
       try runs.write("wall_time", records.map(\.wallTime))
       try runs.write("batch_size", records.map { Int64($0.batchSize) })
+      try runs.write("has_truth", records.map { Int64($0.hasTruth ? 1 : 0) })
       for axis in Set(records.flatMap(\.sweepValues.keys)).sorted() {
         try runs.write("sweep.\(axis)", strings: records.map { $0.sweepValues[axis] ?? "" })
       }
@@ -128,6 +130,8 @@ public enum ResultsFile {
       try doubles("projection_loss")
     )
     let (iterations, converged, times, sizes) = (try ints("iterations"), try ints("converged"), try doubles("wall_time"), try ints("batch_size"))
+    // Files written before the column existed always had a v*.
+    let hasTruth = runs.exists("has_truth") ? try ints("has_truth").map { $0 != 0 } : [Bool](repeating: true, count: keys.count)
     var sweepColumns: [String: [String]] = [:]
     for name in try runs.memberNames() where name.hasPrefix("sweep.") {
       sweepColumns[String(name.dropFirst("sweep.".count))] = try strings(name)
@@ -145,7 +149,7 @@ public enum ResultsFile {
         sweepValues: sweepValues, parametersJSON: "", status: JobRecord.Status(rawValue: statuses[i]) ?? .failed,
         error: errors[i], cosine: cosines[i], distance: distances[i], finalRho: rhos[i], lambda1: l1s[i], lambda2: l2s[i],
         projectionLoss: losses[i], iterations: iterations[i], converged: converged[i] != 0, wallTime: times[i],
-        batchSize: sizes[i], estimate: [], signalVector: [], rhoHistory: [], cosineHistory: [])
+        batchSize: sizes[i], estimate: [], signalVector: [], rhoHistory: [], cosineHistory: [], hasTruth: hasTruth[i])
       if let jobs {
         let group = try jobs.openGroup(keys[i])
         record.estimate = try group.readDoubles("u_hat").values

@@ -25,13 +25,28 @@ public struct BatchRunner: Sendable {
     var instances: [ProblemInstance] = []
     var initial: [[Double]] = []
     var slots: [ProjectionSlot] = []
+    // User data (kind samples): one fixed instance from the file; the truth, if any, is v*.
+    let userData = try spec.problem.userData.map { try UserData.forRun($0) }
     for job in jobs {
-      let (signal, imageNorm) = source.signal(job.signalIndex)
-      let dataKey = Self.dataIdentity(spec, signal: job.signalIndex, trial: job.trial)
-      let pair = problemPair(spec.problem, source: source, signalIndex: job.signalIndex, dataKey: dataKey, seed: spec.seed, n: signal.count)
-      if spec.problem.population {
+      var (signal, imageNorm) = userData == nil ? source.signal(job.signalIndex) : ([], 1)
+      if let userData {
+        let n = spec.generator.n
+        if let truth = userData.truth {
+          imageNorm = norm(truth)
+          signal = truth.map { $0 / imageNorm }
+        } else {
+          // No truth: the cosines computed against 0 are discarded (has_truth = 0).
+          signal = [Double](repeating: 0, count: n)
+        }
+        instances.append(
+          ProblemInstance(a: userData.a, b: userData.b, signal: signal, lambda1: .nan, lambda2: .nan))
+      } else if spec.problem.population {
+        let dataKey = Self.dataIdentity(spec, signal: job.signalIndex, trial: job.trial)
+        let pair = problemPair(spec.problem, source: source, signalIndex: job.signalIndex, dataKey: dataKey, seed: spec.seed, n: signal.count)
         instances.append(pair.population(signal: signal))
       } else {
+        let dataKey = Self.dataIdentity(spec, signal: job.signalIndex, trial: job.trial)
+        let pair = problemPair(spec.problem, source: source, signalIndex: job.signalIndex, dataKey: dataKey, seed: spec.seed, n: signal.count)
         var rng = RandomStream(seed: UInt64(spec.seed), key: dataKey, purpose: "data")
         instances.append(pair.sample(signal: signal, m: spec.m, rng: &rng))
       }
@@ -53,17 +68,26 @@ public struct BatchRunner: Sendable {
       let sign: Double = dot(aligned.isEmpty ? instance.signal : aligned, instance.signal) < 0 ? -1 : 1
       let distance = aligned.isEmpty ? Double.nan : norm(zip(aligned, instance.signal).map { sign * $0 - $1 })
       let failed = outcome.failure != nil
+      // Without a truth vector there is no v*: cosine and distance are NaN, marked by
+      // has_truth = 0, and the cosine history and v_star are stored empty.
+      let hasTruth = userData.map { $0.truth != nil } ?? true
+      let signalID: String
+      if let data = spec.problem.userData {
+        signalID = data.truth.map { "\(data.file):\($0)" } ?? "none"
+      } else {
+        signalID = source.identifier(job.signalIndex)
+      }
       return JobRecord(
         key: job.key, groupKey: job.groupKey, planIndex: job.index, problem: spec.problem.label, generator: built.generator.summary,
         algorithm: solver.label, projection: solver.usesProjection ? projector.summary : "none", m: spec.m,
-        eta: Self.eta(spec.algorithm), seed: spec.seed, signal: job.signalIndex, signalID: source.identifier(job.signalIndex), trial: job.trial,
+        eta: Self.eta(spec.algorithm), seed: spec.seed, signal: job.signalIndex, signalID: signalID, trial: job.trial,
         sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),
         parametersJSON: Self.parametersJSON(job), status: failed ? .failed : .ok, error: outcome.failure ?? "",
-        cosine: failed ? .nan : outcome.cosine, distance: failed ? .nan : distance, finalRho: failed ? .nan : outcome.finalRho,
+        cosine: failed || !hasTruth ? .nan : outcome.cosine, distance: failed || !hasTruth ? .nan : distance, finalRho: failed ? .nan : outcome.finalRho,
         lambda1: instance.lambda1, lambda2: instance.lambda2, projectionLoss: outcome.projectionLoss,
         iterations: outcome.iterations, converged: outcome.converged, wallTime: seconds / Double(jobs.count),
-        batchSize: jobs.count, estimate: outcome.estimate, signalVector: instance.signal,
-        rhoHistory: outcome.rhoHistory, cosineHistory: outcome.cosineHistory)
+        batchSize: jobs.count, estimate: outcome.estimate, signalVector: hasTruth ? instance.signal : [],
+        rhoHistory: outcome.rhoHistory, cosineHistory: hasTruth ? outcome.cosineHistory : [], hasTruth: hasTruth)
     }
   }
 
@@ -112,6 +136,8 @@ public struct BatchRunner: Sendable {
     case .gfda(let gfda):
       let covariance = Self.covariance(gfda.covariance, source: source, signalIndex: signalIndex, dataKey: dataKey, seed: seed, n: n)
       return GFDAPair(delta: gfda.delta, covariance: covariance)
+    case .samples:
+      preconditionFailure("kind samples builds its instance from the file (UserData), not a ProblemPair")
     }
   }
 

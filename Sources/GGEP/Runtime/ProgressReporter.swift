@@ -31,7 +31,8 @@ public final class ProgressReporter: @unchecked Sendable {
         output.write(Data(line.utf8))
       } else {
         let line = String(
-          format: "[%d/%d] %@: %d jobs, %.2fs, mean cosine %.4f%@\n", done, total, label, jobs, seconds, meanCosine,
+          format: "[%d/%d] %@: %d jobs, %.2fs, mean cosine %@%@\n", done, total, label, jobs, seconds,
+          meanCosine.isNaN ? "n/a" : String(format: "%.4f", meanCosine),
           failedJobs > 0 ? ", \(failedJobs) failed" : "")
         output.write(Data(line.utf8))
       }
