@@ -342,7 +342,7 @@ final class ConfigTests: XCTestCase {
   func testBadEnumValueListsAllowedValues() {
     assertMinimalError(
       replacing: "kind: spiked", with: "kind: spikd",
-      ["exp.yaml:9: problem.kind: must be one of spiked, phase-retrieval, gpca, gfda, samples; got spikd (did you mean `spiked`?)"])
+      ["exp.yaml:9: problem.kind: must be one of spiked, phase-retrieval, gpca, gfda, samples, gcca; got spikd (did you mean `spiked`?)"])
     assertMinimalError(
       replacing: "kind: prfm", with: "kind: lanczos", ["exp.yaml:11: algorithm.kind: must be one of prfm, ppower, rifle; got lanczos"])
     assertConfigError(["exp.yaml:13: projection.method: exact projection needs a linear generator", "got exact"]) {
@@ -357,7 +357,7 @@ final class ConfigTests: XCTestCase {
       replacing: "kind: prfm", with: "kind: rifle", ["exp.yaml:11: algorithm.s: missing required key (an integer)"])
     assertMinimalError(
       replacing: "problem:\n  kind: spiked\n", with: "",
-      ["exp.yaml:1: problem.kind: missing required key (one of spiked, phase-retrieval, gpca, gfda, samples)"])
+      ["exp.yaml:1: problem.kind: missing required key (one of spiked, phase-retrieval, gpca, gfda, samples, gcca)"])
   }
 
   func testYAMLSyntaxErrorHasFileAndLine() throws {

@@ -58,10 +58,14 @@ public struct Rifle: EigenSolver {
   public let sparsity: Int
   public let eta: Double
   public let etaPrime: Double?
-  public init(sparsity: Int, eta: Double = 0.2, etaPrime: Double? = nil) {
+  /// GCCA (SPEC 9): truncate to s entries in EACH view, the vector being split into blocks of
+  /// `perView` entries (a sparse canonical pair has support in both views). nil: s overall.
+  public let perView: Int?
+  public init(sparsity: Int, eta: Double = 0.2, etaPrime: Double? = nil, perView: Int? = nil) {
     self.sparsity = sparsity
     self.eta = eta
     self.etaPrime = etaPrime
+    self.perView = perView
   }
   public var label: String { "Rifle\(sparsity)" }
   public var usesProjection: Bool { false }
@@ -78,8 +82,12 @@ public struct Rifle: EigenSolver {
     guard let unit = normalized(target) else { throw SolverFailure("Rifle step produced a zero or non-finite vector") }
     var kept = [Double](repeating: 0, count: unit.count)
     // Ties broken by index so the support is a deterministic function of the vector.
-    let order = unit.indices.sorted { (Swift.abs(unit[$0]), -$0) > (Swift.abs(unit[$1]), -$1) }
-    for i in order.prefix(sparsity) { kept[i] = unit[i] }
+    let block = perView ?? unit.count
+    for start in stride(from: 0, to: unit.count, by: max(block, 1)) {
+      let range = start..<min(start + block, unit.count)
+      let order = range.sorted { (Swift.abs(unit[$0]), -$0) > (Swift.abs(unit[$1]), -$1) }
+      for i in order.prefix(sparsity) { kept[i] = unit[i] }
+    }
     guard let next = normalized(kept) else { throw SolverFailure("Rifle truncation left a zero vector") }
     return next
   }

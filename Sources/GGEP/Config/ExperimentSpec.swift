@@ -59,6 +59,7 @@ public struct ExperimentSpec: Codable, Hashable, Sendable {
     // The generator comes first: its n bounds k, the signal's support and Rifle's s.
     generator = try GeneratorSpec(try table.table("generator"))
     problem = try ProblemSpec(try table.table("problem"), n: generator.n)
+    try Self.checkProduct(problem: problem, generator: generator, in: table)
     if let data = problem.userData {
       // User data (SPEC 9): m from the file, no signal, one trial.
       m = try data.checkRoot(m: givenM, trials: trials, in: table)
@@ -66,12 +67,58 @@ public struct ExperimentSpec: Codable, Hashable, Sendable {
     } else {
       guard let givenM else { throw table.error("m", "missing required key (an integer)") }
       m = givenM
-      signal = try SignalSpec(try table.table("signal"), generator: generator, defaultSeed: seed)
+      // GCCA's view signals come from (and are sized by) the product's first factor.
+      signal = try SignalSpec(try table.table("signal"), generator: generator.signalGenerator, defaultSeed: seed)
     }
     try problem.validate(m: m, in: table)
     algorithm = try AlgorithmSpec(try table.table("algorithm"), generator: generator)
-    projection = try ProjectionSpec(try table.table("projection"), generator: generator)
+    // GCCA's default η (SPEC 9; chosen by the sweep documented at GCCADefaults) replaces
+    // section 5's when `eta` is not given.
+    if problem.kind == .gcca, try table.table("algorithm")["eta"] == nil {
+      switch algorithm.method {
+      case .prfm: algorithm.method = .prfm(eta: GCCADefaults.eta)
+      case .rifle(_, let s, let etaPrime): algorithm.method = .rifle(eta: GCCADefaults.eta, s: s, etaPrime: etaPrime)
+      case .ppower: break
+      }
+    }
+    projection = try ProjectionSpec(try table.table("projection"), generator: generator.projectionSurrogate)
+    try Self.checkGCCAMethods(problem: problem, generator: generator, algorithm: algorithm, projection: projection, in: table)
     try problem.userData?.checkMethods(algorithm: algorithm, projection: projection, in: table)
+  }
+
+  /// `kind: gcca` needs a product generator of two equal-n factors, and only gcca takes one.
+  private static func checkProduct(problem: ProblemSpec, generator: GeneratorSpec, in table: ConfigTable) throws(ConfigError) {
+    let isGCCA = problem.kind == .gcca
+    let isProduct = generator.architecture.kind == .product
+    if isGCCA && !isProduct {
+      throw table.error(
+        "generator", "problem kind gcca needs a product generator, generator: {product: [<generator>, <generator>]} (one per view)")
+    }
+    if !isGCCA && isProduct {
+      throw table.error("generator", "a product generator is only for problem kind gcca, got kind \(problem.kind.rawValue)")
+    }
+    if isGCCA {
+      let factors = generator.factors
+      guard factors[0].n == factors[1].n else {
+        throw try table.table("generator").error(
+          "product", "problem kind gcca needs two views of equal dimension, but the factors have n = \(factors[0].n) and \(factors[1].n)")
+      }
+    }
+  }
+
+  /// Rifle truncates s entries per view under gcca (s ≤ n_view); the oracle-norm scale has no
+  /// meaning for a two-view product (one ‖image‖ for two halves).
+  private static func checkGCCAMethods(
+    problem: ProblemSpec, generator: GeneratorSpec, algorithm: AlgorithmSpec, projection: ProjectionSpec, in table: ConfigTable
+  ) throws(ConfigError) {
+    guard generator.architecture.kind == .product else { return }
+    if case .rifle(_, let s, _) = algorithm.method, s > generator.signalGenerator.n {
+      throw try table.table("algorithm").error(
+        "s", "must be at most n_view = \(generator.signalGenerator.n) for problem kind gcca (Rifle keeps s entries per view), got \(s)")
+    }
+    if projection.mode == .oracleNorm {
+      throw try table.table("projection").error("mode", "oracle-norm is not available with a product generator; use cosine")
+    }
   }
 
   /// Names become directory names under `results/`, so they are restricted to characters

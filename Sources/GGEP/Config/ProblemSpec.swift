@@ -10,6 +10,8 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
   case gfda(GFDA)
   /// SPEC 9, user data: Â and B̂ (and an optional truth) from the researcher's HDF5 file.
   case samples(UserDataSpec)
+  /// SPEC 9, Eqs. (28-30): generative CCA, two views of n_view = n/2 (needs a product generator).
+  case gcca(GCCA)
 
   public struct Spiked: Hashable, Sendable {
     public var beta: Double
@@ -60,6 +62,27 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
     }
   }
 
+  public struct GCCA: Hashable, Sendable {
+    /// The shared factor's strength: x_i = α ζ_i Σa* + L w_i.
+    public var alpha2: Double
+    /// `same`: b* = a*; `pair`: b* is the signal's companion (a second seeded signal).
+    public var views: Views
+    /// The within-view covariance Σ (the same for both views).
+    public var covariance: CovarianceSpec
+    public var population: Bool
+
+    public enum Views: String, CaseIterable, Codable, Sendable {
+      case same, pair
+    }
+
+    public init(alpha2: Double = 2, views: Views = .same, covariance: CovarianceSpec = .identity, population: Bool = false) {
+      self.alpha2 = alpha2
+      self.views = views
+      self.covariance = covariance
+      self.population = population
+    }
+  }
+
   /// y = (aᵀv*)² or |aᵀv*|.
   public enum Link: String, CaseIterable, Codable, Sendable {
     case square, abs
@@ -68,7 +91,7 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
   public enum Kind: String, CaseIterable, Codable, Sendable {
     case spiked
     case phaseRetrieval = "phase-retrieval"
-    case gpca, gfda, samples
+    case gpca, gfda, samples, gcca
   }
 
   public var kind: Kind {
@@ -78,6 +101,7 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
     case .gpca: return .gpca
     case .gfda: return .gfda
     case .samples: return .samples
+    case .gcca: return .gcca
     }
   }
 
@@ -88,6 +112,7 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
     case .gpca(let gpca): return gpca.population
     case .gfda(let gfda): return gfda.population
     case .samples: return false
+    case .gcca(let gcca): return gcca.population
     }
   }
 
@@ -109,6 +134,9 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
       if let covariance = gfda.covariance.label { label += "-" + covariance }
     case .samples(let data):
       label = data.label
+    case .gcca(let gcca):
+      label = gcca.views == .pair ? "gcca-pair" : "gcca"
+      if let covariance = gcca.covariance.label { label += "-" + covariance }
     }
     return population ? label + "-pop" : label
   }
@@ -149,6 +177,14 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
         try CovarianceSpec(try value.table())
       } ?? .identity
       self = .gfda(GFDA(delta: delta, covariance: covariance, population: try table.bool("population", default: false)))
+    case .gcca:
+      try table.checkKnownKeys(allowed: ["kind", "alpha2", "views", "covariance", "population"], context: "for kind gcca")
+      let alpha2 = try table.double("alpha2", default: 2, .greaterThan(0))
+      let views: GCCA.Views = try table.oneOf("views", default: .same)
+      let covariance = try table["covariance"].map { value throws(ConfigError) in
+        try CovarianceSpec(try value.table())
+      } ?? .identity
+      self = .gcca(GCCA(alpha2: alpha2, views: views, covariance: covariance, population: try table.bool("population", default: false)))
     }
   }
 
@@ -164,7 +200,7 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
   }
 
   private enum CodingKeys: String, CodingKey {
-    case kind, beta, covariance, link, population, delta, data
+    case kind, beta, covariance, link, population, delta, data, alpha2, views
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -183,6 +219,10 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
       try container.encode(gfda.covariance, forKey: .covariance)
     case .samples(let data):
       try container.encode(data, forKey: .data)
+    case .gcca(let gcca):
+      try container.encode(gcca.alpha2, forKey: .alpha2)
+      try container.encode(gcca.views, forKey: .views)
+      try container.encode(gcca.covariance, forKey: .covariance)
     }
     try container.encode(population, forKey: .population)
   }
@@ -208,6 +248,11 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
           covariance: try container.decode(CovarianceSpec.self, forKey: .covariance), population: population))
     case .samples:
       self = .samples(try container.decode(UserDataSpec.self, forKey: .data))
+    case .gcca:
+      self = .gcca(
+        GCCA(
+          alpha2: try container.decode(Double.self, forKey: .alpha2), views: try container.decode(GCCA.Views.self, forKey: .views),
+          covariance: try container.decode(CovarianceSpec.self, forKey: .covariance), population: population))
     }
   }
 }

@@ -122,11 +122,15 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     /// is part of the spec (and so of every job key): a retrained model never resumes, or is
     /// mistaken for, another model's results.
     case vaeMNIST(model: String, checksum: String)
+    /// GCCA's product prior (SPEC 9): (cos θ·Ĝ₁(z₁); sin θ·Ĝ₂(z₂)), two factors, each any
+    /// other generator; n = n₁ + n₂, k = k₁ + k₂ + 1 (θ). Written `generator: {product: [g₁, g₂]}`.
+    case product([GeneratorSpec])
 
     public enum Kind: String, CaseIterable, Codable, Sendable {
       case linear
       case reluRandom = "relu-random"
       case vaeMNIST = "vae-mnist"
+      case product
     }
 
     public var kind: Kind {
@@ -134,8 +138,26 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       case .linear: return .linear
       case .reluRandom: return .reluRandom
       case .vaeMNIST: return .vaeMNIST
+      case .product: return .product
       }
     }
+  }
+
+  /// The factors of a product generator (empty otherwise).
+  public var factors: [GeneratorSpec] {
+    if case .product(let factors) = architecture { return factors }
+    return []
+  }
+
+  /// The generator signals are drawn from and sized by: the first factor of a product (GCCA's
+  /// view signals a*, b* have n_view entries), else the generator itself.
+  public var signalGenerator: GeneratorSpec { factors.first ?? self }
+
+  /// What the projection settings are checked against: a product of linear factors acts as
+  /// linear (exact projection per factor), otherwise its first non-linear factor decides.
+  var projectionSurrogate: GeneratorSpec {
+    guard case .product(let factors) = architecture else { return self }
+    return factors.first { $0.architecture.kind != .linear } ?? GeneratorSpec(architecture: .linear, n: n, k: k, seed: seed)
   }
 
   public var architecture: Architecture
@@ -157,7 +179,30 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
   public static let defaultVAEModel = "models/mnist-vae.h5"
 
   init(_ table: ConfigTable) throws(ConfigError) {
+    if let product = table["product"] {
+      try table.checkKnownKeys(allowed: ["product"], context: "for a product generator")
+      let items = try product.list()
+      guard items.count == 2 else {
+        throw table.error("product", "the product generator takes exactly 2 factors (one per view), got \(items.count)")
+      }
+      var factors: [GeneratorSpec] = []
+      for item in items {
+        let factorTable = try item.table()
+        if factorTable["product"] != nil {
+          throw factorTable.error("product", "a product generator's factor cannot itself be a product")
+        }
+        factors.append(try GeneratorSpec(factorTable))
+      }
+      architecture = .product(factors)
+      n = factors.reduce(0) { $0 + $1.n }
+      k = factors.reduce(1) { $0 + $1.k }
+      seed = 0
+      return
+    }
     let kind: Architecture.Kind = try table.oneOf("kind")
+    guard kind != .product else {
+      throw table.error("kind", "a product generator is written generator: {product: [<generator>, <generator>]}")
+    }
     var allowed = ["kind", "n", "k", "seed"]
     if kind == .reluRandom { allowed.append("hidden") }
     if kind == .vaeMNIST { allowed = ["kind", "model"] }
@@ -183,14 +228,14 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       architecture = .linear
     case .reluRandom:
       architecture = .reluRandom(hidden: try table.int("hidden", default: 4 * k, .atLeast(1)))
-    case .vaeMNIST:
+    case .vaeMNIST, .product:
       preconditionFailure("handled above")
     }
     seed = try table.int("seed", default: 1, .atLeast(0))
   }
 
   private enum CodingKeys: String, CodingKey {
-    case kind, hidden, n, k, seed, model, checksum
+    case kind, hidden, n, k, seed, model, checksum, factors
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -201,6 +246,7 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       try container.encode(model, forKey: .model)
       try container.encode(checksum, forKey: .checksum)
     }
+    if case .product(let factors) = architecture { try container.encode(factors, forKey: .factors) }
     try container.encode(n, forKey: .n)
     try container.encode(k, forKey: .k)
     try container.encode(seed, forKey: .seed)
@@ -214,6 +260,7 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     case .vaeMNIST:
       architecture = .vaeMNIST(
         model: try container.decode(String.self, forKey: .model), checksum: try container.decode(String.self, forKey: .checksum))
+    case .product: architecture = .product(try container.decode([GeneratorSpec].self, forKey: .factors))
     }
     n = try container.decode(Int.self, forKey: .n)
     k = try container.decode(Int.self, forKey: .k)

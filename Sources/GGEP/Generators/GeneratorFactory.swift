@@ -5,6 +5,8 @@ public struct BuiltGenerator: Sendable {
   public let generator: any Generator
   /// Orthonormal basis of the range, for generators whose projection is exact (`linear`).
   public let exactBasis: Matrix<Double>?
+  /// The factors of a product generator (GCCA), each built as on its own; empty otherwise.
+  public var factors: [BuiltGenerator] = []
 }
 
 /// Builds generators from `GeneratorSpec`s, once per process: every batch of a sweep that
@@ -35,6 +37,9 @@ public final class GeneratorFactory: @unchecked Sendable {
           message: "content checksum is \(model.checksum.prefix(12))…, but the plan was made with \(checksum.prefix(12))…: the model file changed")
       }
       built = BuiltGenerator(generator: model.decoderGenerator(), exactBasis: nil)
+    case .product(let specs):
+      let factors = try specs.map { try build($0) }
+      built = BuiltGenerator(generator: ProductGenerator(factors: factors.map(\.generator)), exactBasis: nil, factors: factors)
     }
     lock.withLock { cache[spec] = built }
     return built

@@ -49,15 +49,20 @@ public struct JobRecord: Sendable, Equatable {
   /// False when there is no v* to compare with (user data without a truth vector): `cosine`
   /// and `distance` are then NaN by design, the cosine history and `signalVector` empty.
   public var hasTruth: Bool
+  /// GCCA (SPEC 9): |⟨a*, â⟩|, |⟨b*, b̂⟩| of the normalised halves of û; empty for other
+  /// problems (written as NaN in `cosine_view1`, `cosine_view2`).
+  public var viewCosines: [Double] = []
 
   public init(
     key: String, groupKey: String, planIndex: Int, problem: String, generator: String, algorithm: String, projection: String, m: Int,
     eta: Double, seed: Int, signal: Int, signalID: String = "", trial: Int, sweepValues: [String: String], parametersJSON: String,
     status: Status, error: String = "", cosine: Double, distance: Double, finalRho: Double, lambda1: Double,
     lambda2: Double, projectionLoss: Double, iterations: Int, converged: Bool, wallTime: Double, batchSize: Int,
-    estimate: [Double], signalVector: [Double], rhoHistory: [Double], cosineHistory: [Double], hasTruth: Bool = true
+    estimate: [Double], signalVector: [Double], rhoHistory: [Double], cosineHistory: [Double], hasTruth: Bool = true,
+    viewCosines: [Double] = []
   ) {
     self.hasTruth = hasTruth
+    self.viewCosines = viewCosines
     self.key = key
     self.groupKey = groupKey
     self.planIndex = planIndex

@@ -32,6 +32,8 @@ public enum ResultsFile {
     ("iterations", "iterations run"), ("converged", "1 if stopped by tolerance"),
     ("wall_time", "seconds (batch time / batch size)"), ("batch_size", "jobs in the batch"),
     ("has_truth", "1 if there is a v* (0: user data without truth; cosine and distance are then NaN)"),
+    ("cosine_view1", "gcca: |⟨a*, â⟩| of the normalised first half of û (NaN for other problems)"),
+    ("cosine_view2", "gcca: |⟨b*, b̂⟩| of the normalised second half of û (NaN for other problems)"),
   ]
 
   public static func write(_ records: [JobRecord], provenance: RunProvenance, to path: String) throws {
@@ -78,6 +80,8 @@ public enum ResultsFile {
       try runs.write("wall_time", records.map(\.wallTime))
       try runs.write("batch_size", records.map { Int64($0.batchSize) })
       try runs.write("has_truth", records.map { Int64($0.hasTruth ? 1 : 0) })
+      try runs.write("cosine_view1", records.map { $0.viewCosines.count == 2 ? $0.viewCosines[0] : .nan })
+      try runs.write("cosine_view2", records.map { $0.viewCosines.count == 2 ? $0.viewCosines[1] : .nan })
       for axis in Set(records.flatMap(\.sweepValues.keys)).sorted() {
         try runs.write("sweep.\(axis)", strings: records.map { $0.sweepValues[axis] ?? "" })
       }
@@ -132,6 +136,8 @@ public enum ResultsFile {
     let (iterations, converged, times, sizes) = (try ints("iterations"), try ints("converged"), try doubles("wall_time"), try ints("batch_size"))
     // Files written before the column existed always had a v*.
     let hasTruth = runs.exists("has_truth") ? try ints("has_truth").map { $0 != 0 } : [Bool](repeating: true, count: keys.count)
+    // GCCA's per-view cosines; absent in older files, all-NaN rows are non-GCCA jobs.
+    let viewColumns = runs.exists("cosine_view1") && runs.exists("cosine_view2") ? (try doubles("cosine_view1"), try doubles("cosine_view2")) : nil
     var sweepColumns: [String: [String]] = [:]
     for name in try runs.memberNames() where name.hasPrefix("sweep.") {
       sweepColumns[String(name.dropFirst("sweep.".count))] = try strings(name)
@@ -149,7 +155,10 @@ public enum ResultsFile {
         sweepValues: sweepValues, parametersJSON: "", status: JobRecord.Status(rawValue: statuses[i]) ?? .failed,
         error: errors[i], cosine: cosines[i], distance: distances[i], finalRho: rhos[i], lambda1: l1s[i], lambda2: l2s[i],
         projectionLoss: losses[i], iterations: iterations[i], converged: converged[i] != 0, wallTime: times[i],
-        batchSize: sizes[i], estimate: [], signalVector: [], rhoHistory: [], cosineHistory: [], hasTruth: hasTruth[i])
+        batchSize: sizes[i], estimate: [], signalVector: [], rhoHistory: [], cosineHistory: [], hasTruth: hasTruth[i],
+        viewCosines: viewColumns.map { columns in
+          columns.0[i].isNaN && columns.1[i].isNaN && !problems[i].hasPrefix("gcca") ? [] : [columns.0[i], columns.1[i]]
+        } ?? [])
       if let jobs {
         let group = try jobs.openGroup(keys[i])
         record.estimate = try group.readDoubles("u_hat").values

@@ -21,7 +21,9 @@ public struct BatchRunner: Sendable {
     let start = DispatchTime.now()
 
     let built = try factory.build(spec.generator)
-    let source = try SignalSource(spec: spec.signal, generator: built.generator)
+    // GCCA: the view signals come from the product's first factor (n_view entries).
+    let source = try SignalSource(spec: spec.signal, generator: built.factors.first?.generator ?? built.generator)
+    var gccaPairs: [GCCAPair?] = []
     var instances: [ProblemInstance] = []
     var initial: [[Double]] = []
     var slots: [ProjectionSlot] = []
@@ -29,7 +31,25 @@ public struct BatchRunner: Sendable {
     let userData = try spec.problem.userData.map { try UserData.forRun($0) }
     for job in jobs {
       var (signal, imageNorm) = userData == nil ? source.signal(job.signalIndex) : ([], 1)
-      if let userData {
+      gccaPairs.append(nil)
+      if case .gcca(let gcca) = spec.problem {
+        // a* = the job's signal; b* = a* (views same) or its companion (views pair). The
+        // instance's signal is v* ∝ (a*; c·b*).
+        let dataKey = Self.dataIdentity(spec, signal: job.signalIndex, trial: job.trial)
+        // The companion is drawn from the second factor (`source: generator`: in its range).
+        let b = gcca.views == .same ? signal : try SignalSource(spec: spec.signal, generator: built.factors[1].generator).companion(of: job.signalIndex)
+        let covariance = Self.covariance(
+          gcca.covariance, source: source, signalIndex: job.signalIndex, dataKey: dataKey, seed: spec.seed, n: signal.count)
+        let pair = GCCAPair(alpha2: gcca.alpha2, covariance: covariance, a: signal, b: b)
+        gccaPairs[gccaPairs.count - 1] = pair
+        if gcca.population {
+          instances.append(pair.population(signal: []))
+        } else {
+          var rng = RandomStream(seed: UInt64(spec.seed), key: dataKey, purpose: "data")
+          instances.append(pair.sample(signal: [], m: spec.m, rng: &rng))
+        }
+        signal = instances[instances.count - 1].signal
+      } else if let userData {
         let n = spec.generator.n
         if let truth = userData.truth {
           imageNorm = norm(truth)
@@ -56,14 +76,20 @@ public struct BatchRunner: Sendable {
       slots.append(ProjectionSlot(rng: RandomStream(seed: UInt64(spec.seed), key: job.key, purpose: "projection"), oracleScale: imageNorm))
     }
 
-    let solver = Self.solver(spec.algorithm)
+    let solver = Self.solver(spec.algorithm, perView: spec.problem.kind == .gcca ? spec.generator.signalGenerator.n : nil)
     let projector = try Self.projector(spec.projection, built: built)
     let outcomes = LockstepSolver(solver: solver, iterations: spec.algorithm.iterations, tolerance: spec.algorithm.tolerance)
       .run(instances, initial: initial, projector: solver.usesProjection ? projector : nil, slots: slots)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 
-    return zip(jobs, zip(instances, outcomes)).map { job, pair in
+    return zip(jobs.indices, zip(instances, outcomes)).map { index, pair in
+      let job = jobs[index]
       let (instance, outcome) = pair
+      // GCCA: the per-view cosines of the normalised halves (empty, i.e. NaN columns, otherwise).
+      let viewCosines: [Double] = gccaPairs[index].map { gcca in
+        let (c1, c2) = gcca.viewCosines(outcome.estimate)
+        return outcome.failure == nil ? [c1, c2] : [.nan, .nan]
+      } ?? []
       let aligned = outcome.estimate.isEmpty ? [] : outcome.estimate
       let sign: Double = dot(aligned.isEmpty ? instance.signal : aligned, instance.signal) < 0 ? -1 : 1
       let distance = aligned.isEmpty ? Double.nan : norm(zip(aligned, instance.signal).map { sign * $0 - $1 })
@@ -87,17 +113,19 @@ public struct BatchRunner: Sendable {
         lambda1: instance.lambda1, lambda2: instance.lambda2, projectionLoss: outcome.projectionLoss,
         iterations: outcome.iterations, converged: outcome.converged, wallTime: seconds / Double(jobs.count),
         batchSize: jobs.count, estimate: outcome.estimate, signalVector: hasTruth ? instance.signal : [],
-        rhoHistory: outcome.rhoHistory, cosineHistory: hasTruth ? outcome.cosineHistory : [], hasTruth: hasTruth)
+        rhoHistory: outcome.rhoHistory, cosineHistory: hasTruth ? outcome.cosineHistory : [], hasTruth: hasTruth,
+        viewCosines: viewCosines)
     }
   }
 
   // MARK: - From config to objects
 
-  static func solver(_ spec: AlgorithmSpec) -> any EigenSolver {
+  /// `perView`: GCCA's n_view, so that Rifle truncates s entries per view.
+  static func solver(_ spec: AlgorithmSpec, perView: Int? = nil) -> any EigenSolver {
     switch spec.method {
     case .prfm(let eta): return PRFM(eta: eta)
     case .ppower: return PPower()
-    case .rifle(let eta, let s, let etaPrime): return Rifle(sparsity: s, eta: eta, etaPrime: etaPrime)
+    case .rifle(let eta, let s, let etaPrime): return Rifle(sparsity: s, eta: eta, etaPrime: etaPrime, perView: perView)
     }
   }
 
@@ -109,6 +137,10 @@ public struct BatchRunner: Sendable {
   }
 
   static func projector(_ spec: ProjectionSpec, built: BuiltGenerator) throws -> any Projector {
+    if !built.factors.isEmpty {
+      // The product prior: each half by its factor's projector (SPEC 9, separable).
+      return ProductProjector(factors: try built.factors.map { try projector(spec, built: $0) })
+    }
     switch spec.method {
     case .exact:
       guard let basis = built.exactBasis else {
@@ -136,6 +168,8 @@ public struct BatchRunner: Sendable {
     case .gfda(let gfda):
       let covariance = Self.covariance(gfda.covariance, source: source, signalIndex: signalIndex, dataKey: dataKey, seed: seed, n: n)
       return GFDAPair(delta: gfda.delta, covariance: covariance)
+    case .gcca:
+      preconditionFailure("kind gcca builds its GCCAPair from a*, b* in run")
     case .samples:
       preconditionFailure("kind samples builds its instance from the file (UserData), not a ProblemPair")
     }
