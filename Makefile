@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev pkg-con
 PYTHON ?= python3
 GGEP := .build/release/ggep
 
-.PHONY: all deps build python-deps data model test test-python test-slurm sweep smoke bench clean
+.PHONY: all deps build python-deps data model test test-python test-slurm sweep beyond smoke bench clean
 
 all: build
 
@@ -73,6 +73,34 @@ sweep: build data
 	done; \
 	echo "  results/paper/README.md (what produced each file)"; \
 	echo "Figure 2 (both problems): results/paper/figure2.{svg,png}; Figure 1: results/paper/fig2-eq2{4,5}/figure1.png; appendix D: results/paper/appD-general-B/table.md"
+
+# The study beyond the paper (experiments/beyond-b-matters/): each config under configs/beyond/
+# into results/beyond/<config>/ with its best-step report, then results/beyond/{figure2,table,steps}
+# over the sampled studies present, and results/beyond/README.md. One config alone:
+# `make beyond-gfda` (or BEYOND_CONFIGS=...).
+BEYOND_CONFIGS ?= configs/beyond/eq24-sigma.yaml configs/beyond/gfda.yaml configs/beyond/gcca.yaml configs/beyond/population.yaml \
+  configs/beyond/gcca-iterations.yaml
+# The combined figure and tables: the three sampled studies (population and gcca-iterations have their own).
+BEYOND_FIGURE := eq24-sigma gfda gcca
+
+beyond: build data
+	@start=$$(date +%s); \
+	for config in $(BEYOND_CONFIGS); do \
+	  name=$$(basename $$config .yaml); t0=$$(date +%s); \
+	  $(GGEP) run $$config --out results/beyond/$$name || exit $$?; \
+	  $(GGEP) report results/beyond/$$name/results.h5 --best-step > /dev/null || exit $$?; \
+	  echo "$$name: $$(( $$(date +%s) - t0 )) s"; \
+	done; \
+	files=$$(for c in $(BEYOND_FIGURE); do f=results/beyond/$$c/results.h5; [ -f $$f ] && echo $$f; done); \
+	$(GGEP) report $$files --best-step --out results/beyond \
+	  --title "PRFM vs PPower vs Rifle where B is not I: each method at its best step (cross-validated)" > /dev/null || exit $$?; \
+	$(GGEP) index results/beyond > /dev/null; \
+	echo; echo "make beyond: $$(( $$(date +%s) - start )) s after the build."; \
+	echo "  results/beyond/<config>/  results.h5 summary.md summary.csv table.md steps.md figure2.svg figure2.png figure1.png"; \
+	echo "  results/beyond/figure2.{svg,png} table.md steps.md ($(BEYOND_FIGURE), those present), README.md"
+
+beyond-%:
+	$(MAKE) --no-print-directory beyond BEYOND_CONFIGS=configs/beyond/$*.yaml
 
 # The walking skeleton's example, for a quick look at the pipeline.
 smoke: build

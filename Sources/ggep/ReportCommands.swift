@@ -88,8 +88,17 @@ struct Report: ParsableCommand {
   @Option(help: "The m of the Figure 1 image grid (nearest available).")
   var gridM: Int = 300
 
+  @Option(help: "The problem (label, e.g. 'eq24-spike(gamma=5)') of the Figure 1 image grid. Default: the file's first.")
+  var gridProblem: String?
+
   @Option(help: "Title of a combined figure.")
   var title = "Mean cosine similarity against m"
+
+  @Flag(help: """
+    Show each method at its best step size (the swept eta or eta_lambda1), chosen by 2-fold cross-validation over \
+    signals; also writes steps.md with every step.
+    """)
+  var bestStep = false
 
   func validate() throws {
     guard !results.isEmpty else { throw ValidationError("give at least one results file") }
@@ -100,8 +109,8 @@ struct Report: ParsableCommand {
       let directory = out ?? (results[0] as NSString).deletingLastPathComponent
       let target = directory.isEmpty ? "." : directory
       let files = results.count == 1
-        ? try ResultReport.write(results: results[0], to: target, options: .init(gridM: gridM))
-        : try ResultReport.writeCombined(results: results, to: target, title: title)
+        ? try ResultReport.write(results: results[0], to: target, options: .init(gridM: gridM, gridProblem: gridProblem, bestStep: bestStep))
+        : try ResultReport.writeCombined(results: results, to: target, title: title, bestStep: bestStep)
       for file in files { print(file) }
     } catch {
       throw CLIError("\(error)")

@@ -130,7 +130,7 @@ final class PipelineTests: XCTestCase {
     XCTAssertEqual(back.count, records.count)
     for (a, b) in zip(records, back) {
       var (x, y) = (a, b)
-      for r in [\JobRecord.eta, \.cosine, \.distance, \.finalRho, \.lambda1, \.lambda2, \.projectionLoss, \.wallTime] {
+      for r in [\JobRecord.eta, \.etaLambda1, \.cosine, \.distance, \.finalRho, \.lambda1, \.lambda2, \.projectionLoss, \.wallTime] {
         XCTAssertEqual(x[keyPath: r].bitPattern, y[keyPath: r].bitPattern)
         x[keyPath: r] = 0
         y[keyPath: r] = 0

@@ -28,11 +28,14 @@ public struct SolverFailure: Error, CustomStringConvertible {
 
 /// PRFM, the projected Rayleigh flow method: u_{t+1} = P_G(u_t + η(Â − ρ_t B̂)u_t).
 public struct PRFM: EigenSolver {
-  public let eta: Double
-  public init(eta: Double) { self.eta = eta }
+  public let step: StepSize
+  public init(step: StepSize) { self.step = step }
+  public init(eta: Double) { self.step = .absolute(eta) }
   public var label: String { "PRFM" }
   public var usesProjection: Bool { true }
   public func target(u: [Double], au: [Double], bu: [Double], rho: Double, instance: ProblemInstance) throws -> [Double] {
+    let eta = step.eta(lambda1: instance.lambda1)
+    guard eta.isFinite, eta > 0 else { throw SolverFailure("step η = \(eta) from η·λ1 with λ1 = \(instance.lambda1)") }
     var x = u
     for i in x.indices { x[i] += eta * (au[i] - rho * bu[i]) }
     return x
@@ -56,23 +59,26 @@ public struct PPower: EigenSolver {
 /// Rifle's effective step η'/ρ_t is about η (SPEC 5).
 public struct Rifle: EigenSolver {
   public let sparsity: Int
-  public let eta: Double
+  public let step: StepSize
   public let etaPrime: Double?
   /// GCCA (SPEC 9): truncate to s entries in EACH view, the vector being split into blocks of
   /// `perView` entries (a sparse canonical pair has support in both views). nil: s overall.
   public let perView: Int?
-  public init(sparsity: Int, eta: Double = 0.2, etaPrime: Double? = nil, perView: Int? = nil) {
+  public init(sparsity: Int, step: StepSize = .absolute(0.2), etaPrime: Double? = nil, perView: Int? = nil) {
     self.sparsity = sparsity
-    self.eta = eta
+    self.step = step
     self.etaPrime = etaPrime
     self.perView = perView
+  }
+  public init(sparsity: Int, eta: Double, etaPrime: Double? = nil, perView: Int? = nil) {
+    self.init(sparsity: sparsity, step: .absolute(eta), etaPrime: etaPrime, perView: perView)
   }
   public var label: String { "Rifle\(sparsity)" }
   public var usesProjection: Bool { false }
 
   public func target(u: [Double], au: [Double], bu: [Double], rho: Double, instance: ProblemInstance) throws -> [Double] {
     guard rho > 0 else { throw SolverFailure("ρ_t = \(rho) ≤ 0: Rifle's step η'/ρ_t is undefined") }
-    let step = (etaPrime ?? eta * instance.lambda1) / rho
+    let step = (etaPrime ?? self.step.etaLambda1(lambda1: instance.lambda1)) / rho
     var x = u
     for i in x.indices { x[i] += step * (au[i] - rho * bu[i]) }
     return x

@@ -1,13 +1,50 @@
+/// A step size: η itself, or η·λ1 (`eta_lambda1`), so that η = c/λ1 of each instance.
+///
+/// The second form is what makes step sizes comparable across problems whose λ1 differs by an
+/// order of magnitude (GCCA's 2/3, Eq. 24's 3, a spiked Σ's 10) or from image to image (λ1
+/// depends on v* when B ≠ I): a sweep over η·λ1 asks the same question of every instance.
+public enum StepSize: Hashable, Sendable, ExpressibleByFloatLiteral {
+  case absolute(Double)
+  case perLambda1(Double)
+
+  public init(floatLiteral value: Double) { self = .absolute(value) }
+
+  /// η for an instance whose population λ1 is `lambda1` (NaN when that is unknown).
+  public func eta(lambda1: Double) -> Double {
+    switch self {
+    case .absolute(let eta): return eta
+    case .perLambda1(let c): return c / lambda1
+    }
+  }
+
+  /// η·λ1 for an instance: exactly the configured value for `eta_lambda1` steps.
+  public func etaLambda1(lambda1: Double) -> Double {
+    switch self {
+    case .absolute(let eta): return eta * lambda1
+    case .perLambda1(let c): return c
+    }
+  }
+
+  /// Reads `eta` or `eta_lambda1` (at most one; `eta` with `fallback` when neither is given).
+  static func read(_ table: ConfigTable, fallback: Double) throws(ConfigError) -> StepSize {
+    if table["eta"] != nil && table["eta_lambda1"] != nil {
+      throw table.error("eta_lambda1", "give the step as eta or as eta_lambda1 (η·λ1 of each instance), not both")
+    }
+    if let scaled = try table.optionalDouble("eta_lambda1", .greaterThan(0)) { return .perLambda1(scaled) }
+    return .absolute(try table.double("eta", default: fallback, .greaterThan(0)))
+  }
+}
+
 /// The iterative method and its stopping rule (SPEC section 5).
 public struct AlgorithmSpec: Codable, Hashable, Sendable {
   public enum Method: Hashable, Sendable {
     /// Projected Rayleigh flow: u ← P_G(u + η(Â − ρB̂)u).
-    case prfm(eta: Double)
+    case prfm(eta: StepSize)
     /// Projected power method on Â alone (assumes B = I).
     case ppower
     /// Truncated Rayleigh flow with sparsity s; `etaPrime` nil means "η·λ1", computed when
     /// the problem's λ1 is known.
-    case rifle(eta: Double, s: Int, etaPrime: Double?)
+    case rifle(eta: StepSize, s: Int, etaPrime: Double?)
 
     public enum Kind: String, CaseIterable, Codable, Sendable {
       case prfm, ppower, rifle
@@ -53,20 +90,20 @@ public struct AlgorithmSpec: Codable, Hashable, Sendable {
     let kind: Method.Kind = try table.oneOf("kind")
     var allowed = ["kind", "iterations", "tolerance", "init"]
     switch kind {
-    case .prfm: allowed.append("eta")
+    case .prfm: allowed += ["eta", "eta_lambda1"]
     case .ppower: break
-    case .rifle: allowed += ["eta", "s", "eta_prime"]
+    case .rifle: allowed += ["eta", "eta_lambda1", "s", "eta_prime"]
     }
     try table.checkKnownKeys(allowed: allowed, context: "for kind \(kind.rawValue)")
     switch kind {
     case .prfm:
-      method = .prfm(eta: try table.double("eta", default: 0.2, .greaterThan(0)))
+      method = .prfm(eta: try StepSize.read(table, fallback: 0.2))
     case .ppower:
       method = .ppower
     case .rifle:
       let n = generator.n
       method = .rifle(
-        eta: try table.double("eta", default: 0.2, .greaterThan(0)),
+        eta: try StepSize.read(table, fallback: 0.2),
         s: try table.int("s", .within(1...n).because("generator.n = \(n)")),
         etaPrime: try table.optionalDouble("eta_prime", .greaterThan(0)))
     }
@@ -77,6 +114,7 @@ public struct AlgorithmSpec: Codable, Hashable, Sendable {
 
   private enum CodingKeys: String, CodingKey {
     case kind, eta, s
+    case etaLambda1 = "eta_lambda1"
     case etaPrime = "eta_prime"
     case iterations, tolerance
     case initialization = "init"
@@ -87,11 +125,11 @@ public struct AlgorithmSpec: Codable, Hashable, Sendable {
     try container.encode(method.kind, forKey: .kind)
     switch method {
     case .prfm(let eta):
-      try container.encode(eta, forKey: .eta)
+      try Self.encode(eta, into: &container)
     case .ppower:
       break
     case .rifle(let eta, let s, let etaPrime):
-      try container.encode(eta, forKey: .eta)
+      try Self.encode(eta, into: &container)
       try container.encode(s, forKey: .s)
       try container.encodeIfPresent(etaPrime, forKey: .etaPrime)
     }
@@ -100,16 +138,29 @@ public struct AlgorithmSpec: Codable, Hashable, Sendable {
     try container.encode(initialization, forKey: .initialization)
   }
 
+  // An absolute η encodes as before (`eta`), so adding the scaled form changed no job key.
+  private static func encode(_ step: StepSize, into container: inout KeyedEncodingContainer<CodingKeys>) throws {
+    switch step {
+    case .absolute(let eta): try container.encode(eta, forKey: .eta)
+    case .perLambda1(let c): try container.encode(c, forKey: .etaLambda1)
+    }
+  }
+
+  private static func decodeStep(_ container: KeyedDecodingContainer<CodingKeys>) throws -> StepSize {
+    if let c = try container.decodeIfPresent(Double.self, forKey: .etaLambda1) { return .perLambda1(c) }
+    return .absolute(try container.decode(Double.self, forKey: .eta))
+  }
+
   public init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
     switch try container.decode(Method.Kind.self, forKey: .kind) {
     case .prfm:
-      method = .prfm(eta: try container.decode(Double.self, forKey: .eta))
+      method = .prfm(eta: try Self.decodeStep(container))
     case .ppower:
       method = .ppower
     case .rifle:
       method = .rifle(
-        eta: try container.decode(Double.self, forKey: .eta), s: try container.decode(Int.self, forKey: .s),
+        eta: try Self.decodeStep(container), s: try container.decode(Int.self, forKey: .s),
         etaPrime: try container.decodeIfPresent(Double.self, forKey: .etaPrime))
     }
     iterations = try container.decode(Int.self, forKey: .iterations)

@@ -74,10 +74,11 @@ public struct ExperimentSpec: Codable, Hashable, Sendable {
     algorithm = try AlgorithmSpec(try table.table("algorithm"), generator: generator)
     // GCCA's default η (SPEC 9; chosen by the sweep documented at GCCADefaults) replaces
     // section 5's when `eta` is not given.
-    if problem.kind == .gcca, try table.table("algorithm")["eta"] == nil {
+    let algorithmTable = try table.table("algorithm")
+    if problem.kind == .gcca, algorithmTable["eta"] == nil, algorithmTable["eta_lambda1"] == nil {
       switch algorithm.method {
-      case .prfm: algorithm.method = .prfm(eta: GCCADefaults.eta)
-      case .rifle(_, let s, let etaPrime): algorithm.method = .rifle(eta: GCCADefaults.eta, s: s, etaPrime: etaPrime)
+      case .prfm: algorithm.method = .prfm(eta: .absolute(GCCADefaults.eta))
+      case .rifle(_, let s, let etaPrime): algorithm.method = .rifle(eta: .absolute(GCCADefaults.eta), s: s, etaPrime: etaPrime)
       case .ppower: break
       }
     }

@@ -330,6 +330,13 @@ extension UserDataSpec {
         "eta_prime",
         "rifle on kind samples needs algorithm.eta_prime (its default η·λ1 uses the population λ1, which user data do not have)")
     }
+    switch algorithm.method {
+    case .prfm(.perLambda1), .rifle(.perLambda1, _, _):
+      let table = (try? root.table("algorithm")) ?? root
+      throw table.error(
+        "eta_lambda1", "a step given as η·λ1 needs the population λ1, which user data (kind samples) do not have; give eta")
+    default: break
+    }
     if truth == nil, projection.mode == .oracleNorm, projection.method == .adam {
       let table = (try? root.table("projection")) ?? root
       throw table.error("mode", "oracle-norm scales by ‖image‖, which needs problem.truth with problem kind samples")

@@ -15,9 +15,16 @@ public enum ResultReport {
     public var gridM: Int
     /// Trial whose reconstructions Figure 1 shows.
     public var gridTrial: Int
-    public init(gridM: Int = 300, gridTrial: Int = 0) {
+    /// Figure 2 and `table.md` show each method at its cross-validated best step
+    /// (`BestStepSelection`), and `steps.md` every step; otherwise a line per (method, step).
+    public var bestStep: Bool
+    /// The problem (label) Figure 1 shows; nil: the file's first.
+    public var gridProblem: String?
+    public init(gridM: Int = 300, gridTrial: Int = 0, gridProblem: String? = nil, bestStep: Bool = false) {
       self.gridM = gridM
       self.gridTrial = gridTrial
+      self.gridProblem = gridProblem
+      self.bestStep = bestStep
     }
   }
 
@@ -36,17 +43,29 @@ public enum ResultReport {
     let summary = try SummaryTable(records: records, groupBy: SummaryTable.defaultGrouping(provenance: provenance))
     try save("summary.md", summary.markdown())
     try save("summary.csv", summary.csv())
-    try save("table.md", methodByM(records))
-
-    let panels = figure2Panels(records)
+    var panels = figure2Panels(records)
+    var title = "\(provenance.name): mean cosine similarity against m"
+    // Figure 1 shows one image per method: at its chosen step, or a row per step.
+    var gridRecords = records
+    for (i, name) in seriesNames(records).enumerated() { gridRecords[i].algorithm = name }
+    if options.bestStep {
+      let selection = try BestStepSelection(records: records)
+      gridRecords = selection.lines.flatMap(\.selected)
+      try save("table.md", selection.markdownTable())
+      try save("steps.md", selection.sensitivityTable())
+      panels = selection.panels()
+      title = "\(provenance.name): cosine against m, each method at its best step"
+    } else {
+      try save("table.md", methodByM(records))
+    }
     if !panels.isEmpty {
       for ext in ["svg", "png"] {
         let file = (directory as NSString).appendingPathComponent("figure2.\(ext)")
-        try FigureRenderer.write(panels, to: file, title: "\(provenance.name): mean cosine similarity against m")
+        try FigureRenderer.write(panels, to: file, title: title)
         written.append(file)
       }
     }
-    if let grid = try figure1(records, options: options) {
+    if let grid = try figure1(gridRecords, options: options) {
       let file = (directory as NSString).appendingPathComponent("figure1.png")
       try grid.write(to: file)
       written.append(file)
@@ -58,16 +77,29 @@ public enum ResultReport {
   /// problem is its own config): `figure2.svg`/`.png` with every file's panels, and `table.md`
   /// with every file's rows. Returns the paths written.
   @discardableResult
-  public static func writeCombined(results paths: [String], to directory: String, title: String) throws -> [String] {
+  public static func writeCombined(results paths: [String], to directory: String, title: String, bestStep: Bool = false) throws -> [String] {
     var panels: [LinePlot] = []
     var tables: [String] = []
+    var sensitivity: [String] = []
     for path in paths {
       let records = try ResultsFile.read(path, withVectors: false).records
-      panels += figure2Panels(records)
-      tables.append(methodByM(records))
+      if bestStep {
+        let selection = try BestStepSelection(records: records)
+        panels += selection.panels()
+        tables.append(selection.markdownTable())
+        sensitivity.append(selection.sensitivityTable())
+      } else {
+        panels += figure2Panels(records)
+        tables.append(methodByM(records))
+      }
     }
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     var written: [String] = []
+    if bestStep {
+      let file = (directory as NSString).appendingPathComponent("steps.md")
+      try FigureFile.write(sensitivity.joined(separator: "\n"), to: file)
+      written.append(file)
+    }
     for ext in ["svg", "png"] {
       let file = (directory as NSString).appendingPathComponent("figure2.\(ext)")
       try FigureRenderer.write(panels, to: file, title: title)
@@ -85,9 +117,65 @@ public enum ResultReport {
     return seen
   }
 
-  /// One panel per problem; one series per method; error bars ±1 sample std.
+  /// The method of each record as a line of a figure or table: its label, and, where jobs of
+  /// one label on one problem come from sweep points that differ in more than m and the step
+  /// size, what tells them apart (`PRFM (iterations: 100)`), so that no two settings are pooled.
+  static func methodVariants(_ records: [JobRecord]) -> [String] {
+    // A sweep value with the kind and the step taken out: what is left tells variants apart.
+    // Flow mappings (`{kind: prfm, eta_lambda1: 0.05, iterations: 100}`) lose those entries;
+    // a dotted axis keeps its path (`algorithm.iterations=100`).
+    func residue(_ axis: String, _ value: String) -> String {
+      if ["m", "problem", "seed"].contains(axis) || axis.hasSuffix(".eta") || axis.hasSuffix(".eta_lambda1") { return "" }
+      let text = value.trimmingCharacters(in: .whitespaces)
+      guard text.hasPrefix("{") && text.hasSuffix("}") else { return "\(axis)=\(text)" }
+      let entries = text.dropFirst().dropLast().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+      return entries.filter { entry in
+        let key = entry.split(separator: ":").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        return !["kind", "eta", "eta_lambda1"].contains(key)
+      }.joined(separator: ", ")
+    }
+    let residues = records.map { r in
+      r.sweepValues.keys.sorted().map { axis in residue(axis, r.sweepValues[axis]!) }.filter { !$0.isEmpty }
+    }
+    var varies: Set<String> = []
+    var first: [String: [String]] = [:]
+    for (r, res) in zip(records, residues) {
+      let group = r.problem + "\u{1F}" + r.algorithm
+      if let seen = first[group] { if seen != res { varies.insert(group) } } else { first[group] = res }
+    }
+    return zip(records, residues).map { r, res in
+      varies.contains(r.problem + "\u{1F}" + r.algorithm) && !res.isEmpty ? "\(r.algorithm) (\(res.joined(separator: ", ")))" : r.algorithm
+    }
+  }
+
+  /// The name of a record's line: its method variant (`methodVariants`), and its step when
+  /// the variant ran with several steps on the problem (`PRFM η·λ1=0.4`).
+  static func seriesNames(_ records: [JobRecord]) -> [String] {
+    var records = records
+    for (i, name) in methodVariants(records).enumerated() { records[i].algorithm = name }
+    var steps: [String: BestStepSelection.StepColumn?] = [:]
+    let preferred = BestStepSelection.stepColumn(records)
+    for problem in ordered(records.map(\.problem)) {
+      let mine = records.filter { $0.problem == problem }
+      for method in ordered(mine.map(\.algorithm)) {
+        let jobs = mine.filter { $0.algorithm == method }
+        let column = BestStepSelection.stepColumn(jobs, tie: preferred)
+        let distinct = column.map { c in Set(jobs.map(c.value).filter { !$0.isNaN }).count } ?? 0
+        steps[problem + "\u{1F}" + method] = distinct > 1 ? column : nil
+      }
+    }
+    return records.map { r in
+      guard let column = steps[r.problem + "\u{1F}" + r.algorithm] ?? nil else { return r.algorithm }
+      let value = column.value(r)
+      return r.algorithm + " " + column.symbol + "=" + (value.isNaN ? "?" : BestStepSelection.stepText(value))
+    }
+  }
+
+  /// One panel per problem; one series per method (and step, when it varies); error bars ±1
+  /// sample std.
   static func figure2Panels(_ records: [JobRecord]) -> [LinePlot] {
-    let ok = records.filter { $0.status == .ok }
+    var ok = records.filter { $0.status == .ok }
+    for (i, name) in seriesNames(ok).enumerated() { ok[i].algorithm = name }
     return ordered(ok.map(\.problem)).map { problem in
       let mine = ok.filter { $0.problem == problem }
       let series = ordered(mine.map(\.algorithm)).map { algorithm in
@@ -117,7 +205,11 @@ public enum ResultReport {
     guard side * side == first.estimate.count, side > 1 else { return nil }
     let ms = Set(ok.map(\.m)).sorted()
     let m = ms.min { abs($0 - options.gridM) < abs($1 - options.gridM) }!
-    let problem = first.problem
+    let problem = options.gridProblem ?? first.problem
+    guard ok.contains(where: { $0.problem == problem }) else {
+      throw ReportError(
+        "--grid-problem: no finished job of problem \"\(problem)\"; the file has \(ordered(ok.map(\.problem)).joined(separator: ", "))")
+    }
     let chosen = ok.filter { $0.m == m && $0.problem == problem && $0.trial == options.gridTrial }
     let signals = Set(chosen.map(\.signal)).sorted()
     guard !signals.isEmpty else { return nil }
@@ -136,7 +228,8 @@ public enum ResultReport {
 
   /// Rows (problem, method), columns m: "mean ± std" of the cosine similarity.
   public static func methodByM(_ records: [JobRecord]) -> String {
-    let ok = records.filter { $0.status == .ok }
+    var ok = records.filter { $0.status == .ok }
+    for (i, name) in seriesNames(ok).enumerated() { ok[i].algorithm = name }
     let ms = Set(ok.map(\.m)).sorted()
     var lines = ["| problem | method | " + ms.map { "m = \($0)" }.joined(separator: " | ") + " |",
                  "|---|---|" + ms.map { _ in "---" }.joined(separator: "|") + "|"]
@@ -153,4 +246,10 @@ public enum ResultReport {
     }
     return lines.joined(separator: "\n") + "\n"
   }
+}
+
+/// A report that cannot be made as asked (an unknown problem for Figure 1, …).
+public struct ReportError: Error, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
 }

@@ -40,7 +40,7 @@ public struct SummaryTable: Sendable {
   }
 
   public static func availableColumns(_ records: [JobRecord]) -> [String] {
-    ["problem", "generator", "algorithm", "projection", "m", "eta", "seed", "signal", "trial", "status"]
+    ["problem", "generator", "algorithm", "projection", "m", "eta", "eta_lambda1", "seed", "signal", "trial", "status"]
       + Set(records.flatMap(\.sweepValues.keys)).sorted().map { "sweep.\($0)" }
   }
 
@@ -80,6 +80,7 @@ public struct SummaryTable: Sendable {
     case "projection": return r.projection
     case "m": return String(r.m)
     case "eta": return r.eta.isNaN ? "-" : formatNumber(r.eta)
+    case "eta_lambda1": return r.etaLambda1.isNaN ? "-" : formatNumber(r.etaLambda1)
     case "seed": return String(r.seed)
     case "signal": return String(r.signal)
     case "trial": return String(r.trial)

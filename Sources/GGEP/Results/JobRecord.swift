@@ -15,6 +15,9 @@ public struct JobRecord: Sendable, Equatable {
   public var m: Int
   /// η for PRFM and Rifle; NaN where the method has none (PPower).
   public var eta: Double
+  /// η·λ1 of the instance (the configured value for an `eta_lambda1` step); NaN for PPower
+  /// and where λ1 is unknown.
+  public var etaLambda1: Double
   public var seed: Int
   public var signal: Int
   /// What signal `signal` is (`mnist-test[3127]`, `generator[2]`).
@@ -55,7 +58,7 @@ public struct JobRecord: Sendable, Equatable {
 
   public init(
     key: String, groupKey: String, planIndex: Int, problem: String, generator: String, algorithm: String, projection: String, m: Int,
-    eta: Double, seed: Int, signal: Int, signalID: String = "", trial: Int, sweepValues: [String: String], parametersJSON: String,
+    eta: Double, etaLambda1: Double = .nan, seed: Int, signal: Int, signalID: String = "", trial: Int, sweepValues: [String: String], parametersJSON: String,
     status: Status, error: String = "", cosine: Double, distance: Double, finalRho: Double, lambda1: Double,
     lambda2: Double, projectionLoss: Double, iterations: Int, converged: Bool, wallTime: Double, batchSize: Int,
     estimate: [Double], signalVector: [Double], rhoHistory: [Double], cosineHistory: [Double], hasTruth: Bool = true,
@@ -72,6 +75,7 @@ public struct JobRecord: Sendable, Equatable {
     self.projection = projection
     self.m = m
     self.eta = eta
+    self.etaLambda1 = etaLambda1
     self.seed = seed
     self.signal = signal
     self.signalID = signalID

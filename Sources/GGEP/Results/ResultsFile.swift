@@ -24,7 +24,8 @@ public enum ResultsFile {
     ("problem", "problem label, e.g. eq24, eq25-square, eq24-toeplitz(r=0.5)"),
     ("generator", "generator label"), ("algorithm", "PRFM, PPower, Rifle<s>"),
     ("projection", "projector and its settings"), ("m", "number of samples"),
-    ("eta", "step size η (NaN for PPower)"), ("seed", "sweep seed"), ("signal", "signal (image) index within the experiment"),
+    ("eta", "step size η of the instance (NaN for PPower)"),
+    ("eta_lambda1", "η·λ1 of the instance: the configured value for an eta_lambda1 step (NaN for PPower, or λ1 unknown)"), ("seed", "sweep seed"), ("signal", "signal (image) index within the experiment"),
     ("signal_id", "what the signal is: mnist-test[3127], generator[2], …"),
     ("trial", "independent data draw"), ("status", "ok or failed"), ("error", "why a job failed"),
     ("cosine", "|⟨û, v*⟩|"), ("distance", "‖û − v*‖, sign-aligned"), ("final_rho", "ρ(û) = ûᵀÂû / ûᵀB̂û"),
@@ -63,6 +64,7 @@ public enum ResultsFile {
       try runs.write("projection", strings: records.map(\.projection))
       try runs.write("m", records.map { Int64($0.m) })
       try runs.write("eta", records.map(\.eta))
+      try runs.write("eta_lambda1", records.map(\.etaLambda1))
       try runs.write("seed", records.map { Int64($0.seed) })
       try runs.write("signal", records.map { Int64($0.signal) })
       try runs.write("signal_id", strings: records.map(\.signalID))
@@ -134,6 +136,8 @@ public enum ResultsFile {
       try doubles("projection_loss")
     )
     let (iterations, converged, times, sizes) = (try ints("iterations"), try ints("converged"), try doubles("wall_time"), try ints("batch_size"))
+    // Files written before the column existed had absolute steps only: η·λ1 follows.
+    let etaLambda1s = runs.exists("eta_lambda1") ? try doubles("eta_lambda1") : zip(etas, l1s).map { $0 * $1 }
     // Files written before the column existed always had a v*.
     let hasTruth = runs.exists("has_truth") ? try ints("has_truth").map { $0 != 0 } : [Bool](repeating: true, count: keys.count)
     // GCCA's per-view cosines; absent in older files, all-NaN rows are non-GCCA jobs.
@@ -151,7 +155,7 @@ public enum ResultsFile {
       for (axis, column) in sweepColumns where !column[i].isEmpty { sweepValues[axis] = column[i] }
       var record = JobRecord(
         key: keys[i], groupKey: groupKeys[i], planIndex: planIndices[i], problem: problems[i], generator: generators[i], algorithm: algorithms[i],
-        projection: projections[i], m: ms[i], eta: etas[i], seed: seeds[i], signal: signals[i], signalID: signalIDs[i], trial: trials[i],
+        projection: projections[i], m: ms[i], eta: etas[i], etaLambda1: etaLambda1s[i], seed: seeds[i], signal: signals[i], signalID: signalIDs[i], trial: trials[i],
         sweepValues: sweepValues, parametersJSON: "", status: JobRecord.Status(rawValue: statuses[i]) ?? .failed,
         error: errors[i], cosine: cosines[i], distance: distances[i], finalRho: rhos[i], lambda1: l1s[i], lambda2: l2s[i],
         projectionLoss: losses[i], iterations: iterations[i], converged: converged[i] != 0, wallTime: times[i],

@@ -103,10 +103,11 @@ public struct BatchRunner: Sendable {
       } else {
         signalID = source.identifier(job.signalIndex)
       }
+      let steps = Self.steps(spec.algorithm, lambda1: instance.lambda1)
       return JobRecord(
         key: job.key, groupKey: job.groupKey, planIndex: job.index, problem: spec.problem.label, generator: built.generator.summary,
         algorithm: solver.label, projection: solver.usesProjection ? projector.summary : "none", m: spec.m,
-        eta: Self.eta(spec.algorithm), seed: spec.seed, signal: job.signalIndex, signalID: signalID, trial: job.trial,
+        eta: steps.eta, etaLambda1: steps.etaLambda1, seed: spec.seed, signal: job.signalIndex, signalID: signalID, trial: job.trial,
         sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),
         parametersJSON: Self.parametersJSON(job), status: failed ? .failed : .ok, error: outcome.failure ?? "",
         cosine: failed || !hasTruth ? .nan : outcome.cosine, distance: failed || !hasTruth ? .nan : distance, finalRho: failed ? .nan : outcome.finalRho,
@@ -123,16 +124,18 @@ public struct BatchRunner: Sendable {
   /// `perView`: GCCA's n_view, so that Rifle truncates s entries per view.
   static func solver(_ spec: AlgorithmSpec, perView: Int? = nil) -> any EigenSolver {
     switch spec.method {
-    case .prfm(let eta): return PRFM(eta: eta)
+    case .prfm(let eta): return PRFM(step: eta)
     case .ppower: return PPower()
-    case .rifle(let eta, let s, let etaPrime): return Rifle(sparsity: s, eta: eta, etaPrime: etaPrime, perView: perView)
+    case .rifle(let eta, let s, let etaPrime): return Rifle(sparsity: s, step: eta, etaPrime: etaPrime, perView: perView)
     }
   }
 
-  static func eta(_ spec: AlgorithmSpec) -> Double {
+  /// The instance's η and η·λ1 (NaN for PPower, which has no step; η·λ1 is NaN where λ1 is
+  /// unknown, for user data).
+  static func steps(_ spec: AlgorithmSpec, lambda1: Double) -> (eta: Double, etaLambda1: Double) {
     switch spec.method {
-    case .prfm(let eta), .rifle(let eta, _, _): return eta
-    case .ppower: return .nan
+    case .prfm(let step), .rifle(let step, _, _): return (step.eta(lambda1: lambda1), step.etaLambda1(lambda1: lambda1))
+    case .ppower: return (.nan, .nan)
     }
   }
 

@@ -154,7 +154,8 @@ extension JobRecord {
     JobRecord(
       key: job.key, groupKey: job.groupKey, planIndex: job.index, problem: job.spec.problem.label, generator: "\(job.spec.generator.architecture.kind.rawValue)",
       algorithm: job.spec.algorithm.label, projection: job.spec.projection.method.rawValue, m: job.spec.m,
-      eta: BatchRunner.eta(job.spec.algorithm), seed: job.spec.seed, signal: job.signalIndex, trial: job.trial,
+      eta: BatchRunner.steps(job.spec.algorithm, lambda1: .nan).eta,
+      etaLambda1: BatchRunner.steps(job.spec.algorithm, lambda1: .nan).etaLambda1, seed: job.spec.seed, signal: job.signalIndex, trial: job.trial,
       sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),
       parametersJSON: BatchRunner.parametersJSON(job), status: .failed, error: reason, cosine: .nan, distance: .nan,
       finalRho: .nan, lambda1: .nan, lambda2: .nan, projectionLoss: .nan, iterations: 0, converged: false, wallTime: 0,

@@ -155,12 +155,19 @@ public enum FigureRenderer {
 
   public static let panelWidth = 520
   public static let defaultHeight = 440
+  public static let rowHeight = 380
 
-  /// The figure as primitives. Width defaults to `panelWidth` per panel, height to
-  /// `defaultHeight`.
+  /// Panels per row: all in one row up to four, else rows of three (nine problems read as a
+  /// 3 × 3 grid rather than a strip too wide to print).
+  public static func columns(forPanels count: Int) -> Int { count <= 4 ? max(1, count) : 3 }
+
+  /// The figure as primitives. Width defaults to `panelWidth` per column, height to
+  /// `defaultHeight` for one row and `rowHeight` more for each further row.
   public static func drawing(_ panels: [LinePlot], width: Int? = nil, height: Int? = nil, title: String? = nil) -> FigureDrawing {
-    let width = max(200, width ?? panelWidth * max(1, panels.count))
-    let height = max(160, height ?? defaultHeight)
+    let columns = columns(forPanels: panels.count)
+    let rows = max(1, (panels.count + columns - 1) / columns)
+    let width = max(200, width ?? panelWidth * columns)
+    let height = max(160, height ?? defaultHeight + rowHeight * (rows - 1))
     var drawing = FigureDrawing(width: width, height: height)
 
     let names = seriesNames(panels)
@@ -175,11 +182,14 @@ public enum FigureRenderer {
     let legend = legendLayout(names, width: width)
     let legendTop = Double(height) - legend.height
 
-    let count = max(1, panels.count)
+    let band = (legendTop - top) / Double(rows)
     for (index, panel) in panels.enumerated() {
-      let x0 = Double(width * index / count)
-      let x1 = Double(width * (index + 1) / count)
-      let frame = FigureRect(x: x0, y: top, width: x1 - x0, height: legendTop - top)
+      let (row, column) = index.quotientAndRemainder(dividingBy: columns)
+      let x0 = Double(width * column / columns)
+      let x1 = Double(width * (column + 1) / columns)
+      let y0 = (top + band * Double(row)).rounded()
+      let y1 = (top + band * Double(row + 1)).rounded()
+      let frame = FigureRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
       drawing.items += panelItems(panel, in: frame, styles: styles)
     }
     drawing.items += legend.items(top: legendTop, styles: styles)
