@@ -92,8 +92,10 @@ beyond: build data
 	  echo "$$name: $$(( $$(date +%s) - t0 )) s"; \
 	done; \
 	files=$$(for c in $(BEYOND_FIGURE); do f=results/beyond/$$c/results.h5; [ -f $$f ] && echo $$f; done); \
-	$(GGEP) report $$files --best-step --out results/beyond \
-	  --title "PRFM vs PPower vs Rifle where B is not I: each method at its best step (cross-validated)" > /dev/null || exit $$?; \
+	if [ -n "$$files" ]; then \
+	  $(GGEP) report $$files --best-step --out results/beyond \
+	    --title "PRFM vs PPower vs Rifle where B is not I: each method at its best step (cross-validated)" > /dev/null || exit $$?; \
+	fi; \
 	$(GGEP) index results/beyond > /dev/null; \
 	echo; echo "make beyond: $$(( $$(date +%s) - start )) s after the build."; \
 	echo "  results/beyond/<config>/  results.h5 summary.md summary.csv table.md steps.md figure2.svg figure2.png figure1.png"; \
