@@ -144,18 +144,6 @@ public struct BestStepSelection: Sendable {
 
   // MARK: - Output
 
-  /// Mean ± std per m over a set of jobs (finished ones), failures counted: "0.912 ± 0.085 (2 failed)".
-  static func cell(_ jobs: [JobRecord]) -> String {
-    guard !jobs.isEmpty else { return "–" }
-    let ok = jobs.filter { $0.status == .ok }.map(\.cosine)
-    let failed = jobs.count - ok.count
-    var text = ok.isEmpty ? "n/a" : String(format: "%.3f", SummaryTable.mean(ok))
-    let std = SummaryTable.sampleStd(ok)
-    if !std.isNaN { text += String(format: " ± %.3f", std) }
-    if failed > 0 { text += " (\(failed)/\(jobs.count) failed)" }
-    return text
-  }
-
   /// Four significant digits: a per-instance η = c/λ1 is not a number anyone typed.
   static func stepText(_ value: Double) -> String { String(format: "%.4g", value) }
 
@@ -177,7 +165,7 @@ public struct BestStepSelection: Sendable {
     var out = ["| problem | method | \(symbol) chosen | " + ms.map { "m = \($0)" }.joined(separator: " | ") + " |",
                "|---|---|---|" + ms.map { _ in "---" }.joined(separator: "|") + "|"]
     for line in lines {
-      let cells = ms.map { m in Self.cell(line.selected.filter { $0.m == m }) }
+      let cells = ms.map { m in ResultReport.cosineCell(line.selected.filter { $0.m == m }) }
       out.append("| \(line.problem) | \(line.method) | \(Self.choiceText(line)) | " + cells.joined(separator: " | ") + " |")
     }
     out.append("")
@@ -207,7 +195,7 @@ public struct BestStepSelection: Sendable {
       let steps: [Double?] = line.column == nil ? [nil] : line.candidates.map { Optional($0) }
       for step in steps {
         let jobs = step.map { s in line.all.filter { line.column!.value($0) == s } } ?? line.all
-        let cells = ms.map { m in Self.cell(jobs.filter { $0.m == m }) }
+        let cells = ms.map { m in ResultReport.cosineCell(jobs.filter { $0.m == m }) }
         let label: String
         if let step, let column = line.column {
           label = "\(column.symbol) = \(Self.stepText(step))" + (step == line.inSampleChoice ? " *" : "")
@@ -228,13 +216,7 @@ public struct BestStepSelection: Sendable {
   public func panels() -> [LinePlot] {
     ResultReport.ordered(lines.map(\.problem)).map { problem in
       let series = lines.filter { $0.problem == problem }.map { line in
-        let ok = line.selected.filter { $0.status == .ok }
-        let points = Set(ok.map(\.m)).sorted().map { m in
-          let cosines = ok.filter { $0.m == m }.map(\.cosine)
-          let std = SummaryTable.sampleStd(cosines)
-          return LinePlot.Point(x: Double(m), y: SummaryTable.mean(cosines), error: std.isNaN ? nil : std)
-        }
-        return LinePlot.Series(name: line.method, points: points)
+        LinePlot.Series(name: line.method, points: ResultReport.points(line.selected))
       }
       return LinePlot(
         title: ResultReport.panelTitle(problem), xLabel: "m", yLabel: "cosine similarity", series: series, yRange: 0...1)

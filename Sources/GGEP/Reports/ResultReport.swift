@@ -43,11 +43,10 @@ public enum ResultReport {
     let summary = try SummaryTable(records: records, groupBy: SummaryTable.defaultGrouping(provenance: provenance))
     try save("summary.md", summary.markdown())
     try save("summary.csv", summary.csv())
-    var panels = figure2Panels(records)
-    var title = "\(provenance.name): mean cosine similarity against m"
+    let panels: [LinePlot]
+    let title: String
     // Figure 1 shows one image per method: at its chosen step, or a row per step.
     var gridRecords = records
-    for (i, name) in seriesNames(records).enumerated() { gridRecords[i].algorithm = name }
     if options.bestStep {
       let selection = try BestStepSelection(records: records)
       gridRecords = selection.lines.flatMap(\.selected)
@@ -56,7 +55,10 @@ public enum ResultReport {
       panels = selection.panels()
       title = "\(provenance.name): cosine against m, each method at its best step"
     } else {
+      for (i, name) in seriesNames(records).enumerated() { gridRecords[i].algorithm = name }
       try save("table.md", methodByM(records))
+      panels = figure2Panels(records)
+      title = "\(provenance.name): mean cosine similarity against m"
     }
     if !panels.isEmpty {
       for ext in ["svg", "png"] {
@@ -179,16 +181,33 @@ public enum ResultReport {
     return ordered(ok.map(\.problem)).map { problem in
       let mine = ok.filter { $0.problem == problem }
       let series = ordered(mine.map(\.algorithm)).map { algorithm in
-        let runs = mine.filter { $0.algorithm == algorithm }
-        let points = Set(runs.map(\.m)).sorted().map { m in
-          let cosines = runs.filter { $0.m == m }.map(\.cosine)
-          let std = SummaryTable.sampleStd(cosines)
-          return LinePlot.Point(x: Double(m), y: SummaryTable.mean(cosines), error: std.isNaN ? nil : std)
-        }
-        return LinePlot.Series(name: algorithm, points: points)
+        LinePlot.Series(name: algorithm, points: points(mine.filter { $0.algorithm == algorithm }))
       }
       return LinePlot(title: panelTitle(problem), xLabel: "m", yLabel: "cosine similarity", series: series, yRange: 0...1)
     }
+  }
+
+  /// Mean cosine against m of finished jobs, with ±1 sample std error bars.
+  static func points(_ runs: [JobRecord]) -> [LinePlot.Point] {
+    let ok = runs.filter { $0.status == .ok }
+    return Set(ok.map(\.m)).sorted().map { m in
+      let cosines = ok.filter { $0.m == m }.map(\.cosine)
+      let std = SummaryTable.sampleStd(cosines)
+      return LinePlot.Point(x: Double(m), y: SummaryTable.mean(cosines), error: std.isNaN ? nil : std)
+    }
+  }
+
+  /// "mean ± std" of the finished jobs' cosines, with "(k/n failed)" when some failed; "–"
+  /// without jobs.
+  static func cosineCell(_ jobs: [JobRecord]) -> String {
+    guard !jobs.isEmpty else { return "–" }
+    let ok = jobs.filter { $0.status == .ok }.map(\.cosine)
+    let failed = jobs.count - ok.count
+    var text = ok.isEmpty ? "n/a" : String(format: "%.3f", SummaryTable.mean(ok))
+    let std = SummaryTable.sampleStd(ok)
+    if !std.isNaN { text += String(format: " ± %.3f", std) }
+    if failed > 0 { text += " (\(failed)/\(jobs.count) failed)" }
+    return text
   }
 
   static func panelTitle(_ problem: String) -> String {
@@ -235,12 +254,7 @@ public enum ResultReport {
                  "|---|---|" + ms.map { _ in "---" }.joined(separator: "|") + "|"]
     for problem in ordered(ok.map(\.problem)) {
       for algorithm in ordered(ok.filter { $0.problem == problem }.map(\.algorithm)) {
-        let cells = ms.map { m -> String in
-          let c = ok.filter { $0.problem == problem && $0.algorithm == algorithm && $0.m == m }.map(\.cosine)
-          guard !c.isEmpty else { return "–" }
-          let std = SummaryTable.sampleStd(c)
-          return String(format: "%.3f", SummaryTable.mean(c)) + (std.isNaN ? "" : String(format: " ± %.3f", std))
-        }
+        let cells = ms.map { m in cosineCell(ok.filter { $0.problem == problem && $0.algorithm == algorithm && $0.m == m }) }
         lines.append("| \(problem) | \(algorithm) | " + cells.joined(separator: " | ") + " |")
       }
     }
