@@ -68,7 +68,7 @@ struct Submit: ParsableCommand {
     } catch let error as ExitCode {
       throw error
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(error)
     }
   }
 
@@ -141,7 +141,7 @@ struct Status: ParsableCommand {
     do {
       print(try ClusterStatus.read(directory: directory).text(), terminator: "")
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(error)
     }
   }
 }

@@ -7,6 +7,7 @@ struct Plan: ParsableCommand {
     abstract: "Print the jobs a config expands to, without running anything.")
 
   @OptionGroup var config: ConfigOptions
+  @OptionGroup var memory: MemoryOptions
 
   @Flag(help: "Only the counts and the sweep axes, not one line per job.")
   var brief = false
@@ -18,6 +19,14 @@ struct Plan: ParsableCommand {
     print("\(plan.name): \(plan.jobs.count) jobs in \(plan.groups.count) batches (from \(config.config))")
     print("  sweep: \(axes.isEmpty ? "(no sweep)" : axes.joined(separator: " × ")) = \(plan.points.count) points; \(first.signal.count) signal(s) × \(first.trials) trial(s) per point")
     print("  output: results/\(plan.name)/results.h5 (or --out DIR)")
+    let budget = memory.budget
+    do {
+      try plan.checkMemory(budget)
+    } catch {
+      throw CLIError(error)
+    }
+    let largest = plan.memoryEstimates().map(\.bytes).max() ?? 0
+    print("  memory: about \(MemoryBudget.format(largest)) for the largest batch, within \(budget)")
     if brief { return }
     print("")
     let header = ["job_key", "batch", "problem", "algorithm", "m", "signal", "trial", "sweep"]

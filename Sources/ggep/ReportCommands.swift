@@ -21,11 +21,11 @@ struct Summarize: ParsableCommand {
     do {
       let (provenance, records) = try ResultsFile.read(results, withVectors: false)
       let columns = by.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-        ?? SummaryTable.defaultGrouping(provenance: provenance)
+        ?? SummaryTable.defaultGrouping(provenance: provenance, records: records)
       let table = try SummaryTable(records: records, groupBy: columns)
       print(format == .md ? table.markdown() : table.csv(), terminator: "")
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(error)
     }
   }
 }
@@ -40,7 +40,7 @@ struct Inspect: ParsableCommand {
     do {
       print(try Inspection.describe(results), terminator: "")
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(error)
     }
   }
 }
@@ -48,13 +48,19 @@ struct Inspect: ParsableCommand {
 struct Merge: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Combine the results files of one config's shards (ggep run --shard i/N) into one.",
-    discussion: "Refuses files written by different configs. The output is written atomically, rows in plan order.")
+    discussion: """
+      Refuses files written by different configs. The output is written atomically, rows in plan order. \
+      An existing OUTPUT is only replaced with --force, unless it is itself one of the inputs (then none of its jobs is lost).
+      """)
 
   @Argument(help: "The merged file to write.")
   var output: String
 
-  @Argument(help: "Shard results files.")
+  @Argument(help: "Results files to merge (shards of one config).")
   var shards: [String]
+
+  @Flag(help: "Replace an existing OUTPUT that is not among the inputs.")
+  var force = false
 
   func validate() throws {
     guard !shards.isEmpty else { throw ValidationError("give at least one shard file to merge") }
@@ -62,12 +68,16 @@ struct Merge: ParsableCommand {
 
   func run() throws {
     do {
-      let outcome = try ResultsMerger.merge(shards, into: output)
+      let outcome = try ResultsMerger.merge(shards, into: output, force: force)
       let missing = outcome.planned - outcome.jobs
       print("merged \(shards.count) file(s): \(outcome.jobs) of \(outcome.planned) planned jobs (\(outcome.failed) failed)"
         + (missing > 0 ? ", \(missing) missing" : "") + " -> \(output)")
+      if let replaced = outcome.replaced {
+        print("replaced the earlier \(output) (--force): it held \(replaced.jobs) job(s)"
+          + (replaced.dropped > 0 ? ", \(replaced.dropped) of them not in the merge and now gone" : ", all of them in the merge"))
+      }
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(error)
     }
   }
 }
@@ -113,7 +123,7 @@ struct Report: ParsableCommand {
         : try ResultReport.writeCombined(results: results, to: target, title: title, bestStep: bestStep)
       for file in files { print(file) }
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(error)
     }
   }
 }
@@ -132,7 +142,7 @@ struct Index: ParsableCommand {
       try FigureFile.write(text, to: path)
       print(path)
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(error)
     }
   }
 }
@@ -160,7 +170,7 @@ struct Verify: ParsableCommand {
     do {
       report = try ResultsVerifier.verify(results, sample: sample, seed: seed)
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(error)
     }
     if report.passed {
       print("verified \(report.checked.count) job(s) of \(results): û, ρ and cosine histories identical bit for bit")

@@ -12,8 +12,10 @@ struct Run: ParsableCommand {
       """)
 
   @OptionGroup var config: ConfigOptions
+  @OptionGroup var memory: MemoryOptions
 
-  @Option(help: "Batches to run at once (each with one BLAS thread). Default: the number of cores.")
+  // `.unconditional`: `--jobs -1` is a bad value, not a missing one followed by a flag.
+  @Option(parsing: .unconditional, help: "Batches to run at once (each with one BLAS thread). Default: the number of cores.")
   var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
   @Option(help: "Output folder. Default: results/<name>.")
@@ -32,18 +34,37 @@ struct Run: ParsableCommand {
 
   func run() throws {
     let plan = try config.loadPlan()
-    let runner = ExperimentRunner(
-      plan: plan, options: .init(jobs: jobs, out: out, fresh: fresh, shard: try shard.map { try Shard(parsing: $0) }))
+    var options = ExperimentRunner.Options(jobs: jobs, out: out, fresh: fresh, shard: try shard.map { try Shard(parsing: $0) })
+    options.command = (["ggep"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+    // Memory first: a batch too large for the machine is refused before anything is written.
+    let budget = memory.budget
+    let batches = ExperimentRunner(plan: plan, options: options).batches
+    do {
+      try plan.checkMemory(budget, batches: batches)
+    } catch {
+      throw CLIError(error)
+    }
+    let workers = plan.workersWithin(budget, requested: jobs, batches: batches)
+    if workers < jobs {
+      print("note: running \(workers) batch(es) at once instead of \(jobs), so that they fit in \(budget)")
+      options.jobs = workers
+    }
     let summary: ExperimentRunner.Summary
     do {
-      summary = try runner.run()
+      summary = try ExperimentRunner(plan: plan, options: options).run()
     } catch {
-      throw CLIError("\(error)")
+      throw CLIError(error)
     }
+    if summary.upToDate { return }
     var line = String(format: "%@%@: %d jobs run, %d skipped, %d failed in %.1fs -> %@", plan.name, shard.map { " shard \($0)" } ?? "", summary.ranJobs, summary.skippedJobs,
                       summary.failedJobs, summary.seconds, summary.resultsPath)
     if summary.interrupted { line += " (interrupted: rerun to finish)" }
     print(line)
+    if !summary.failures.isEmpty {
+      FileHandle.standardError.write(Data((FailureReport.text(summary.failures, of: summary.plannedJobs) + "\n").utf8))
+    }
+    if let signal = summary.signal { throw ExitCode(128 + signal) }
     if summary.interrupted { throw ExitCode(130) }
+    if !summary.failures.isEmpty { throw ExitCode(ExitStatus.jobsFailed) }
   }
 }

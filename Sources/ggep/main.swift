@@ -23,15 +23,44 @@ struct ConfigOptions: ParsableArguments {
     do {
       return try ExperimentPlan.load(path: config, overrides: overrides)
     } catch {
-      throw CLIError(error.description)
+      throw CLIError(error)
     }
   }
 }
 
-/// An error already worded for the user: printed as `error: …`, exit status 1.
+/// `--max-memory`, shared by `plan` and `run`.
+struct MemoryOptions: ParsableArguments {
+  @Option(
+    name: .customLong("max-memory"),
+    help: ArgumentHelp("Refuse a batch estimated to need more, and run fewer batches at once so that they fit (e.g. 8G, 512M). Default: the memory available.", valueName: "size"))
+  var maxMemory: String?
+
+  func validate() throws {
+    if let maxMemory, MemoryBudget.parse(maxMemory) == nil {
+      throw ValidationError("--max-memory: expected a size such as 8G, 512M or 1073741824, got \(maxMemory.debugDescription)")
+    }
+  }
+
+  var budget: MemoryBudget {
+    guard let maxMemory, let bytes = MemoryBudget.parse(maxMemory) else { return .available() }
+    return MemoryBudget(bytes: bytes, source: "--max-memory \(maxMemory)")
+  }
+}
+
+/// An error already worded for the user: printed as `Error: …`, exit status 1.
 struct CLIError: Error, CustomStringConvertible {
   let description: String
   init(_ description: String) { self.description = description }
+  /// Any error as one line: the project's errors print their message, Foundation's file errors
+  /// become `path: reason`.
+  init(_ error: Error) { self.description = FileSystem.describe(error) }
+}
+
+/// Exit statuses (README, "The CLI"): 0 success; 1 an error (config, file, data, a verify
+/// mismatch); 3 the run finished but some jobs failed; 64 a command-line usage error
+/// (swift-argument-parser's); 128 + the signal when stopped by SIGINT (130) or SIGTERM (143).
+enum ExitStatus {
+  static let jobsFailed: Int32 = 3
 }
 
 GGEPCommand.main()

@@ -286,8 +286,9 @@ final class FigureTests: XCTestCase {
     }
     collect(drawing.items)
     XCTAssertEqual(markers.count, Self.methods.count * (Self.ms.count + 1))
-    for (index, name) in Self.methods.enumerated() {
-      let expected = FigureRenderer.SeriesStyle.at(index).color
+    let styles = FigureRenderer.SeriesStyle.styles(for: Self.methods)
+    for name in Self.methods {
+      let expected = styles[name]!.color
       for marker in markers where marker.name == name {
         let pixel = image[Int(marker.center.x), Int(marker.center.y)]
         let rgb = Array(pixel)

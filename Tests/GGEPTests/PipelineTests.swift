@@ -199,7 +199,7 @@ final class PipelineTests: XCTestCase {
     let path = out("known.h5")
     try ResultsFile.write(records, provenance: provenance, to: path)
     let (p, back) = try ResultsFile.read(path, withVectors: false)
-    let table = try SummaryTable(records: back, groupBy: SummaryTable.defaultGrouping(provenance: p))
+    let table = try SummaryTable(records: back, groupBy: SummaryTable.defaultGrouping(provenance: p, records: back))
     XCTAssertEqual(table.groupBy, ["problem", "algorithm", "m"])
     XCTAssertEqual(table.rows.count, 2)
     XCTAssertEqual(table.rows[0].cosineMean, 0.9, accuracy: 1e-15)

@@ -73,7 +73,7 @@ final class SlurmScriptTests: XCTestCase {
 
     let merge = s.mergeScript()
     XCTAssertTrue(merge.contains("#SBATCH --job-name=ggep-slurm-unit-merge"))
-    XCTAssertTrue(merge.contains("'/opt/my tools/ggep' merge \(s.outputDirectory)/results.h5 \(s.outputDirectory)/shards/*/results.h5\n"))
+    XCTAssertTrue(merge.contains("'/opt/my tools/ggep' merge --force \(s.outputDirectory)/results.h5 \(s.outputDirectory)/shards/*/results.h5\n"))
     XCTAssertFalse(merge.contains("--array"))
   }
 
@@ -97,7 +97,7 @@ final class SlurmScriptTests: XCTestCase {
     try ResultsMerger.merge(Array(shardFiles.prefix(2)), into: s.mergedPath)
     status = try ClusterStatus.read(directory: s.outputDirectory)
     guard case .stale = status.merged else { return XCTFail("a merge of 2 of 3 shards is stale, got \(status.merged)") }
-    try ResultsMerger.merge(shardFiles, into: s.mergedPath)
+    try ResultsMerger.merge(shardFiles, into: s.mergedPath, force: true)
     status = try ClusterStatus.read(directory: s.outputDirectory)
     XCTAssertEqual(status.merged, .current)
     XCTAssertTrue(status.isDone)

@@ -58,7 +58,7 @@ final class VAEExperimentTests: XCTestCase {
     XCTAssertEqual(summary.failedJobs, 0)
     let (provenance, records) = try ResultsFile.read(summary.resultsPath, withVectors: false)
     XCTAssertTrue(records.allSatisfy { $0.projection == "none" || $0.projection.contains("oracle-norm") }, "paper configs use oracle-norm")
-    let table = try SummaryTable(records: records, groupBy: SummaryTable.defaultGrouping(provenance: provenance))
+    let table = try SummaryTable(records: records, groupBy: SummaryTable.defaultGrouping(provenance: provenance, records: records))
     XCTAssertEqual(Set(table.rows.map { $0.keys[1] }), ["Rifle20", "Rifle100", "PPower", "PRFM"])
     XCTAssertEqual(table.rows.count, 8)
     try ResultReport.write(results: summary.resultsPath, to: out)

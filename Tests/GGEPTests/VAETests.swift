@@ -518,15 +518,20 @@ final class VAETests: XCTestCase {
     XCTAssertLessThanOrEqual(training.finalTestLoss, 110)
     guard let dir = MNISTLocation.directory else { throw XCTSkip("MNIST data not found (run `make data`): test −ELBO not recomputed") }
     let test = try MNIST.load(.test, directory: dir)
-    // One BLAS thread, as in training, so that the figure is reproduced to the last bits (by any
-    // number of evaluation threads).
+    // One BLAS thread, as in training. The recorded figure was computed on the machine that
+    // trained the model; another CPU runs other OpenBLAS kernels (`MachineInfo.blasCore`), which
+    // round differently, so across machines the figure is promised to rounding, not bit for bit
+    // (seen: 100.64192426460654 here vs 100.64192426344748 recorded, a relative 1e-11). The
+    // tolerance, 1e-6 relative (0.0001 nats), is far above rounding and far below any change
+    // of model or evaluation. Bitwise reproducibility on one machine is tested by
+    // `testEvaluationDoesNotDependOnThreads`, which compares evaluations made here.
     let threads = BLASThreads.current
     BLASThreads.set(VAETrainer.blasThreads)
     defer { BLASThreads.set(threads) }
     let loss = model.negativeELBO(images: test.images, seed: training.settings.seed, batchSize: training.settings.batchSize, threads: 2)
     print("committed model: test −ELBO \(loss.total) nats (reconstruction \(loss.reconstruction), KL \(loss.kl)); recorded \(training.finalTestLoss)")
     XCTAssertLessThanOrEqual(loss.total, 110)
-    XCTAssertEqual(loss.total, training.finalTestLoss)
+    XCTAssertEqual(loss.total, training.finalTestLoss, accuracy: 1e-6 * training.finalTestLoss)
   }
 
   /// Decoded images G(z*) lie in the generator's range, so the Adam projection (SPEC 4 defaults)

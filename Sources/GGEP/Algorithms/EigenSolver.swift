@@ -24,6 +24,19 @@ public struct SolverFailure: Error, CustomStringConvertible {
   public let message: String
   public init(_ message: String) { self.message = message }
   public var description: String { message }
+
+  /// A step too large for Double: `x = u + η·d` has an infinite entry or ‖x‖² overflows,
+  /// which downstream would read as "orthogonal to the range" or "not finite" (issue 12).
+  /// nil when x is fine, or when it holds a NaN (not an overflow; the caller says so).
+  static func overflow(_ x: [Double], step: String, at setting: String? = nil) -> SolverFailure? {
+    guard !x.contains(where: \.isNaN) else { return nil }
+    var squares = 0.0
+    for v in x { squares += v * v }
+    guard squares.isFinite else {
+      return SolverFailure("the step overflowed: ‖\(step)‖ is beyond the range of Double\(setting.map { " at \($0)" } ?? ""); use a smaller step")
+    }
+    return nil
+  }
 }
 
 /// PRFM, the projected Rayleigh flow method: u_{t+1} = P_G(u_t + η(Â − ρ_t B̂)u_t).
@@ -38,6 +51,7 @@ public struct PRFM: EigenSolver {
     guard eta.isFinite, eta > 0 else { throw SolverFailure("step η = \(eta) from η·λ1 with λ1 = \(instance.lambda1)") }
     var x = u
     for i in x.indices { x[i] += eta * (au[i] - rho * bu[i]) }
+    if let failure = SolverFailure.overflow(x, step: "u + η(Â − ρB̂)u", at: "η = \(eta)") { throw failure }
     return x
   }
 }
@@ -81,6 +95,7 @@ public struct Rifle: EigenSolver {
     let step = (etaPrime ?? self.step.etaLambda1(lambda1: instance.lambda1)) / rho
     var x = u
     for i in x.indices { x[i] += step * (au[i] - rho * bu[i]) }
+    if let failure = SolverFailure.overflow(x, step: "u + (η'/ρ)(Â − ρB̂)u", at: "η'/ρ = \(step)") { throw failure }
     return x
   }
 

@@ -67,6 +67,7 @@ public struct LockstepSolver {
           outcomes[i].cosineHistory.append(Swift.abs(dot(u[i], instances[i].signal)))
           guard rho.isFinite else { throw SolverFailure("ρ_t is not finite (uᵀB̂u = \(dot(u[i], bu)))") }
           let x = try solver.target(u: u[i], au: au, bu: bu, rho: rho, instance: instances[i])
+          if let failure = SolverFailure.overflow(x, step: "the step's target") { throw failure }
           guard x.allSatisfy(\.isFinite) else { throw SolverFailure("the step produced a non-finite vector") }
           guard norm(x) > 0 else { throw SolverFailure("the step produced the zero vector") }
           targets.append((i, x))

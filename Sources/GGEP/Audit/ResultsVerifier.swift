@@ -25,7 +25,11 @@ public enum ResultsVerifier {
     public let description: String
   }
 
-  /// Checks every completed job, or a seeded random sample of `sample` of them.
+  /// Checks every completed job, or a seeded random sample of `sample` of them, by re-running
+  /// it and comparing every stored value (each `/runs` column but `wall_time`, and each vector
+  /// of `/jobs/<key>`); and checks every row of `/runs`, sampled or not, against its job's own
+  /// data (`consistencyProblems`), so that an edited table is caught even when its job is not
+  /// in the sample.
   public static func verify(_ path: String, sample: Int? = nil, seed: UInt64 = 0) throws -> Report {
     let (provenance, records) = try ResultsFile.read(path)
     let done = records.filter { $0.status == .ok }
@@ -35,6 +39,7 @@ public enum ResultsVerifier {
       var rng = RandomStream(seed: seed, key: "verify", purpose: "sample")
       chosen = rng.sample(sample, from: done.count).sorted().map { done[$0] }
     }
+    var mismatches = try consistencyProblems(path, records: records)
 
     let plan: ExperimentPlan
     do {
@@ -43,7 +48,6 @@ public enum ResultsVerifier {
       throw VerifyError(description: "\(path): the stored config no longer loads: \(error)")
     }
     let batches = Dictionary(grouping: plan.jobs, by: \.groupKey)
-    var mismatches: [Mismatch] = []
     let wanted = Set(chosen.map(\.groupKey))
     BLASThreads.set(provenance.blasThreads)
     var rerun: [String: JobRecord] = [:]
@@ -62,22 +66,32 @@ public enum ResultsVerifier {
     }
     for stored in chosen {
       guard let fresh = rerun[stored.key] else { continue }
-      let bits = { (x: [Double]) in x.map(\.bitPattern) }
-      if bits(fresh.estimate) != bits(stored.estimate) {
-        let differing = zip(fresh.estimate, stored.estimate).filter { $0.bitPattern != $1.bitPattern }.count
-        mismatches.append(Mismatch(key: stored.key, what: "û differs in \(differing) of \(stored.estimate.count) entries"))
-      } else if bits(fresh.rhoHistory) != bits(stored.rhoHistory) {
-        mismatches.append(Mismatch(key: stored.key, what: "ρ history differs"))
-      } else if bits(fresh.cosineHistory) != bits(stored.cosineHistory) {
-        mismatches.append(Mismatch(key: stored.key, what: "cosine history differs"))
-      } else if fresh.status != stored.status {
-        mismatches.append(Mismatch(key: stored.key, what: "status \(fresh.status.rawValue), stored \(stored.status.rawValue)"))
+      let recomputed = Dictionary(fresh.storedValues, uniquingKeysWith: { first, _ in first })
+      for (name, value) in stored.storedValues {
+        guard let again = recomputed[name] else {
+          mismatches.append(Mismatch(key: stored.key, what: "\(name): stored \(value), not produced by the re-run"))
+          continue
+        }
+        if again != value {
+          let detail = again.differingEntries(from: value) ?? "stored \(value), recomputed \(again)"
+          mismatches.append(Mismatch(key: stored.key, what: "\(name): \(detail)"))
+        }
+      }
+      let storedNames = Set(stored.storedValues.map(\.name))
+      for (name, value) in fresh.storedValues where !storedNames.contains(name) {
+        mismatches.append(Mismatch(key: stored.key, what: "\(name): missing from the file, recomputed \(value)"))
       }
     }
 
     var causes: [String] = []
     if provenance.ggepVersion != BuildInfo.gitDescribe {
       causes.append("code version: file \(provenance.ggepVersion), this ggep \(BuildInfo.gitDescribe)")
+    }
+    if !provenance.blasCore.isEmpty, provenance.blasCore != MachineInfo.blasCore {
+      causes.append(
+        "BLAS kernels: the file was written with OpenBLAS core \(provenance.blasCore) (CPU \(provenance.cpuModel)), this machine uses "
+          + "\(MachineInfo.blasCore) (CPU \(MachineInfo.cpuModel)); other kernels round differently, so last bits differ "
+          + "(verify on a machine of the file's core, or set OPENBLAS_CORETYPE=\(provenance.blasCore) if this CPU supports it)")
     }
     let storedGenerators = Set(chosen.map(\.generator))
     let currentGenerators = Set(rerun.values.map(\.generator))
@@ -88,5 +102,56 @@ public enum ResultsVerifier {
       causes.append("BLAS threads: the file was written with \(provenance.blasThreads)")
     }
     return Report(checked: chosen.map(\.key), mismatches: mismatches, causes: causes)
+  }
+
+  /// Every row of `/runs` against its own job's data, without re-running anything:
+  /// `/jobs/<key>` exists (and no group lacks a row); its `status` and `error` attributes and
+  /// the key, batch, signal and trial in its `params` match the row; a completed job's
+  /// `cosine`, `final_rho` and `iterations` are the last entries (and length) of its histories,
+  /// as the run wrote them.
+  static func consistencyProblems(_ path: String, records: [JobRecord]) throws -> [Mismatch] {
+    var problems: [Mismatch] = []
+    let file = try HDF5File.open(path)
+    defer { try? file.close() }
+    let jobs = try file.root.openGroup("jobs")
+    let keys = Set(records.map(\.key))
+    for name in try jobs.memberNames() where !keys.contains(name) {
+      problems.append(Mismatch(key: name, what: "/jobs/\(name) has no row in /runs"))
+    }
+    for r in records {
+      guard jobs.exists(r.key) else {
+        problems.append(Mismatch(key: r.key, what: "/runs row \(r.planIndex) has no group /jobs/\(r.key)"))
+        continue
+      }
+      let group = try jobs.openGroup(r.key)
+      let status = (try? group.stringAttribute("status")) ?? "(absent)"
+      if status != r.status.rawValue {
+        problems.append(Mismatch(key: r.key, what: "/runs/status is \(r.status.rawValue), but /jobs/\(r.key) says \(status)"))
+      }
+      let error = (try? group.stringAttribute("error")) ?? "(absent)"
+      if error != r.error {
+        problems.append(Mismatch(key: r.key, what: "/runs/error disagrees with the error attribute of /jobs/\(r.key)"))
+      }
+      if let params = try? JSONSerialization.jsonObject(with: Data(r.parametersJSON.utf8)) as? [String: Any] {
+        let expected: [(String, Any)] = [("job_key", r.key), ("group_key", r.groupKey), ("signal", r.signal), ("trial", r.trial)]
+        for (field, value) in expected where "\(params[field] ?? "(absent)")" != "\(value)" {
+          let column = field == "job_key" || field == "group_key" ? field : field
+          problems.append(Mismatch(key: r.key, what: "/runs/\(column) is \(value), but the job's params say \(params[field] ?? "(absent)")"))
+        }
+      } else {
+        problems.append(Mismatch(key: r.key, what: "/jobs/\(r.key): the params attribute is not JSON"))
+      }
+      guard r.status == .ok else { continue }
+      if r.rhoHistory.count != r.iterations + 1 {
+        problems.append(Mismatch(key: r.key, what: "/runs/iterations is \(r.iterations), but rho_history has \(r.rhoHistory.count) entries"))
+      }
+      if let last = r.rhoHistory.last, last.bitPattern != r.finalRho.bitPattern {
+        problems.append(Mismatch(key: r.key, what: "/runs/final_rho is \(r.finalRho), but rho_history ends with \(last)"))
+      }
+      if r.hasTruth, let last = r.cosineHistory.last, last.bitPattern != r.cosine.bitPattern {
+        problems.append(Mismatch(key: r.key, what: "/runs/cosine is \(r.cosine), but cosine_history ends with \(last)"))
+      }
+    }
+    return problems
   }
 }

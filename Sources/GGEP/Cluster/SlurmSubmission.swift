@@ -163,7 +163,8 @@ public struct SlurmSubmission: Sendable {
       "set -euo pipefail",
       "cd \(Self.shellQuote(workingDirectory))",
       "export OPENBLAS_NUM_THREADS=1",
-      "\(Self.shellQuote(executable)) merge \(Self.shellQuote(mergedPath)) \(Self.shellQuote(outputDirectory + "/shards/"))*/results.h5",
+      "# --force: the shards are the source of DIR/results.h5; an earlier (partial) merge is replaced.",
+      "\(Self.shellQuote(executable)) merge --force \(Self.shellQuote(mergedPath)) \(Self.shellQuote(outputDirectory + "/shards/"))*/results.h5",
       "\(Self.shellQuote(executable)) status \(Self.shellQuote(outputDirectory)) || true",
     ]
     return lines.joined(separator: "\n") + "\n"

@@ -211,7 +211,7 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       let model = try table.string("model", default: Self.defaultVAEModel)
       let header: VAEModelHeader
       do {
-        header = try VAEModelHeader.read(model)
+        header = try VAEModelHeader.verified(model)
       } catch {
         throw table.error("model", "cannot use \(model): \(error)")
       }

@@ -241,16 +241,12 @@ public struct UserData: Sendable {
     return UserData(checksum: checksum, sampleCount: mA ?? mB ?? 0, a: a, b: b, truth: truth)
   }
 
-  /// The checksum, remembered by (path, size, modification time) for files last modified
-  /// more than 2 s ago: a sweep decodes every point, and hashing a large file each time is
-  /// slow. A recently written file is always hashed again, since a rewrite within the
-  /// file system's time resolution would keep size and time (git's "racy" rule).
+  /// The checksum, remembered by the file's stamp (`FileSystem.stamp`: path, inode, size,
+  /// modification time) : a sweep decodes every point, and hashing a large file each time is
+  /// slow.
   static func memoizedChecksum(_ path: String) throws -> String {
-    let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-    let size = (attributes?[.size] as? NSNumber)?.int64Value
-    let modified = attributes?[.modificationDate] as? Date
-    guard let size, let modified, Date().timeIntervalSince(modified) > 2 else { return try fileChecksum(path) }
-    let key = "checksum|\(path)|\(size)|\(modified.timeIntervalSince1970)"
+    guard let stamp = FileSystem.stamp(path) else { return try fileChecksum(path) }
+    let key = "checksum|\(stamp)"
     if let hit = checksums.get(key) { return hit }
     let checksum = try fileChecksum(path)
     checksums.set(key, checksum)

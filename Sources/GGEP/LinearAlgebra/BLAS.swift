@@ -1,3 +1,4 @@
+import Foundation
 import _CBLAS
 
 /// The scalar types BLAS computes in, with the level-1/3 kernels ggep uses.
@@ -71,6 +72,28 @@ extension Float: BLASScalar {
 public enum BLASThreads {
   public static func set(_ count: Int) { openblas_set_num_threads(Int32(count)) }
   public static var current: Int { Int(openblas_get_num_threads()) }
+}
+
+/// What decides the last bits of BLAS results on this machine, recorded in every results file.
+///
+/// OpenBLAS picks its kernels per CPU at load time (`OPENBLAS_CORETYPE` overrides it), and two
+/// kernels sum in different orders: a results file is reproducible bit for bit on machines
+/// whose core (and thread count) match, and only to rounding elsewhere (README,
+/// "Reproducibility").
+public enum MachineInfo {
+  /// OpenBLAS's kernel family for this CPU (`Haswell`, `Zen`, `SkylakeX`, …).
+  public static let blasCore: String = String(cString: openblas_get_corename())
+
+  /// The CPU's model name from /proc/cpuinfo (`AMD EPYC`), or "unknown".
+  public static let cpuModel: String = {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
+    for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+      if let colon = line.firstIndex(of: ":") {
+        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+      }
+    }
+    return "unknown"
+  }()
 }
 
 // MARK: - Matrix products

@@ -40,7 +40,7 @@ public enum ResultReport {
       written.append(file)
     }
 
-    let summary = try SummaryTable(records: records, groupBy: SummaryTable.defaultGrouping(provenance: provenance))
+    let summary = try SummaryTable(records: records, groupBy: SummaryTable.defaultGrouping(provenance: provenance, records: records))
     try save("summary.md", summary.markdown())
     try save("summary.csv", summary.csv())
     let panels: [LinePlot]
@@ -63,7 +63,7 @@ public enum ResultReport {
     if !panels.isEmpty {
       for ext in ["svg", "png"] {
         let file = (directory as NSString).appendingPathComponent("figure2.\(ext)")
-        try FigureRenderer.write(panels, to: file, title: title)
+        try FigureRenderer.write(panels, to: file, title: title, caption: figure2Caption(records))
         written.append(file)
       }
     }
@@ -83,8 +83,10 @@ public enum ResultReport {
     var panels: [LinePlot] = []
     var tables: [String] = []
     var sensitivity: [String] = []
+    var combinedRecords: [JobRecord] = []
     for path in paths {
       let records = try ResultsFile.read(path, withVectors: false).records
+      combinedRecords += records
       if bestStep {
         let selection = try BestStepSelection(records: records)
         panels += selection.panels()
@@ -104,7 +106,7 @@ public enum ResultReport {
     }
     for ext in ["svg", "png"] {
       let file = (directory as NSString).appendingPathComponent("figure2.\(ext)")
-      try FigureRenderer.write(panels, to: file, title: title)
+      try FigureRenderer.write(panels, to: file, title: title, caption: figure2Caption(combinedRecords))
       written.append(file)
     }
     let table = (directory as NSString).appendingPathComponent("table.md")
@@ -210,6 +212,15 @@ public enum ResultReport {
     return text
   }
 
+  /// What a point and its error bar are, under every Figure 2 (issue 12: the bars were not
+  /// explained), with the counts behind each point.
+  static func figure2Caption(_ records: [JobRecord]) -> String {
+    let ok = records.filter { $0.status == .ok }
+    let signals = Set(ok.map(\.signal)).count
+    let trials = Set(ok.map(\.trial)).count
+    return "Points: mean |<v*, û>| over \(signals) signal(s) × \(trials) trial(s); error bars: ± 1 sample standard deviation."
+  }
+
   static func panelTitle(_ problem: String) -> String {
     if problem.hasPrefix("eq24") { return "Eq. (24)" + problem.dropFirst(4) }
     if problem.hasPrefix("eq25") { return "Eq. (25)" + problem.dropFirst(4) }
@@ -242,7 +253,15 @@ public enum ResultReport {
       }
       rows.append(ImageGrid.Row(label: algorithm, images: images))
     }
-    return try ImageGrid(title: "\(panelTitle(problem)), m = \(m)", rows: rows, scale: 3, scaling: .minMax)
+    // Say what is shown (issue 12): which trial, that each image is min–max scaled, and the
+    // projection (the paper's oracle-norm leaks ‖image‖ to it).
+    let modes = ordered(chosen.map(\.projection).filter { $0 != "none" }.map { projection -> String in
+      guard let range = projection.range(of: "mode=") else { return projection }
+      return String(projection[range.upperBound...].prefix { $0 != "," && $0 != ")" }) + " projection"
+    })
+    let title = "\(panelTitle(problem)), m = \(m), trial \(options.gridTrial)"
+      + (modes.isEmpty ? "" : ", " + modes.joined(separator: " / ")) + "; each image min-max scaled"
+    return try ImageGrid(title: title, rows: rows, scale: 3, scaling: .minMax)
   }
 
   /// Rows (problem, method), columns m: "mean ± std" of the cosine similarity.

@@ -27,16 +27,40 @@ public struct SummaryTable: Sendable {
     public var description: String { "--by: no column \"\(name)\"; available: \(available.joined(separator: ", "))" }
   }
 
-  /// The default grouping: problem, generator and algorithm, then each swept config path
-  /// (whole-subtree axes such as `problem` are already covered by the labels).
-  public static func defaultGrouping(provenance: RunProvenance) -> [String] {
+  /// The default grouping: problem and algorithm, each swept config path, and m — and, where a
+  /// swept value is a whole mapping that its label does not tell apart (`algorithm:
+  /// [{kind: prfm, eta: 0.05}, {kind: prfm, eta: 0.1}]` both read `PRFM`), the column that
+  /// does: `eta` or `eta_lambda1` for the algorithm, else the swept value itself. So settings
+  /// that were swept are never pooled into one row.
+  public static func defaultGrouping(provenance: RunProvenance, records: [JobRecord]) -> [String] {
     var columns = ["problem", "algorithm"]
     for axis in provenance.sweepAxes {
       let column = ["problem", "algorithm", "generator", "m", "seed"].contains(axis) ? axis : "sweep.\(axis)"
       if !columns.contains(column) { columns.append(column) }
     }
     if !columns.contains("m") { columns.append("m") }
+    for axis in provenance.sweepAxes {
+      let swept = "sweep.\(axis)"
+      guard !columns.contains(swept), pools(records, by: columns, axis: axis) else { continue }
+      let candidates = axis == "algorithm" ? ["eta", "eta_lambda1", swept] : [swept]
+      let choice = candidates.first { !pools(records, by: columns + [$0], axis: axis) } ?? swept
+      // Next to the label it refines (`algorithm`, then `eta`), not at the end.
+      let position = (columns.firstIndex(of: axis) ?? columns.count - 1) + 1
+      columns.insert(choice, at: position)
+    }
     return columns
+  }
+
+  /// Whether grouping `records` by `columns` puts jobs of different values of `axis` in one row.
+  static func pools(_ records: [JobRecord], by columns: [String], axis: String) -> Bool {
+    var seen: [[String]: String] = [:]
+    for record in records {
+      let key = columns.map { value(of: $0, in: record) }
+      let swept = record.sweepValues[axis] ?? ""
+      if let earlier = seen[key], earlier != swept { return true }
+      seen[key] = swept
+    }
+    return false
   }
 
   public static func availableColumns(_ records: [JobRecord]) -> [String] {

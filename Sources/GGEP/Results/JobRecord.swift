@@ -121,6 +121,11 @@ public struct RunProvenance: Sendable, Equatable {
   public var plannedJobs: Int
   /// "i/N" for one shard of a plan, "" for a whole run or a merged file.
   public var shard: String
+  /// OpenBLAS's kernel family (`openblas_get_corename()`) and the CPU model of the machine that
+  /// wrote the file ("" in files written before they were recorded): last bits are promised
+  /// only where these match.
+  public var blasCore: String = ""
+  public var cpuModel: String = ""
 
   public init(
     name: String, configFile: String, configText: String, resolvedConfig: String, configHash: String, overrides: [String],

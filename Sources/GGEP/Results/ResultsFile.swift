@@ -4,7 +4,8 @@ import Foundation
 ///
 ///     /                 attrs: format, name, config_file, config, resolved_config, config_hash,
 ///                              overrides (JSON list), ggep_version, created, blas_threads,
-///                              sweep_axes (JSON list), planned_jobs, shard ("i/N" or "")
+///                              sweep_axes (JSON list), planned_jobs, shard ("i/N" or ""),
+///                              blas_core (OpenBLAS kernels), cpu_model
 ///     /runs/<column>    one 1-D dataset per field, one row per job (see `ResultsFile.columns`);
 ///                       swept values as string columns `sweep.<config path>`
 ///     /jobs/<key>/      u_hat, v_star, rho_history, cosine_history; attrs params (JSON),
@@ -53,6 +54,8 @@ public enum ResultsFile {
       try root.setAttribute("sweep_axes", jsonList(provenance.sweepAxes))
       try root.setAttribute("planned_jobs", Int64(provenance.plannedJobs))
       try root.setAttribute("shard", provenance.shard)
+      try root.setAttribute("blas_core", provenance.blasCore)
+      try root.setAttribute("cpu_model", provenance.cpuModel)
 
       let runs = try root.createGroup("runs")
       try runs.write("job_key", strings: records.map(\.key))
@@ -104,13 +107,22 @@ public enum ResultsFile {
 
   /// Reads a whole results file (`withVectors: false` skips `/jobs`, for tables).
   public static func read(_ path: String, withVectors: Bool = true) throws -> (provenance: RunProvenance, records: [JobRecord]) {
-    let file = try HDF5File.open(path)
+    let file: HDF5File
+    do {
+      file = try HDF5File.open(path)
+    } catch let error as HDF5Error where error.message.hasPrefix("could not open file") {
+      // A truncated or damaged file (a full disk, an interrupted copy): say what to do.
+      throw HDF5Error(
+        path: path, object: "",
+        message: "\(error.message); the file is damaged. If `ggep run` wrote it, run its config again: the run says how to "
+          + "recover (README, \"Crash safety\")")
+    }
     defer { try? file.close() }
     let root = file.root
     guard (try? root.stringAttribute("format")) == format else {
       throw HDF5Error(path: path, object: "/", message: "not a ggep results file (attribute format is not \(format))")
     }
-    let provenance = RunProvenance(
+    var provenance = RunProvenance(
       name: try root.stringAttribute("name"), configFile: try root.stringAttribute("config_file"),
       configText: try root.stringAttribute("config"), resolvedConfig: try root.stringAttribute("resolved_config"),
       configHash: try root.stringAttribute("config_hash"), overrides: parseList(try root.stringAttribute("overrides")),
@@ -118,6 +130,8 @@ public enum ResultsFile {
       blasThreads: Int(try root.int64Attribute("blas_threads")),
       sweepAxes: parseList(try root.stringAttribute("sweep_axes")), plannedJobs: Int(try root.int64Attribute("planned_jobs")),
       shard: (try? root.stringAttribute("shard")) ?? "")
+    provenance.blasCore = (try? root.stringAttribute("blas_core")) ?? ""
+    provenance.cpuModel = (try? root.stringAttribute("cpu_model")) ?? ""
 
     let runs = try root.openGroup("runs")
     func strings(_ name: String) throws -> [String] { try runs.readStrings(name) }

@@ -24,12 +24,38 @@ public struct RunDirectory: Sendable {
     }
   }
 
+  /// `results.h5` exists but cannot be read (truncated by a full disk, damaged by a copy).
+  /// Nothing is touched; the message says how to recover, from the journal where it holds
+  /// finished jobs.
+  public struct DamagedResults: Error, CustomStringConvertible {
+    public let file: String
+    public let reason: String
+    /// Finished jobs in the journal (kept and reused when the file is moved aside).
+    public let journalJobs: Int
+    public var description: String {
+      let directory = (file as NSString).deletingLastPathComponent
+      let aside = "mv \(file) \(file).damaged"
+      let journal = journalJobs > 0
+        ? "its journal (\(directory)/.journal) holds \(journalJobs) finished job(s), which the next run keeps; the others are recomputed"
+        : "its journal holds no finished jobs, so every job is recomputed"
+      return "\(file) is damaged and cannot be read (\(reason)); it was left as it is. To recover, move it aside "
+        + "(\(aside)) and run again: \(journal). Or run again with --fresh to start over."
+    }
+  }
+
   /// Jobs already done for this config (results file, then journal; later wins), checking that
   /// every file belongs to the same resolved config.
-  public func completedRecords(configHash: String) throws -> [String: JobRecord] {
+  public func completedRecords(configHash: String, withVectors: Bool = true) throws -> [String: JobRecord] {
     var records: [String: JobRecord] = [:]
     for file in existingFiles() {
-      let (provenance, found) = try ResultsFile.read(file)
+      let provenance: RunProvenance
+      let found: [JobRecord]
+      do {
+        (provenance, found) = try ResultsFile.read(file, withVectors: withVectors)
+      } catch let error as HDF5Error where file == resultsPath && !error.message.hasPrefix("not a ggep results file") {
+        let reason = error.message.components(separatedBy: "; the file is damaged").first ?? error.message
+        throw DamagedResults(file: file, reason: reason, journalJobs: journalJobCount())
+      }
       guard provenance.configHash == configHash else {
         throw ConflictError(file: file, found: provenance.configHash, expected: configHash)
       }
@@ -38,16 +64,35 @@ public struct RunDirectory: Sendable {
     return records
   }
 
-  /// Removes earlier results (`--fresh`). Only called after the plan validated.
+  /// Whether a rerun has nothing to do: `results.h5` already holds every one of `keys`
+  /// completed and the journal is empty. Reads only, so that a no-op rerun leaves the folder
+  /// byte for byte as it was (even a read-only one).
+  public func isComplete(configHash: String, keys: [String]) throws -> Bool {
+    guard FileSystem.kind(of: resultsPath).exists, journalEntries().isEmpty else { return false }
+    let done = try completedRecords(configHash: configHash, withVectors: false)
+    return keys.allSatisfy { done[$0]?.status == .ok }
+  }
+
+  /// Creates the folder (and parents), with one-line errors for a file in the way or a
+  /// folder that cannot be written.
+  public func create() throws {
+    try FileSystem.createDirectory(path)
+  }
+
+  /// The folder's exclusive lock (see `RunLock`).
+  public func lock(command: String) throws -> RunLock {
+    try RunLock.acquire(directory: path, command: command)
+  }
+
+  /// Removes earlier results (`--fresh`). Only called after the plan validated, with the lock held.
   public func clear() throws {
-    let fm = FileManager.default
-    if fm.fileExists(atPath: resultsPath) { try fm.removeItem(atPath: resultsPath) }
-    if fm.fileExists(atPath: journalPath) { try fm.removeItem(atPath: journalPath) }
+    try FileSystem.remove(resultsPath)
+    try FileSystem.remove(journalPath)
   }
 
   /// Durably records one finished batch.
   public func appendBatch(_ records: [JobRecord], groupKey: String, provenance: RunProvenance) throws {
-    try FileManager.default.createDirectory(atPath: journalPath, withIntermediateDirectories: true)
+    try FileSystem.createDirectory(journalPath)
     try ResultsFile.write(records, provenance: provenance, to: journalPath + "/\(groupKey).h5")
   }
 
@@ -58,12 +103,17 @@ public struct RunDirectory: Sendable {
     let journalFiles = journalEntries()
     let done = try completedRecords(configHash: provenance.configHash)
     let ordered = done.values.sorted { ($0.planIndex, $0.key) < ($1.planIndex, $1.key) }
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    try FileSystem.createDirectory(path)
     try ResultsFile.write(ordered, provenance: provenance, to: resultsPath)
     for file in journalFiles { try? FileManager.default.removeItem(atPath: file) }
     removeStaleTemporaries()
-    try? FileManager.default.removeItem(atPath: journalPath)  // only succeeds when empty
+    rmdir(journalPath)  // only succeeds when empty
     return ordered
+  }
+
+  /// Finished jobs in the journal (0 where a journal file cannot be read).
+  func journalJobCount() -> Int {
+    journalEntries().reduce(0) { count, file in count + ((try? ResultsFile.read(file, withVectors: false).records.count) ?? 0) }
   }
 
   /// Temporary files left by a process killed in the middle of an atomic write.

@@ -16,6 +16,8 @@ public struct ExperimentRunner {
     public var interactiveProgress: Bool?
     /// Run only this shard of the plan's batches (into its own folder by default).
     public var shard: Shard?
+    /// The command line, recorded in the folder's lock for whoever is refused next.
+    public var command: String = "ggep run"
 
     public init(jobs: Int = ProcessInfo.processInfo.activeProcessorCount, out: String? = nil, fresh: Bool = false,
                 progress: FileHandle? = .standardOutput, interactiveProgress: Bool? = nil, shard: Shard? = nil) {
@@ -35,7 +37,13 @@ public struct ExperimentRunner {
     public var ranJobs: Int
     public var failedJobs: Int
     public var interrupted: Bool
+    /// SIGINT or SIGTERM when the run was stopped by one.
+    public var signal: Int32?
     public var seconds: Double
+    /// This run's jobs that failed (retried by the next run), in plan order.
+    public var failures: [JobFailure] = []
+    /// Set when the run found nothing to do and wrote nothing.
+    public var upToDate: Bool = false
   }
 
   public let plan: ExperimentPlan
@@ -57,29 +65,51 @@ public struct ExperimentRunner {
 
   public func provenance() -> RunProvenance {
     let resolved = plan.document.resolvedYAML
-    return RunProvenance(
+    var provenance = RunProvenance(
       name: plan.name, configFile: plan.document.path, configText: plan.document.sourceText, resolvedConfig: resolved,
       configHash: SHA256.hexDigest(Array(resolved.utf8)), overrides: plan.document.overrides,
       ggepVersion: BuildInfo.gitDescribe, created: BuildInfo.timestamp(), blasThreads: 1,
       sweepAxes: Self.sweepAxes(plan), plannedJobs: plan.jobs.count, shard: options.shard?.description ?? "")
+    provenance.blasCore = MachineInfo.blasCore
+    provenance.cpuModel = MachineInfo.cpuModel
+    return provenance
   }
 
   public func run() throws -> Summary {
     let started = Date()
     let directory = RunDirectory(path: outputDirectory)
     let provenance = provenance()
+    let mine = batches
+    let mineCount = mine.reduce(0) { $0 + $1.count }
+
+    // A rerun with nothing to do takes no lock and writes nothing: results.h5 stays byte for
+    // byte as it was, also in a read-only folder.
+    if !options.fresh, try directory.isComplete(configHash: provenance.configHash, keys: mine.flatMap { $0.map(\.key) }) {
+      options.progress?.write(Data("\(plan.name): all \(mineCount) jobs already complete in \(outputDirectory); nothing to do\n".utf8))
+      return Summary(
+        resultsPath: directory.resultsPath, plannedJobs: mineCount, skippedJobs: mineCount, ranJobs: 0, failedJobs: 0,
+        interrupted: false, signal: nil, seconds: Date().timeIntervalSince(started), upToDate: true)
+    }
+
+    // The folder and its lock come before any work, so that a file in the way, a folder that
+    // cannot be written, or another run in it stop this one at once.
+    try directory.create()
+    let lock = try directory.lock(command: options.command)
+    defer { lock.release() }
+    if let previous = lock.takenOverFrom {
+      FileHandle.standardError.write(Data("note: \(outputDirectory): taking over the lock of a run that is no longer running (\(previous))\n".utf8))
+    }
     if options.fresh { try directory.clear() }
     let done = try directory.completedRecords(configHash: provenance.configHash)
 
-    let mine = batches
     let pending = mine.filter { group in group.contains { done[$0.key]?.status != .ok } }
-    let skipped = mine.reduce(0) { $0 + $1.count } - pending.reduce(0) { $0 + $1.count }
+    let skipped = mineCount - pending.reduce(0) { $0 + $1.count }
     let reporter = options.progress.map {
       ProgressReporter(totalJobs: pending.reduce(0) { $0 + $1.count }, output: $0, interactive: options.interactiveProgress)
     }
     if let out = options.progress {
       var line = "\(plan.name): \(plan.jobs.count) jobs in \(plan.groups.count) batches"
-      if let shard = options.shard { line += "; shard \(shard): \(mine.reduce(0) { $0 + $1.count }) jobs in \(mine.count) batches" }
+      if let shard = options.shard { line += "; shard \(shard): \(mineCount) jobs in \(mine.count) batches" }
       if skipped > 0 { line += "; \(skipped) already complete in \(outputDirectory), skipped" }
       line += "; running \(pending.reduce(0) { $0 + $1.count }) on \(min(options.jobs, max(pending.count, 1))) workers\n"
       out.write(Data(line.utf8))
@@ -97,7 +127,7 @@ public struct ExperimentRunner {
       do {
         records = try runner.run(group)
       } catch {
-        records = group.map { JobRecord.failed($0, reason: "\(error)") }
+        records = group.map { JobRecord.failed($0, reason: FileSystem.describe(error)) }
       }
       do {
         try directory.appendBatch(records, groupKey: group[0].groupKey, provenance: provenance)
@@ -115,17 +145,29 @@ public struct ExperimentRunner {
     reporter?.finish()
     let all = try directory.consolidate(provenance: provenance)
     if let error = tally.writeError { throw error }
+    let keys = Set(mine.flatMap { $0.map(\.key) })
+    let failures = all.filter { $0.status == .failed && keys.contains($0.key) }.map { JobFailure(key: $0.key, reason: $0.error) }
     return Summary(
-      resultsPath: directory.resultsPath, plannedJobs: mine.reduce(0) { $0 + $1.count }, skippedJobs: skipped, ranJobs: tally.ran,
-      failedJobs: all.filter { $0.status == .failed }.count, interrupted: interrupt.wasInterrupted || scheduler.isCancelled,
-      seconds: Date().timeIntervalSince(started))
+      resultsPath: directory.resultsPath, plannedJobs: mineCount, skippedJobs: skipped, ranJobs: tally.ran,
+      failedJobs: failures.count, interrupted: interrupt.wasInterrupted || scheduler.isCancelled, signal: interrupt.signalReceived,
+      seconds: Date().timeIntervalSince(started), failures: failures)
   }
 
-  /// `eq24 PRFM m=300`, plus any other swept scalar (`algorithm.eta=0.1`).
+  /// `eq24 PRFM m=300`, plus any other swept scalar (`algorithm.eta=0.1`), plus the step when
+  /// whole algorithm mappings are swept (`PRFM η=0.05`), so that the lines of a step sweep
+  /// differ.
   static func label(_ job: JobSpec) -> String {
     let named = ["problem", "algorithm", "m", "generator", "signal"]
     let extra = job.sweepLabels.filter { !named.contains($0.path) && !$0.value.hasPrefix("{") }.map(\.description)
-    return ([job.spec.problem.label, job.spec.algorithm.label, "m=\(job.spec.m)"] + extra).joined(separator: " ")
+    var parts = [job.spec.problem.label, job.spec.algorithm.label]
+    if job.sweepLabels.contains(where: { $0.path == "algorithm" }) {
+      switch job.spec.algorithm.method {
+      case .prfm(.absolute(let eta)), .rifle(.absolute(let eta), _, _): parts.append("η=\(formatNumber(eta))")
+      case .prfm(.perLambda1(let c)), .rifle(.perLambda1(let c), _, _): parts.append("η·λ1=\(formatNumber(c))")
+      case .ppower: break
+      }
+    }
+    return (parts + ["m=\(job.spec.m)"] + extra).joined(separator: " ")
   }
 
   public static func sweepAxes(_ plan: ExperimentPlan) -> [String] {

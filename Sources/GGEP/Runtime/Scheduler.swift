@@ -43,36 +43,49 @@ public final class Scheduler: @unchecked Sendable {
   }
 }
 
-/// Turns SIGINT into a cancellation request (first Ctrl-C: finish the batches in flight and
-/// save; second: exit at once — the journal keeps every finished batch).
+/// Turns SIGINT (Ctrl-C) and SIGTERM (Slurm's `scancel` and time limit, `kill`) into a
+/// cancellation request: the first one finishes the batches in flight and saves; a second one
+/// exits at once — the journal keeps every finished batch.
 public final class InterruptHandler: @unchecked Sendable {
-  // @unchecked: `source` is created once and only read afterwards; `count` is guarded by `lock`.
-  private var source: DispatchSourceSignal?
+  // @unchecked: `sources` is created once and only read afterwards; `count`, `first` are
+  // guarded by `lock`.
+  private var sources: [DispatchSourceSignal] = []
   private let lock = NSLock()
   private var count = 0
+  private var first: Int32?
+  private static let signals: [Int32] = [SIGINT, SIGTERM]
 
   public init(onFirst: @escaping @Sendable () -> Void) {
-    signal(SIGINT, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-    source.setEventHandler { [weak self] in
-      guard let self else { return }
-      let n = self.lock.withLock { self.count += 1; return self.count }
-      if n == 1 {
-        FileHandle.standardError.write(Data("\ninterrupted: finishing the batches in flight and saving (Ctrl-C again to quit now)\n".utf8))
-        onFirst()
-      } else {
-        FileHandle.standardError.write(Data("\nquitting; finished batches are kept in the journal and picked up by the next run\n".utf8))
-        exit(130)
+    for number in Self.signals {
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      source.setEventHandler { [weak self] in
+        guard let self else { return }
+        let n = self.lock.withLock {
+          self.count += 1
+          if self.first == nil { self.first = number }
+          return self.count
+        }
+        let name = number == SIGINT ? "interrupted" : "terminated (SIGTERM)"
+        if n == 1 {
+          FileHandle.standardError.write(Data("\n\(name): finishing the batches in flight and saving (signal again to quit now)\n".utf8))
+          onFirst()
+        } else {
+          FileHandle.standardError.write(Data("\nquitting; finished batches are kept in the journal and picked up by the next run\n".utf8))
+          exit(128 + number)
+        }
       }
+      source.resume()
+      sources.append(source)
     }
-    source.resume()
-    self.source = source
   }
 
   public var wasInterrupted: Bool { lock.withLock { count > 0 } }
+  /// The first signal received (SIGINT or SIGTERM), if any.
+  public var signalReceived: Int32? { lock.withLock { first } }
 
   deinit {
-    source?.cancel()
-    signal(SIGINT, SIG_DFL)
+    for source in sources { source.cancel() }
+    for number in Self.signals { signal(number, SIG_DFL) }
   }
 }

@@ -151,6 +151,40 @@ public enum FigureRenderer {
         marker: Marker.allCases[index % Marker.allCases.count],
         dash: dashes[(index / Marker.allCases.count + index) % dashes.count])
     }
+
+    /// The paper's methods keep one colour and marker in every figure (PPower was green in
+    /// Figure 2 and blue in another, issue 12); other methods take the next free colour.
+    static let methodSlots: [String: Int] = ["PPower": 0, "PRFM": 1, "Rifle20": 2, "Rifle100": 4]
+
+    /// A method's name without its variant (`PRFM η·λ1=0.4` → `PRFM`).
+    static func method(of name: String) -> String {
+      String(name.prefix { $0 != " " && $0 != "(" })
+    }
+
+    /// Styles for the series names of a figure: the colour (and marker) by method, the dash
+    /// by the variant's place among its method's series (steps, settings), so that variants
+    /// of one method read as one family.
+    public static func styles(for names: [String]) -> [String: SeriesStyle] {
+      let dashes: [[Double]] = [[], [9, 4], [2, 3.5], [9, 3, 2, 3]]
+      var slots = methodSlots
+      var variants: [String: Int] = [:]
+      var styles: [String: SeriesStyle] = [:]
+      for name in names where styles[name] == nil {
+        let method = method(of: name)
+        if slots[method] == nil {
+          let used = Set(slots.values)
+          slots[method] = (0..<FigureColor.okabeIto.count).first { !used.contains($0) } ?? slots.count
+        }
+        let slot = slots[method]!
+        let variant = variants[method, default: 0]
+        variants[method] = variant + 1
+        styles[name] = SeriesStyle(
+          color: FigureColor.okabeIto[slot % FigureColor.okabeIto.count],
+          marker: Marker.allCases[(slot + variant / dashes.count) % Marker.allCases.count],
+          dash: dashes[variant % dashes.count])
+      }
+      return styles
+    }
   }
 
   public static let panelWidth = 520
@@ -163,7 +197,12 @@ public enum FigureRenderer {
 
   /// The figure as primitives. Width defaults to `panelWidth` per column, height to
   /// `defaultHeight` for one row and `rowHeight` more for each further row.
-  public static func drawing(_ panels: [LinePlot], width: Int? = nil, height: Int? = nil, title: String? = nil) -> FigureDrawing {
+  ///
+  /// A title too wide for the figure wraps onto more lines (it was clipped, issue 12); a
+  /// `caption` (what the points and error bars are) goes under the legend.
+  public static func drawing(
+    _ panels: [LinePlot], width: Int? = nil, height: Int? = nil, title: String? = nil, caption: String? = nil
+  ) -> FigureDrawing {
     let columns = columns(forPanels: panels.count)
     let rows = max(1, (panels.count + columns - 1) / columns)
     let width = max(200, width ?? panelWidth * columns)
@@ -171,16 +210,26 @@ public enum FigureRenderer {
     var drawing = FigureDrawing(width: width, height: height)
 
     let names = seriesNames(panels)
-    let styles = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, SeriesStyle.at($0)) })
+    let styles = SeriesStyle.styles(for: names)
+    let lineHeight = Double(textHeight + descentHeight + 4)
+    let textWidth = width - 2 * padding
 
     var top = 0.0
     if let title, !title.isEmpty {
-      top = Double(padding + textHeight)
-      drawing.items.append(.text(FigureDrawing.Text(title, at: FigurePoint(Double(width) / 2, top), scale: 2, anchor: .middle, bold: true)))
+      for (i, line) in wrap(title, width: textWidth).enumerated() {
+        top += i == 0 ? Double(padding + textHeight) : lineHeight
+        drawing.items.append(.text(FigureDrawing.Text(line, at: FigurePoint(Double(width) / 2, top), scale: 2, anchor: .middle, bold: true)))
+      }
       top += 4
     }
+    let captionLines = caption.map { wrap($0, width: textWidth) } ?? []
+    let captionHeight = captionLines.isEmpty ? 0 : Double(captionLines.count) * lineHeight + Double(padding) / 2
+    for (i, line) in captionLines.enumerated() {
+      let baseline = Double(height) - captionHeight + Double(i) * lineHeight + Double(textHeight)
+      drawing.items.append(.text(FigureDrawing.Text(line, at: FigurePoint(Double(width) / 2, baseline), scale: textScale, anchor: .middle)))
+    }
     let legend = legendLayout(names, width: width)
-    let legendTop = Double(height) - legend.height
+    let legendTop = Double(height) - legend.height - captionHeight
 
     let band = (legendTop - top) / Double(rows)
     for (index, panel) in panels.enumerated() {
@@ -196,21 +245,38 @@ public enum FigureRenderer {
     return drawing
   }
 
-  public static func svg(_ panels: [LinePlot], width: Int? = nil, height: Int? = nil, title: String? = nil) -> String {
-    drawing(panels, width: width, height: height, title: title).svg()
+  public static func svg(_ panels: [LinePlot], width: Int? = nil, height: Int? = nil, title: String? = nil, caption: String? = nil) -> String {
+    drawing(panels, width: width, height: height, title: title, caption: caption).svg()
   }
 
-  public static func png(_ panels: [LinePlot], width: Int? = nil, height: Int? = nil, title: String? = nil) -> [UInt8] {
-    drawing(panels, width: width, height: height, title: title).png()
+  public static func png(_ panels: [LinePlot], width: Int? = nil, height: Int? = nil, title: String? = nil, caption: String? = nil) -> [UInt8] {
+    drawing(panels, width: width, height: height, title: title, caption: caption).png()
+  }
+
+  /// Words of `text` in lines no wider than `width` pixels at the body scale.
+  static func wrap(_ text: String, width: Int) -> [String] {
+    var lines: [String] = []
+    var current = ""
+    for word in text.split(separator: " ") {
+      let candidate = current.isEmpty ? String(word) : current + " " + word
+      if !current.isEmpty, BitmapFont.width(candidate, scale: textScale) + 1 > width {
+        lines.append(current)
+        current = String(word)
+      } else {
+        current = candidate
+      }
+    }
+    if !current.isEmpty { lines.append(current) }
+    return lines
   }
 
   /// Writes an `.svg` or `.png` file (chosen by the extension), atomically.
   public static func write(
-    _ panels: [LinePlot], to path: String, width: Int? = nil, height: Int? = nil, title: String? = nil
+    _ panels: [LinePlot], to path: String, width: Int? = nil, height: Int? = nil, title: String? = nil, caption: String? = nil
   ) throws {
     switch (path as NSString).pathExtension.lowercased() {
-    case "svg": try FigureFile.write(svg(panels, width: width, height: height, title: title), to: path)
-    case "png": try FigureFile.write(png(panels, width: width, height: height, title: title), to: path)
+    case "svg": try FigureFile.write(svg(panels, width: width, height: height, title: title, caption: caption), to: path)
+    case "png": try FigureFile.write(png(panels, width: width, height: height, title: title, caption: caption), to: path)
     default: throw FigureError(path: path, message: "unknown figure format; use .svg or .png")
     }
   }
