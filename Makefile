@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev pkg-con
 PYTHON ?= python3
 GGEP := .build/release/ggep
 
-.PHONY: all deps build python-deps data model test test-python test-slurm sweep beyond smoke bench clean
+.PHONY: all deps build python-deps data model test test-python test-faults test-slurm sweep beyond smoke bench clean
 
 all: build
 
@@ -36,16 +36,24 @@ bench: build
 python-deps:
 	@$(PYTHON) -c 'import h5py, pandas' 2>/dev/null || $(PYTHON) -m pip install -q h5py pandas
 
+# The unit tests, then the release binary as a user runs it: the smoke config read back with
+# h5py, and the fault battery (bad input, a full disk, signals, concurrent runs, edited files).
 test: deps python-deps data
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 	$(MAKE) --no-print-directory test-python
+	$(MAKE) --no-print-directory test-faults
 
 # End to end through the CLI: run the smoke config, then read it back with h5py + pandas.
 test-python: build
 	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	$(GGEP) run configs/examples/linear-smoke.yaml --out $$tmp --jobs 2 >/dev/null && \
 	$(PYTHON) scripts/read_results.py $$tmp/results.h5 --check
+
+# scripts/fault-battery.sh: every fault of issue 12, with exit codes, messages, and the
+# results written before each fault checked unchanged.
+test-faults: build python-deps data
+	scripts/fault-battery.sh
 
 # `ggep submit` / `ggep status` on a real one-node Slurm (scripts/slurm-local.sh, stopped afterwards).
 test-slurm: build python-deps

@@ -15,7 +15,7 @@ struct Submit: ParsableCommand {
 
   @OptionGroup var config: ConfigOptions
 
-  @Option(help: "Number of shards (array tasks).")
+  @Option(parsing: .unconditional, help: "Number of shards (array tasks).")
   var shards: Int
 
   @Option(help: "Slurm partition (default: the cluster's default).")
@@ -24,7 +24,7 @@ struct Submit: ParsableCommand {
   @Option(help: ArgumentHelp("Time limit of each task and of the merge job.", valueName: "HH:MM:SS"))
   var time: String?
 
-  @Option(help: "CPUs per task; each task runs that many batches at once (ggep run --jobs).")
+  @Option(parsing: .unconditional, help: "CPUs per task; each task runs that many batches at once (ggep run --jobs).")
   var cpusPerTask: Int = 1
 
   @Option(help: "Output folder. Default: results/<name>.")

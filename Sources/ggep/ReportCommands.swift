@@ -11,7 +11,9 @@ struct Summarize: ParsableCommand {
   @Argument(help: "A results file written by `ggep run`.")
   var results: String
 
-  @Option(help: "Comma-separated columns to group by (default: problem, algorithm and the sweep axes).")
+  @Option(help: ArgumentHelp(
+    "Comma-separated columns to group by: \(SummaryTable.fixedColumns.joined(separator: ", ")), or a swept config path "
+      + "(algorithm.eta). Default: problem, algorithm, every swept setting and m.", valueName: "columns"))
   var by: String?
 
   @Option(help: "Output format: md or csv.")
@@ -95,7 +97,7 @@ struct Report: ParsableCommand {
   @Option(help: "Folder to write into. Default: the (first) results file's folder.")
   var out: String?
 
-  @Option(help: "The m of the Figure 1 image grid (nearest available).")
+  @Option(parsing: .unconditional, help: "The m of the Figure 1 image grid (nearest available).")
   var gridM: Int = 300
 
   @Option(help: "The problem (label, e.g. 'eq24-spike(gamma=5)') of the Figure 1 image grid. Default: the file's first.")
@@ -149,13 +151,16 @@ struct Index: ParsableCommand {
 
 struct Verify: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Re-run finished jobs from a results file's own provenance and compare them bit for bit.",
-    discussion: "Exits non-zero on a mismatch, naming the job and the likely cause (code version, model, BLAS threads).")
+    abstract: "Re-run finished jobs from a results file's own provenance and compare every stored value bit for bit.",
+    discussion: """
+      Compares each /runs column (but wall_time) and each job vector, and checks every row against its job's own data. \
+      Exits 1 on a mismatch, naming the job, the column and the likely cause (code version, model, BLAS threads or core).
+      """)
 
   @Argument(help: "A results file written by `ggep run`.")
   var results: String
 
-  @Option(help: "Check a seeded random sample of K completed jobs instead of all.")
+  @Option(parsing: .unconditional, help: "Check a seeded random sample of K completed jobs instead of all.")
   var sample: Int?
 
   @Option(help: "Seed of the sample.")
@@ -173,7 +178,8 @@ struct Verify: ParsableCommand {
       throw CLIError(error)
     }
     if report.passed {
-      print("verified \(report.checked.count) job(s) of \(results): û, ρ and cosine histories identical bit for bit")
+      print("verified \(report.checked.count) job(s) of \(results): every stored value (each /runs column but wall_time, "
+        + "û, v*, the ρ and cosine histories) identical bit for bit; every /runs row agrees with its job")
       return
     }
     var lines = ["\(results): \(report.mismatches.count) of \(report.checked.count) job(s) differ"]

@@ -18,7 +18,7 @@ struct TrainVAE: ParsableCommand {
       and a SHA-256 checksum of the weights.
       """)
 
-  @Option(help: "Number of passes over the 60 000 training images.")
+  @Option(parsing: .unconditional, help: "Number of passes over the 60 000 training images.")
   var epochs: Int = 20
 
   @Option(help: "Seed of the initial weights, the shuffling and the reparameterisation noise.")
@@ -30,7 +30,7 @@ struct TrainVAE: ParsableCommand {
   @Option(help: "Where to write the model file.")
   var out: String = "models/mnist-vae.h5"
 
-  @Option(help: "Worker threads (default: the number of cores). Changes the speed, never the weights.")
+  @Option(parsing: .unconditional, help: "Worker threads (default: the number of cores). Changes the speed, never the weights.")
   var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
   @Option(help: "Gradient shards per mini-batch of 100, a training setting (part of the result, recorded in the model file).")
@@ -49,7 +49,7 @@ struct TrainVAE: ParsableCommand {
     let settings = VAETrainingSettings(epochs: epochs, seed: seed, gradientShards: gradientShards)
     let directory = (out as NSString).deletingLastPathComponent
     if !directory.isEmpty {
-      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      try FileSystem.createDirectory(directory)
     }
     let loadStart = Date()
     let mnist = try MNIST.load(directory: data)

@@ -125,7 +125,15 @@ final class PipelineTests: XCTestCase {
     records.append(JobRecord.failed(plan.groups[1][0], reason: "ρ_t ≤ 0 — ünïcode"))
     let path = out("roundtrip.h5")
     try ResultsFile.write(records, provenance: provenance, to: path)
-    let (p, back) = try ResultsFile.read(path)
+    var (p, back) = try ResultsFile.read(path)
+    // Reading adds what the file holds: its columns, each with a description attribute.
+    XCTAssertTrue(p.columns.isSuperset(of: ResultsFile.columns.map(\.name)), "\(p.columns)")
+    let file = try HDF5File.open(path)
+    for (name, meaning) in ResultsFile.columns {
+      XCTAssertEqual(try file.root.stringAttribute("description", on: "runs/\(name)"), meaning)
+    }
+    try file.close()
+    p.columns = []
     XCTAssertEqual(p, provenance)
     XCTAssertEqual(back.count, records.count)
     for (a, b) in zip(records, back) {

@@ -42,7 +42,7 @@ extension JobRecord {
   var storedValues: [(name: String, value: StoredValue)] {
     let columns: [(String, StoredValue)] = [
       ("job_key", .text(key)), ("group_key", .text(groupKey)), ("plan_index", .integer(planIndex)), ("problem", .text(problem)),
-      ("generator", .text(generator)), ("algorithm", .text(algorithm)), ("projection", .text(projection)), ("m", .integer(m)),
+      ("generator", .text(generator)), ("generator_checksum", .text(generatorChecksum)), ("algorithm", .text(algorithm)), ("projection", .text(projection)), ("m", .integer(m)),
       ("eta", .real(eta)), ("eta_lambda1", .real(etaLambda1)), ("seed", .integer(seed)), ("signal", .integer(signal)),
       ("signal_id", .text(signalID)), ("trial", .integer(trial)), ("status", .text(status.rawValue)), ("error", .text(error)),
       ("cosine", .real(cosine)), ("distance", .real(distance)), ("final_rho", .real(finalRho)), ("lambda1", .real(lambda1)),

@@ -173,7 +173,7 @@ public struct SlurmSubmission: Sendable {
   /// Writes both scripts (and the log folder) under `DIR/slurm/`.
   public func writeScripts(tasks: [Int]) throws {
     let fm = FileManager.default
-    try fm.createDirectory(atPath: absolute(scriptDirectory + "/logs"), withIntermediateDirectories: true)
+    try FileSystem.createDirectory(absolute(scriptDirectory + "/logs"))
     try arrayScript(tasks: tasks).write(toFile: absolute(arrayScriptPath), atomically: true, encoding: .utf8)
     try mergeScript().write(toFile: absolute(mergeScriptPath), atomically: true, encoding: .utf8)
     for path in [arrayScriptPath, mergeScriptPath] {

@@ -143,6 +143,16 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     }
   }
 
+  /// The SHA-256 of a trained generator's weights ("" for seeded ones; a product's factors,
+  /// comma-separated): the `generator_checksum` column.
+  public var contentChecksum: String {
+    switch architecture {
+    case .vaeMNIST(_, let checksum): return checksum
+    case .product(let factors): return factors.contains { !$0.contentChecksum.isEmpty } ? factors.map(\.contentChecksum).joined(separator: ",") : ""
+    case .linear, .reluRandom: return ""
+    }
+  }
+
   /// The factors of a product generator (empty otherwise).
   public var factors: [GeneratorSpec] {
     if case .product(let factors) = architecture { return factors }

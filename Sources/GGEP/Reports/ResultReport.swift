@@ -32,7 +32,7 @@ public enum ResultReport {
   @discardableResult
   public static func write(results path: String, to directory: String, options: Options = Options()) throws -> [String] {
     let (provenance, records) = try ResultsFile.read(path)
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    try FileSystem.createDirectory(directory)
     var written: [String] = []
     func save(_ name: String, _ text: String) throws {
       let file = (directory as NSString).appendingPathComponent(name)
@@ -97,7 +97,7 @@ public enum ResultReport {
         tables.append(methodByM(records))
       }
     }
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    try FileSystem.createDirectory(directory)
     var written: [String] = []
     if bestStep {
       let file = (directory as NSString).appendingPathComponent("steps.md")

@@ -63,9 +63,13 @@ public struct SummaryTable: Sendable {
     return false
   }
 
+  /// The columns every results file can be grouped by; a swept config path is the others.
+  public static let fixedColumns = [
+    "problem", "generator", "algorithm", "projection", "m", "eta", "eta_lambda1", "seed", "signal", "trial", "status",
+  ]
+
   public static func availableColumns(_ records: [JobRecord]) -> [String] {
-    ["problem", "generator", "algorithm", "projection", "m", "eta", "eta_lambda1", "seed", "signal", "trial", "status"]
-      + Set(records.flatMap(\.sweepValues.keys)).sorted().map { "sweep.\($0)" }
+    fixedColumns + Set(records.flatMap(\.sweepValues.keys)).sorted().map { "sweep.\($0)" }
   }
 
   public init(records: [JobRecord], groupBy: [String]) throws {

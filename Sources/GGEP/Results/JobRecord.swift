@@ -55,6 +55,9 @@ public struct JobRecord: Sendable, Equatable {
   /// GCCA (SPEC 9): |⟨a*, â⟩|, |⟨b*, b̂⟩| of the normalised halves of û; empty for other
   /// problems (written as NaN in `cosine_view1`, `cosine_view2`).
   public var viewCosines: [Double] = []
+  /// The full SHA-256 of a trained generator's weights (`generator` shows its first 8 hex
+  /// digits); "" for generators made from a seed. Factors of a product, comma-separated.
+  public var generatorChecksum: String = ""
 
   public init(
     key: String, groupKey: String, planIndex: Int, problem: String, generator: String, algorithm: String, projection: String, m: Int,
@@ -117,6 +120,9 @@ public struct RunProvenance: Sendable, Equatable {
   public var blasThreads: Int
   /// Config paths of the sweep axes, in order (default grouping of `summarize`).
   public var sweepAxes: [String]
+  /// The `/runs` columns the file holds (read back; empty when writing): files written before
+  /// a column existed lack it, and `verify` compares only what a file stores.
+  public var columns: Set<String> = []
   /// Jobs in the whole plan (all shards).
   public var plannedJobs: Int
   /// "i/N" for one shard of a plan, "" for a whole run or a merged file.

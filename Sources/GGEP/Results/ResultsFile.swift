@@ -23,7 +23,9 @@ public enum ResultsFile {
     ("group_key", "the batch it ran in (jobs differing only in signal and trial)"),
     ("plan_index", "position in the plan: the row order, also across shards"),
     ("problem", "problem label, e.g. eq24, eq25-square, eq24-toeplitz(r=0.5)"),
-    ("generator", "generator label"), ("algorithm", "PRFM, PPower, Rifle<s>"),
+    ("generator", "generator label (a trained model's checksum shortened; see generator_checksum)"),
+    ("generator_checksum", "full SHA-256 of a trained generator's weights; empty for seeded generators"),
+    ("algorithm", "PRFM, PPower, Rifle<s>"),
     ("projection", "projector and its settings"), ("m", "number of samples"),
     ("eta", "step size η of the instance (NaN for PPower)"),
     ("eta_lambda1", "η·λ1 of the instance: the configured value for an eta_lambda1 step (NaN for PPower, or λ1 unknown)"), ("seed", "sweep seed"), ("signal", "signal (image) index within the experiment"),
@@ -63,6 +65,7 @@ public enum ResultsFile {
       try runs.write("plan_index", records.map { Int64($0.planIndex) })
       try runs.write("problem", strings: records.map(\.problem))
       try runs.write("generator", strings: records.map(\.generator))
+      try runs.write("generator_checksum", strings: records.map(\.generatorChecksum))
       try runs.write("algorithm", strings: records.map(\.algorithm))
       try runs.write("projection", strings: records.map(\.projection))
       try runs.write("m", records.map { Int64($0.m) })
@@ -89,7 +92,10 @@ public enum ResultsFile {
       try runs.write("cosine_view2", records.map { $0.viewCosines.count == 2 ? $0.viewCosines[1] : .nan })
       for axis in Set(records.flatMap(\.sweepValues.keys)).sorted() {
         try runs.write("sweep.\(axis)", strings: records.map { $0.sweepValues[axis] ?? "" })
+        try runs.setAttribute("description", "the swept value of config path \(axis) (empty where it was not swept)", on: "sweep.\(axis)")
       }
+      // Each column says what it holds, for whoever opens the file without this README.
+      for (name, meaning) in columns { try runs.setAttribute("description", meaning, on: name) }
 
       let jobs = try root.createGroup("jobs")
       for record in records {
@@ -134,6 +140,7 @@ public enum ResultsFile {
     provenance.cpuModel = (try? root.stringAttribute("cpu_model")) ?? ""
 
     let runs = try root.openGroup("runs")
+    provenance.columns = Set(try runs.memberNames())
     func strings(_ name: String) throws -> [String] { try runs.readStrings(name) }
     func doubles(_ name: String) throws -> [Double] { try runs.readDoubles(name).values }
     func ints(_ name: String) throws -> [Int] { try runs.readInt64s(name).values.map { Int($0) } }
@@ -156,6 +163,7 @@ public enum ResultsFile {
     let hasTruth = runs.exists("has_truth") ? try ints("has_truth").map { $0 != 0 } : [Bool](repeating: true, count: keys.count)
     // GCCA's per-view cosines; absent in older files, all-NaN rows are non-GCCA jobs.
     let viewColumns = runs.exists("cosine_view1") && runs.exists("cosine_view2") ? (try doubles("cosine_view1"), try doubles("cosine_view2")) : nil
+    let generatorChecksums = runs.exists("generator_checksum") ? try strings("generator_checksum") : [String](repeating: "", count: keys.count)
     var sweepColumns: [String: [String]] = [:]
     for name in try runs.memberNames() where name.hasPrefix("sweep.") {
       sweepColumns[String(name.dropFirst("sweep.".count))] = try strings(name)
@@ -177,6 +185,7 @@ public enum ResultsFile {
         viewCosines: viewColumns.map { columns in
           columns.0[i].isNaN && columns.1[i].isNaN && !problems[i].hasPrefix("gcca") ? [] : [columns.0[i], columns.1[i]]
         } ?? [])
+      record.generatorChecksum = generatorChecksums[i]
       if let jobs {
         let group = try jobs.openGroup(keys[i])
         record.estimate = try group.readDoubles("u_hat").values

@@ -24,6 +24,26 @@ public struct RunDirectory: Sendable {
     }
   }
 
+  /// The folder holds jobs of this config that the current plan does not have: a file the
+  /// config names (a model, a data file) changed since they ran, so the same YAML now plans
+  /// other jobs. Folding both into one results file would mix two models in one table.
+  public struct StrayJobs: Error, CustomStringConvertible {
+    public let directory: String
+    public let count: Int
+    /// Checksums of the trained generator in the stored jobs and in the plan, when they differ.
+    public let stored: [String]
+    public let planned: [String]
+    public var description: String {
+      var text = "\(directory) holds \(count) job(s) of this config that the current plan does not have: a file the config names "
+        + "changed since they ran"
+      if stored != planned {
+        text += " (the generator's weights: the stored jobs have sha256 \(stored.map { String($0.prefix(12)) + "…" }.joined(separator: ", ")), "
+          + "the model file now has \(planned.map { String($0.prefix(12)) + "…" }.joined(separator: ", ")))"
+      }
+      return text + "; rerun with --fresh to replace them, or choose another --out"
+    }
+  }
+
   /// `results.h5` exists but cannot be read (truncated by a full disk, damaged by a copy).
   /// Nothing is touched; the message says how to recover, from the journal where it holds
   /// finished jobs.

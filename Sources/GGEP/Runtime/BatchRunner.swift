@@ -104,7 +104,7 @@ public struct BatchRunner: Sendable {
         signalID = source.identifier(job.signalIndex)
       }
       let steps = Self.steps(spec.algorithm, lambda1: instance.lambda1)
-      return JobRecord(
+      var record = JobRecord(
         key: job.key, groupKey: job.groupKey, planIndex: job.index, problem: spec.problem.label, generator: built.generator.summary,
         algorithm: solver.label, projection: solver.usesProjection ? projector.summary : "none", m: spec.m,
         eta: steps.eta, etaLambda1: steps.etaLambda1, seed: spec.seed, signal: job.signalIndex, signalID: signalID, trial: job.trial,
@@ -116,6 +116,8 @@ public struct BatchRunner: Sendable {
         batchSize: jobs.count, estimate: outcome.estimate, signalVector: hasTruth ? instance.signal : [],
         rhoHistory: outcome.rhoHistory, cosineHistory: hasTruth ? outcome.cosineHistory : [], hasTruth: hasTruth,
         viewCosines: viewCosines)
+      record.generatorChecksum = spec.generator.contentChecksum
+      return record
     }
   }
 

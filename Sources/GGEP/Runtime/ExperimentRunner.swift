@@ -101,6 +101,14 @@ public struct ExperimentRunner {
     }
     if options.fresh { try directory.clear() }
     let done = try directory.completedRecords(configHash: provenance.configHash)
+    let planned = Set(plan.jobs.map(\.key))
+    let stray = done.values.filter { !planned.contains($0.key) }
+    if !stray.isEmpty {
+      func checksums(_ values: [String]) -> [String] { Set(values.filter { !$0.isEmpty }).sorted() }
+      throw RunDirectory.StrayJobs(
+        directory: outputDirectory, count: stray.count, stored: checksums(stray.map(\.generatorChecksum)),
+        planned: checksums(plan.points.map(\.spec.generator.contentChecksum)))
+    }
 
     let pending = mine.filter { group in group.contains { done[$0.key]?.status != .ok } }
     let skipped = mineCount - pending.reduce(0) { $0 + $1.count }
@@ -193,7 +201,7 @@ private final class Tally: @unchecked Sendable {
 extension JobRecord {
   /// A job that could not even start (its batch threw): recorded, and retried by the next run.
   static func failed(_ job: JobSpec, reason: String) -> JobRecord {
-    JobRecord(
+    var record = JobRecord(
       key: job.key, groupKey: job.groupKey, planIndex: job.index, problem: job.spec.problem.label, generator: "\(job.spec.generator.architecture.kind.rawValue)",
       algorithm: job.spec.algorithm.label, projection: job.spec.projection.method.rawValue, m: job.spec.m,
       eta: BatchRunner.steps(job.spec.algorithm, lambda1: .nan).eta,
@@ -202,5 +210,7 @@ extension JobRecord {
       parametersJSON: BatchRunner.parametersJSON(job), status: .failed, error: reason, cosine: .nan, distance: .nan,
       finalRho: .nan, lambda1: .nan, lambda2: .nan, projectionLoss: .nan, iterations: 0, converged: false, wallTime: 0,
       batchSize: 0, estimate: [], signalVector: [], rhoHistory: [], cosineHistory: [])
+    record.generatorChecksum = job.spec.generator.contentChecksum
+    return record
   }
 }

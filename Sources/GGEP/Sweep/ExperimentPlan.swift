@@ -106,6 +106,8 @@ public struct ExperimentPlan: Sendable {
         Point(index: sweepPoint.index, spec: spec, groupKey: groupKey, sweepLabels: sweepPoint.labels, config: sweepPoint.root))
     }
 
+    try Self.checkFilesDidNotChange(points, mark: sweepMark)
+
     var jobs: [JobSpec] = []
     for point in points {
       for signalIndex in 0..<point.spec.signal.count {
@@ -121,6 +123,32 @@ public struct ExperimentPlan: Sendable {
     self.name = points[0].spec.name
     self.points = points
     self.jobs = jobs
+  }
+
+  /// Every sweep point reads the files it names (a model, a data file) and puts their checksum
+  /// in its spec; a file replaced while the plan is made (a retraining that finishes, a copy)
+  /// would give some points the old checksum and some the new one: one run over two models
+  /// (issue 12). So a file must have one checksum across the plan.
+  static func checkFilesDidNotChange(_ points: [Point], mark: SourceMark) throws(ConfigError) {
+    var seen: [String: (checksum: String, point: Int)] = [:]
+    for point in points {
+      var files: [(String, String)] = []
+      func collect(_ g: GeneratorSpec) {
+        if case .vaeMNIST(let model, let checksum) = g.architecture { files.append((model, checksum)) }
+        g.factors.forEach(collect)
+      }
+      collect(point.spec.generator)
+      if let data = point.spec.problem.userData { files.append((data.file, data.checksum)) }
+      for (file, checksum) in files {
+        if let earlier = seen[file], earlier.checksum != checksum {
+          throw ConfigError(
+            file: mark.file, keyPath: "",
+            message: "\(file) changed while the plan was made (sha256 \(earlier.checksum.prefix(12))… for sweep point "
+              + "\(earlier.point + 1), \(checksum.prefix(12))… for point \(point.index + 1)); plan again once it is no longer being written")
+        }
+        if seen[file] == nil { seen[file] = (checksum, point.index) }
+      }
+    }
   }
 
   /// Jobs grouped by `groupKey`, in plan order: each group is one batch.

@@ -25,13 +25,7 @@ public enum FigureFile {
     let directory = (path as NSString).deletingLastPathComponent
     let name = (path as NSString).lastPathComponent
     guard !name.isEmpty else { throw FigureError(path: path, message: "not a file name") }
-    if !directory.isEmpty {
-      do {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-      } catch {
-        throw FigureError(path: path, message: "could not create folder \(directory): \(error.localizedDescription)")
-      }
-    }
+    if !directory.isEmpty { try FileSystem.createDirectory(directory) }
     let temporary = (directory.isEmpty ? "" : directory + "/") + ".\(name).tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
     guard descriptor >= 0 else { throw systemError(path, "could not create \(temporary)") }

@@ -22,6 +22,11 @@ public func writeHDF5Atomically(to path: String, _ body: (HDF5File) throws -> Vo
     guard rename(temporary, path) == 0 else {
       throw systemError(path, "could not rename \(temporary) over it")
     }
+  } catch let error as HDF5Error where error.path == temporary {
+    try? file.close()
+    unlink(temporary)
+    // Name the file the user asked for; the temporary one is gone.
+    throw HDF5Error(path: path, object: error.object, message: error.message)
   } catch {
     try? file.close()
     unlink(temporary)
