@@ -218,7 +218,7 @@ public enum ResultReport {
     let ok = records.filter { $0.status == .ok }
     let signals = Set(ok.map(\.signal)).count
     let trials = Set(ok.map(\.trial)).count
-    return "Points: mean |<v*, û>| over \(signals) signal(s) × \(trials) trial(s); error bars: ± 1 sample standard deviation."
+    return "Points: mean cosine similarity over \(signals) signal(s) × \(trials) trial(s); error bars: ± 1 sample standard deviation."
   }
 
   static func panelTitle(_ problem: String) -> String {

@@ -154,7 +154,7 @@ public enum FigureRenderer {
 
     /// The paper's methods keep one colour and marker in every figure (PPower was green in
     /// Figure 2 and blue in another, issue 12); other methods take the next free colour.
-    static let methodSlots: [String: Int] = ["PPower": 0, "PRFM": 1, "Rifle20": 2, "Rifle100": 4]
+    static let methodSlots: [String: Int] = ["PPower": 0, "PRFM": 1, "Rifle20": 2, "Rifle100": 3]
 
     /// A method's name without its variant (`PRFM η·λ1=0.4` → `PRFM`).
     static func method(of name: String) -> String {
