@@ -20,8 +20,7 @@ let package = Package(
       dependencies: [
         "_CBLAS", "_LAPACKE", "_HDF5", "_ZLib", "_VectorMath",
         .product(name: "Yams", package: "Yams"),
-      ],
-      swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+      ]
     ),
     .executableTarget(
       name: "ggep",

@@ -95,6 +95,72 @@ final class PipelineTests: XCTestCase {
     XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out("r") + "/results.h5")), original)
   }
 
+  /// Resume follows the keys (issue 11): a config with more trials and one more sweep point
+  /// reuses every finished job, runs only the new ones, and ends bitwise equal to a fresh run.
+  func testAddingTrialsAndSweepPointsResumesTheFinishedJobs() throws {
+    let small = try fixture.plan(Self.adamSweep, overrides: ["trials=1", "sweep.m=[40]"])
+    let first = try run(small, jobs: 2, out: out("r"))
+    XCTAssertEqual(first.ranJobs, 9)
+    try FileManager.default.copyItem(atPath: first.resultsPath, toPath: first.resultsPath + ".first")
+    let grown = try fixture.plan(Self.adamSweep)  // trials 2, m 40 and 80
+    let second = try run(grown, jobs: 2, out: out("r"))
+    XCTAssertEqual(second.skippedJobs, 9)
+    XCTAssertEqual(second.ranJobs, 27)
+    let resumed = try ResultsFile.read(out("r") + "/results.h5")
+    XCTAssertEqual(resumed.provenance.configHash, grown.configHash, "the file now belongs to the grown config")
+    // The finished jobs are kept as they were, bit for bit.
+    let earlier = try ResultsFile.read(first.resultsPath + ".first", withVectors: true).records
+    for old in earlier {
+      let kept = try XCTUnwrap(resumed.records.first { $0.key == old.key })
+      XCTAssertEqual(kept.estimate.map(\.bitPattern), old.estimate.map(\.bitPattern), old.key)
+      XCTAssertEqual(kept.batchKey, old.batchKey)
+    }
+    // The file holds exactly the grown plan's jobs, and re-runs bit for bit: each job in the
+    // batch it ran in (the new m = 40 trials as a batch of their own).
+    let fresh = try ResultsFile.read(try run(grown, jobs: 1, out: out("fresh")).resultsPath).records
+    XCTAssertEqual(resumed.records.map(\.key), fresh.map(\.key))
+    XCTAssertEqual(Set(resumed.records.map(\.batchKey)).count, 6 + 3, "3 first batches, their 3 new-trial batches, 3 new m = 80 batches")
+    let audit = try ResultsVerifier.verify(out("r") + "/results.h5")
+    XCTAssertTrue(audit.passed, "\(audit.mismatches)")
+    // The grown m = 80 batches ran as the plan has them: bitwise a fresh run's.
+    for (a, b) in zip(resumed.records, fresh) where a.m == 80 {
+      XCTAssertEqual(a.estimate.map(\.bitPattern), b.estimate.map(\.bitPattern), a.key)
+    }
+  }
+
+  /// A stored job whose key the plan has but whose stored settings differ (what a changed
+  /// default would do) is refused, naming the setting; nothing is written.
+  func testAChangedMeaningUnderTheSameKeyIsRefusedNamingTheSetting() throws {
+    let plan = try fixture.plan(Self.adamSweep)
+    _ = try run(plan, jobs: 2, out: out("r"))
+    let path = out("r") + "/results.h5"
+    let victim = try ResultsFile.read(path, withVectors: false).records[4]
+    let file = try HDF5File.open(path, writable: true)
+    let group = try file.root.openGroup("jobs/\(victim.key)")
+    let params = try group.stringAttribute("params")
+    XCTAssertTrue(params.contains("\"steps\":15"), params)
+    try group.setAttribute("params", params.replacingOccurrences(of: "\"steps\":15", with: "\"steps\":25"))
+    try file.close()
+    let before = try Data(contentsOf: URL(fileURLWithPath: path))
+    XCTAssertThrowsError(try run(plan, jobs: 2, out: out("r"))) { error in
+      let text = "\(error)"
+      XCTAssertTrue(text.contains("job \(victim.key) ran with other settings"), text)
+      XCTAssertTrue(text.contains("projection.steps: 25 → 15"), text)
+      XCTAssertTrue(text.contains("--fresh"), text)
+    }
+    XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
+  }
+
+  /// Jobs the plan no longer has (a sweep point removed) are not silently dropped: refused.
+  func testARemovedSweepPointIsRefusedNotDropped() throws {
+    _ = try run(try fixture.plan(Self.adamSweep), jobs: 2, out: out("r"))
+    let before = try Data(contentsOf: URL(fileURLWithPath: out("r") + "/results.h5"))
+    XCTAssertThrowsError(try run(try fixture.plan(Self.adamSweep, overrides: ["sweep.m=[40]"]), jobs: 2, out: out("r"))) { error in
+      XCTAssertTrue("\(error)".contains("holds 18 job(s) of this config that the current plan does not have"), "\(error)")
+    }
+    XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out("r") + "/results.h5")), before)
+  }
+
   /// A batch that cannot start (here: an exact projection asked of a generator without one is
   /// caught by validation, so force a failure with an indefinite problem for Rifle) is recorded
   /// as failed with its reason, and does not stop the others.
@@ -122,7 +188,7 @@ final class PipelineTests: XCTestCase {
     let plan = try fixture.plan(Self.adamSweep)
     let provenance = ExperimentRunner(plan: plan).provenance()
     var records = try BatchRunner().run(plan.groups[0])
-    records.append(JobRecord.failed(plan.groups[1][0], reason: "ρ_t ≤ 0 — ünïcode"))
+    records.append(JobRecord.failed(plan.groups[1][0], batch: plan.groups[1], reason: "ρ_t ≤ 0 — ünïcode"))
     let path = out("roundtrip.h5")
     try ResultsFile.write(records, provenance: provenance, to: path)
     var (p, back) = try ResultsFile.read(path)

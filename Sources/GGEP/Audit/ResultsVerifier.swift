@@ -47,21 +47,34 @@ public enum ResultsVerifier {
     } catch {
       throw VerifyError(description: "\(path): the stored config no longer loads: \(error)")
     }
-    let batches = Dictionary(grouping: plan.jobs, by: \.groupKey)
-    let wanted = Set(chosen.map(\.groupKey))
+    // Each chosen job is re-run in the batch it ran in: the rows of the file that share its
+    // batch key (files that predate the key: the plan's group).
+    let planned = Dictionary(plan.jobs.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+    let groups = Dictionary(grouping: plan.jobs, by: \.groupKey)
+    // The members' keys, from a job's params (`batch`).
+    func members(_ r: JobRecord) -> [String]? {
+      guard let object = try? JSONSerialization.jsonObject(with: Data(r.parametersJSON.utf8)) as? [String: Any] else { return nil }
+      return object["batch"] as? [String]
+    }
+    func batchID(_ r: JobRecord) -> String { r.batchKey.isEmpty ? "group " + r.groupKey : r.batchKey }
+    let wanted = Set(chosen.map(batchID))
     BLASThreads.set(provenance.blasThreads)
     var rerun: [String: JobRecord] = [:]
-    for groupKey in wanted.sorted() {
-      guard let batch = batches[groupKey] else {
-        for r in chosen where r.groupKey == groupKey {
+    for id in wanted.sorted() {
+      let sample = chosen.first { batchID($0) == id }!
+      let keys = sample.batchKey.isEmpty ? nil : members(sample)
+      let batch = keys.map { $0.compactMap { planned[$0] }.sorted { $0.index < $1.index } } ?? groups[sample.groupKey]
+      guard let batch, !batch.isEmpty, keys.map({ $0.count == batch.count }) ?? true else {
+        for r in chosen where batchID(r) == id {
           mismatches.append(Mismatch(key: r.key, what: "not in the plan rebuilt from the stored config"))
         }
         continue
       }
+      let groupKey = id
       do {
         for r in try BatchRunner().run(batch) { rerun[r.key] = r }
       } catch {
-        for r in chosen where r.groupKey == groupKey { mismatches.append(Mismatch(key: r.key, what: "re-run failed: \(error)")) }
+        for r in chosen where batchID(r) == groupKey { mismatches.append(Mismatch(key: r.key, what: "re-run failed: \(error)")) }
       }
     }
     for stored in chosen {

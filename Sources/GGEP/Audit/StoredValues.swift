@@ -47,7 +47,7 @@ extension JobRecord {
       ("signal_id", .text(signalID)), ("trial", .integer(trial)), ("status", .text(status.rawValue)), ("error", .text(error)),
       ("cosine", .real(cosine)), ("distance", .real(distance)), ("final_rho", .real(finalRho)), ("lambda1", .real(lambda1)),
       ("lambda2", .real(lambda2)), ("projection_loss", .real(projectionLoss)), ("iterations", .integer(iterations)),
-      ("converged", .integer(converged ? 1 : 0)), ("batch_size", .integer(batchSize)), ("has_truth", .integer(hasTruth ? 1 : 0)),
+      ("converged", .integer(converged ? 1 : 0)), ("batch_size", .integer(batchSize)), ("batch_key", .text(batchKey)), ("has_truth", .integer(hasTruth ? 1 : 0)),
       ("cosine_view1", .real(viewCosines.count == 2 ? viewCosines[0] : .nan)),
       ("cosine_view2", .real(viewCosines.count == 2 ? viewCosines[1] : .nan)),
     ]

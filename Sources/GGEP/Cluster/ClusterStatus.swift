@@ -83,7 +83,7 @@ public struct ClusterStatus: Sendable {
     var best: [String: JobRecord.Status] = [:]
     var perFolder: [String: [String: JobRecord]] = [:]
     for folder in folders {
-      let records = try RunDirectory(path: folder.path).completedRecords(configHash: provenance.configHash)
+      let records = try RunDirectory(path: folder.path).resumableRecords(for: plan, withVectors: false)
       perFolder[folder.path] = records
       for (key, record) in records where best[key] != .ok { best[key] = record.status }
     }

@@ -71,7 +71,7 @@ public struct SlurmSubmission: Sendable {
   public func incompleteShards() throws -> [Int] {
     try (0..<settings.shards).filter { index in
       let runner = runner(shard: index)
-      let done = try RunDirectory(path: runner.outputDirectory).completedRecords(configHash: runner.provenance().configHash)
+      let done = try RunDirectory(path: runner.outputDirectory).resumableRecords(for: plan, withVectors: false)
       return runner.batches.joined().contains { done[$0.key]?.status != .ok }
     }
   }

@@ -58,6 +58,12 @@ public struct JobRecord: Sendable, Equatable {
   /// The full SHA-256 of a trained generator's weights (`generator` shows its first 8 hex
   /// digits); "" for generators made from a seed. Factors of a product, comma-separated.
   public var generatorChecksum: String = ""
+  /// The batch the job actually ran in: 16 hex digits of SHA-256 over its members' keys
+  /// (`JobSpec.batchKey`). A row's last bits depend on the rows it shared GEMMs with, so
+  /// `verify` re-runs exactly this batch; it is the plan's whole group except after a resume
+  /// that added jobs to a group (more trials), whose new jobs run as their own batch.
+  /// "" in files written before it was recorded (the batch was then the plan's group).
+  public var batchKey: String = ""
 
   public init(
     key: String, groupKey: String, planIndex: Int, problem: String, generator: String, algorithm: String, projection: String, m: Int,

@@ -35,6 +35,7 @@ public enum ResultsFile {
     ("lambda1", "population λ1"), ("lambda2", "population λ2"), ("projection_loss", "last projection loss"),
     ("iterations", "iterations run"), ("converged", "1 if stopped by tolerance"),
     ("wall_time", "seconds (batch time / batch size)"), ("batch_size", "jobs in the batch"),
+    ("batch_key", "the batch the job ran in (hash of its members' keys): verify re-runs exactly it"),
     ("has_truth", "1 if there is a v* (0: user data without truth; cosine and distance are then NaN)"),
     ("cosine_view1", "gcca: |⟨a*, â⟩| of the normalised first half of û (NaN for other problems)"),
     ("cosine_view2", "gcca: |⟨b*, b̂⟩| of the normalised second half of û (NaN for other problems)"),
@@ -87,6 +88,7 @@ public enum ResultsFile {
       try runs.write("converged", records.map { Int64($0.converged ? 1 : 0) })
       try runs.write("wall_time", records.map(\.wallTime))
       try runs.write("batch_size", records.map { Int64($0.batchSize) })
+      try runs.write("batch_key", strings: records.map(\.batchKey))
       try runs.write("has_truth", records.map { Int64($0.hasTruth ? 1 : 0) })
       try runs.write("cosine_view1", records.map { $0.viewCosines.count == 2 ? $0.viewCosines[0] : .nan })
       try runs.write("cosine_view2", records.map { $0.viewCosines.count == 2 ? $0.viewCosines[1] : .nan })
@@ -111,8 +113,12 @@ public enum ResultsFile {
     }
   }
 
-  /// Reads a whole results file (`withVectors: false` skips `/jobs`, for tables).
-  public static func read(_ path: String, withVectors: Bool = true) throws -> (provenance: RunProvenance, records: [JobRecord]) {
+  /// Reads a whole results file (`withVectors: false` skips the vectors of `/jobs`, for tables;
+  /// `withParameters` still reads each job's `params`, for the resume check).
+  public static func read(
+    _ path: String, withVectors: Bool = true, withParameters: Bool? = nil
+  ) throws -> (provenance: RunProvenance, records: [JobRecord]) {
+    let withParameters = withParameters ?? withVectors
     let file: HDF5File
     do {
       file = try HDF5File.open(path)
@@ -163,12 +169,13 @@ public enum ResultsFile {
     let hasTruth = runs.exists("has_truth") ? try ints("has_truth").map { $0 != 0 } : [Bool](repeating: true, count: keys.count)
     // GCCA's per-view cosines; absent in older files, all-NaN rows are non-GCCA jobs.
     let viewColumns = runs.exists("cosine_view1") && runs.exists("cosine_view2") ? (try doubles("cosine_view1"), try doubles("cosine_view2")) : nil
+    let batchKeys = runs.exists("batch_key") ? try strings("batch_key") : [String](repeating: "", count: keys.count)
     let generatorChecksums = runs.exists("generator_checksum") ? try strings("generator_checksum") : [String](repeating: "", count: keys.count)
     var sweepColumns: [String: [String]] = [:]
     for name in try runs.memberNames() where name.hasPrefix("sweep.") {
       sweepColumns[String(name.dropFirst("sweep.".count))] = try strings(name)
     }
-    let jobs = withVectors ? try root.openGroup("jobs") : nil
+    let jobs = withVectors || withParameters ? try root.openGroup("jobs") : nil
 
     var records: [JobRecord] = []
     records.reserveCapacity(keys.count)
@@ -186,12 +193,15 @@ public enum ResultsFile {
           columns.0[i].isNaN && columns.1[i].isNaN && !problems[i].hasPrefix("gcca") ? [] : [columns.0[i], columns.1[i]]
         } ?? [])
       record.generatorChecksum = generatorChecksums[i]
+      record.batchKey = batchKeys[i]
       if let jobs {
         let group = try jobs.openGroup(keys[i])
-        record.estimate = try group.readDoubles("u_hat").values
-        record.signalVector = try group.readDoubles("v_star").values
-        record.rhoHistory = try group.readDoubles("rho_history").values
-        record.cosineHistory = try group.readDoubles("cosine_history").values
+        if withVectors {
+          record.estimate = try group.readDoubles("u_hat").values
+          record.signalVector = try group.readDoubles("v_star").values
+          record.rhoHistory = try group.readDoubles("rho_history").values
+          record.cosineHistory = try group.readDoubles("cosine_history").values
+        }
         record.parametersJSON = try group.stringAttribute("params")
       }
       records.append(record)

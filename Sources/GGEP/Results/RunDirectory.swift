@@ -2,7 +2,7 @@ import Foundation
 
 /// The output folder of one config's runs: `results.h5` plus a journal of finished batches.
 ///
-/// While a run is going, each finished batch is written to `.journal/<group key>.h5` as a whole
+/// While a run is going, each finished batch is written to `.journal/<batch key>.h5` as a whole
 /// small file (built under a temporary name, closed, then renamed), so no finished result ever
 /// sits in a file that is still open for writing: a crash or SIGKILL loses at most the batches in
 /// flight (TOOLCHAIN, "HDF5 and crashes"). `consolidate` folds the journal into a new
@@ -63,33 +63,12 @@ public struct RunDirectory: Sendable {
     }
   }
 
-  /// Jobs already done for this config (results file, then journal; later wins), checking that
-  /// every file belongs to the same resolved config.
-  public func completedRecords(configHash: String, withVectors: Bool = true) throws -> [String: JobRecord] {
-    var records: [String: JobRecord] = [:]
-    for file in existingFiles() {
-      let provenance: RunProvenance
-      let found: [JobRecord]
-      do {
-        (provenance, found) = try ResultsFile.read(file, withVectors: withVectors)
-      } catch let error as HDF5Error where file == resultsPath && !error.message.hasPrefix("not a ggep results file") {
-        let reason = error.message.components(separatedBy: "; the file is damaged").first ?? error.message
-        throw DamagedResults(file: file, reason: reason, journalJobs: journalJobCount())
-      }
-      guard provenance.configHash == configHash else {
-        throw ConflictError(file: file, found: provenance.configHash, expected: configHash)
-      }
-      for record in found { records[record.key] = record }
-    }
-    return records
-  }
-
   /// Whether a rerun has nothing to do: `results.h5` already holds every one of `keys`
   /// completed and the journal is empty. Reads only, so that a no-op rerun leaves the folder
   /// byte for byte as it was (even a read-only one).
-  public func isComplete(configHash: String, keys: [String]) throws -> Bool {
+  public func isComplete(plan: ExperimentPlan, keys: [String]) throws -> Bool {
     guard FileSystem.kind(of: resultsPath).exists, journalEntries().isEmpty else { return false }
-    let done = try completedRecords(configHash: configHash, withVectors: false)
+    let done = try resumableRecords(for: plan, withVectors: false)
     return keys.allSatisfy { done[$0]?.status == .ok }
   }
 
@@ -110,18 +89,19 @@ public struct RunDirectory: Sendable {
     try FileSystem.remove(journalPath)
   }
 
-  /// Durably records one finished batch.
-  public func appendBatch(_ records: [JobRecord], groupKey: String, provenance: RunProvenance) throws {
+  /// Durably records one finished batch, as `.journal/<batch key>.h5`: named by its members,
+  /// so that a batch of a group's new jobs never replaces an earlier batch of that group.
+  public func appendBatch(_ records: [JobRecord], batchKey: String, provenance: RunProvenance) throws {
     try FileSystem.createDirectory(journalPath)
-    try ResultsFile.write(records, provenance: provenance, to: journalPath + "/\(groupKey).h5")
+    try ResultsFile.write(records, provenance: provenance, to: journalPath + "/\(batchKey).h5")
   }
 
   /// Writes `results.h5` from everything done so far, in plan order, then deletes the journal
   /// files folded in. Returns the records.
   @discardableResult
-  public func consolidate(provenance: RunProvenance) throws -> [JobRecord] {
+  public func consolidate(plan: ExperimentPlan, provenance: RunProvenance) throws -> [JobRecord] {
     let journalFiles = journalEntries()
-    let done = try completedRecords(configHash: provenance.configHash)
+    let done = try resumableRecords(for: plan)
     let ordered = done.values.sorted { ($0.planIndex, $0.key) < ($1.planIndex, $1.key) }
     try FileSystem.createDirectory(path)
     try ResultsFile.write(ordered, provenance: provenance, to: resultsPath)
@@ -145,11 +125,11 @@ public struct RunDirectory: Sendable {
     }
   }
 
-  private func existingFiles() -> [String] {
+  func existingFiles() -> [String] {
     (FileManager.default.fileExists(atPath: resultsPath) ? [resultsPath] : []) + journalEntries()
   }
 
-  private func journalEntries() -> [String] {
+  func journalEntries() -> [String] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: journalPath)) ?? []
     // Temporary files of an interrupted write are not entries.
     return names.filter { $0.hasSuffix(".h5") }.sorted().map { journalPath + "/" + $0 }

@@ -19,6 +19,7 @@ public struct BatchRunner: Sendable {
     let spec = jobs[0].spec
     precondition(jobs.allSatisfy { $0.groupKey == jobs[0].groupKey })
     let start = DispatchTime.now()
+    let batchKey = JobSpec.batchKey(of: jobs)
 
     let built = try factory.build(spec.generator)
     // GCCA: the view signals come from the product's first factor (n_view entries).
@@ -109,7 +110,7 @@ public struct BatchRunner: Sendable {
         algorithm: solver.label, projection: solver.usesProjection ? projector.summary : "none", m: spec.m,
         eta: steps.eta, etaLambda1: steps.etaLambda1, seed: spec.seed, signal: job.signalIndex, signalID: signalID, trial: job.trial,
         sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),
-        parametersJSON: Self.parametersJSON(job), status: failed ? .failed : .ok, error: outcome.failure ?? "",
+        parametersJSON: Self.parametersJSON(job, batch: jobs), status: failed ? .failed : .ok, error: outcome.failure ?? "",
         cosine: failed || !hasTruth ? .nan : outcome.cosine, distance: failed || !hasTruth ? .nan : distance, finalRho: failed ? .nan : outcome.finalRho,
         lambda1: instance.lambda1, lambda2: instance.lambda2, projectionLoss: outcome.projectionLoss,
         iterations: outcome.iterations, converged: outcome.converged, wallTime: seconds / Double(jobs.count),
@@ -117,6 +118,7 @@ public struct BatchRunner: Sendable {
         rhoHistory: outcome.rhoHistory, cosineHistory: hasTruth ? outcome.cosineHistory : [], hasTruth: hasTruth,
         viewCosines: viewCosines)
       record.generatorChecksum = spec.generator.contentChecksum
+      record.batchKey = batchKey
       return record
     }
   }
@@ -204,9 +206,12 @@ public struct BatchRunner: Sendable {
     return "problem=\(json(spec.problem));m=\(spec.m);generator=\(json(spec.generator));signal=\(json(spec.signal));index=\(signal);trial=\(trial)"
   }
 
-  static func parametersJSON(_ job: JobSpec) -> String {
+  /// The `params` attribute of a job: its identity, sweep values, the keys of the batch it ran
+  /// in (what `verify` re-runs) and its fully expanded spec.
+  static func parametersJSON(_ job: JobSpec, batch: [JobSpec]) -> String {
     let labels = job.sweepLabels.map { "\"\($0.path)\":\(jsonString($0.value))" }.joined(separator: ",")
-    return "{\"job_key\":\"\(job.key)\",\"group_key\":\"\(job.groupKey)\",\"signal\":\(job.signalIndex),\"trial\":\(job.trial),\"sweep\":{\(labels)},\"spec\":\(job.spec.canonicalJSON)}"
+    let members = batch.map { "\"\($0.key)\"" }.joined(separator: ",")
+    return "{\"job_key\":\"\(job.key)\",\"group_key\":\"\(job.groupKey)\",\"signal\":\(job.signalIndex),\"trial\":\(job.trial),\"sweep\":{\(labels)},\"batch\":[\(members)],\"spec\":\(job.spec.canonicalJSON)}"
   }
 
   static func jsonString(_ text: String) -> String {

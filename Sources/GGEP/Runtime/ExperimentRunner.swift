@@ -84,7 +84,7 @@ public struct ExperimentRunner {
 
     // A rerun with nothing to do takes no lock and writes nothing: results.h5 stays byte for
     // byte as it was, also in a read-only folder.
-    if !options.fresh, try directory.isComplete(configHash: provenance.configHash, keys: mine.flatMap { $0.map(\.key) }) {
+    if !options.fresh, try directory.isComplete(plan: plan, keys: mine.flatMap { $0.map(\.key) }) {
       options.progress?.write(Data("\(plan.name): all \(mineCount) jobs already complete in \(outputDirectory); nothing to do\n".utf8))
       return Summary(
         resultsPath: directory.resultsPath, plannedJobs: mineCount, skippedJobs: mineCount, ranJobs: 0, failedJobs: 0,
@@ -100,17 +100,10 @@ public struct ExperimentRunner {
       FileHandle.standardError.write(Data("note: \(outputDirectory): taking over the lock of a run that is no longer running (\(previous))\n".utf8))
     }
     if options.fresh { try directory.clear() }
-    let done = try directory.completedRecords(configHash: provenance.configHash)
-    let planned = Set(plan.jobs.map(\.key))
-    let stray = done.values.filter { !planned.contains($0.key) }
-    if !stray.isEmpty {
-      func checksums(_ values: [String]) -> [String] { Set(values.filter { !$0.isEmpty }).sorted() }
-      throw RunDirectory.StrayJobs(
-        directory: outputDirectory, count: stray.count, stored: checksums(stray.map(\.generatorChecksum)),
-        planned: checksums(plan.points.map(\.spec.generator.contentChecksum)))
-    }
+    // Resume follows the job keys: finished jobs the plan still has are reused (ResumeCheck).
+    let done = try directory.resumableRecords(for: plan)
 
-    let pending = mine.filter { group in group.contains { done[$0.key]?.status != .ok } }
+    let pending = Self.pendingBatches(mine, done: done)
     let skipped = mineCount - pending.reduce(0) { $0 + $1.count }
     let reporter = options.progress.map {
       ProgressReporter(totalJobs: pending.reduce(0) { $0 + $1.count }, output: $0, interactive: options.interactiveProgress)
@@ -135,10 +128,10 @@ public struct ExperimentRunner {
       do {
         records = try runner.run(group)
       } catch {
-        records = group.map { JobRecord.failed($0, reason: FileSystem.describe(error)) }
+        records = group.map { JobRecord.failed($0, batch: group, reason: FileSystem.describe(error)) }
       }
       do {
-        try directory.appendBatch(records, groupKey: group[0].groupKey, provenance: provenance)
+        try directory.appendBatch(records, batchKey: JobSpec.batchKey(of: group), provenance: provenance)
         let failed = records.filter { $0.status == .failed }.count
         let ok = records.filter { $0.status == .ok }
         tally.add(ran: records.count, failed: failed)
@@ -151,7 +144,7 @@ public struct ExperimentRunner {
       }
     }
     reporter?.finish()
-    let all = try directory.consolidate(provenance: provenance)
+    let all = try directory.consolidate(plan: plan, provenance: provenance)
     if let error = tally.writeError { throw error }
     let keys = Set(mine.flatMap { $0.map(\.key) })
     let failures = all.filter { $0.status == .failed && keys.contains($0.key) }.map { JobFailure(key: $0.key, reason: $0.error) }
@@ -159,6 +152,24 @@ public struct ExperimentRunner {
       resultsPath: directory.resultsPath, plannedJobs: mineCount, skippedJobs: skipped, ranJobs: tally.ran,
       failedJobs: failures.count, interrupted: interrupt.wasInterrupted || scheduler.isCancelled, signal: interrupt.signalReceived,
       seconds: Date().timeIntervalSince(started), failures: failures)
+  }
+
+  /// The batches to run: a group with a job not done runs whole — recomputing its finished jobs
+  /// to the same bits, since their batch is the same — unless its finished jobs ran in another
+  /// batch (the config gained trials or signals since): then only the new jobs run, as a batch
+  /// of their own, and the finished ones are kept. A row's last bits depend on the rows it
+  /// shares GEMMs with, so rerunning the grown group would change the finished jobs' numbers.
+  static func pendingBatches(_ groups: [[JobSpec]], done: [String: JobRecord]) -> [[JobSpec]] {
+    groups.compactMap { group in
+      let missing = group.filter { done[$0.key]?.status != .ok }
+      guard !missing.isEmpty else { return nil }
+      let planned = JobSpec.batchKey(of: group)
+      let finishedElsewhere = group.contains { job in
+        guard let record = done[job.key], record.status == .ok else { return false }
+        return record.batchKey.isEmpty ? record.batchSize != group.count : record.batchKey != planned
+      }
+      return finishedElsewhere ? missing : group
+    }
   }
 
   /// `eq24 PRFM m=300`, plus any other swept scalar (`algorithm.eta=0.1`), plus the step when
@@ -200,17 +211,19 @@ private final class Tally: @unchecked Sendable {
 
 extension JobRecord {
   /// A job that could not even start (its batch threw): recorded, and retried by the next run.
-  static func failed(_ job: JobSpec, reason: String) -> JobRecord {
+  static func failed(_ job: JobSpec, batch: [JobSpec]? = nil, reason: String) -> JobRecord {
+    let batch = batch ?? [job]
     var record = JobRecord(
       key: job.key, groupKey: job.groupKey, planIndex: job.index, problem: job.spec.problem.label, generator: "\(job.spec.generator.architecture.kind.rawValue)",
       algorithm: job.spec.algorithm.label, projection: job.spec.projection.method.rawValue, m: job.spec.m,
       eta: BatchRunner.steps(job.spec.algorithm, lambda1: .nan).eta,
       etaLambda1: BatchRunner.steps(job.spec.algorithm, lambda1: .nan).etaLambda1, seed: job.spec.seed, signal: job.signalIndex, trial: job.trial,
       sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),
-      parametersJSON: BatchRunner.parametersJSON(job), status: .failed, error: reason, cosine: .nan, distance: .nan,
+      parametersJSON: BatchRunner.parametersJSON(job, batch: batch), status: .failed, error: reason, cosine: .nan, distance: .nan,
       finalRho: .nan, lambda1: .nan, lambda2: .nan, projectionLoss: .nan, iterations: 0, converged: false, wallTime: 0,
       batchSize: 0, estimate: [], signalVector: [], rhoHistory: [], cosineHistory: [])
     record.generatorChecksum = job.spec.generator.contentChecksum
+    record.batchKey = JobSpec.batchKey(of: batch)
     return record
   }
 }

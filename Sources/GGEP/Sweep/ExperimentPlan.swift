@@ -34,6 +34,11 @@ public struct JobSpec: Codable, Hashable, Sendable {
     digest16(spec.identityJSON + "\nsignal=\(signalIndex)\ntrial=\(trial)")
   }
 
+  /// The key of a batch: SHA-256 over its members' job keys, in plan order.
+  public static func batchKey(of jobs: [JobSpec]) -> String {
+    digest16(jobs.map(\.key).joined(separator: "\n"))
+  }
+
   public static func groupKey(for spec: ExperimentSpec) -> String {
     digest16(spec.identityJSON)
   }
