@@ -1,12 +1,18 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Layers, lowest first; a target imports only those below it (the compiler enforces it):
+//   GGEPCore         linear algebra (BLAS, LAPACK), RandomStream, SHA-256, HDF5, vector kernels, MNIST files
+//   GGEPModels       network layers, generators, model files, training
+//   GGEPNumerics     problems, projection, algorithms: typed parameters, never config types
+//   GGEPExperiments  config schema, sweep, plan, runner, journal, results files, reports, audit, cluster
+//   ggep             the command line
 let package = Package(
   name: "ggep",
   platforms: [.macOS(.v13)],
   products: [
     // MARK: - Public API
-    .library(name: "GGEP", targets: ["GGEP"]),
+    .library(name: "GGEP", targets: ["GGEPCore", "GGEPModels", "GGEPNumerics", "GGEPExperiments"]),
     .executable(name: "ggep", targets: ["ggep"]),
   ],
   dependencies: [
@@ -16,16 +22,28 @@ let package = Package(
   targets: [
     // MARK: - Public API
     .target(
-      name: "GGEP",
+      name: "GGEPCore",
+      dependencies: ["_CBLAS", "_LAPACKE", "_HDF5", "_ZLib", "_VectorMath"]
+    ),
+    .target(
+      name: "GGEPModels",
+      dependencies: ["GGEPCore", "_CBLAS"]
+    ),
+    .target(
+      name: "GGEPNumerics",
+      dependencies: ["GGEPCore", "GGEPModels"]
+    ),
+    .target(
+      name: "GGEPExperiments",
       dependencies: [
-        "_CBLAS", "_LAPACKE", "_HDF5", "_ZLib", "_VectorMath",
+        "GGEPCore", "GGEPModels", "GGEPNumerics", "_ZLib",
         .product(name: "Yams", package: "Yams"),
       ]
     ),
     .executableTarget(
       name: "ggep",
       dependencies: [
-        "GGEP",
+        "GGEPCore", "GGEPModels", "GGEPNumerics", "GGEPExperiments",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -50,6 +68,8 @@ let package = Package(
     ),
 
     // MARK: - Unit test bundles
-    .testTarget(name: "GGEPTests", dependencies: ["GGEP"]),
+    .testTarget(
+      name: "GGEPTests", dependencies: ["GGEPCore", "GGEPModels", "GGEPNumerics", "GGEPExperiments"],
+      exclude: ["Fixtures"]),
   ]
 )

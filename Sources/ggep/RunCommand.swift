@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import GGEP
+import GGEPCore
+import GGEPModels
+import GGEPNumerics
+import GGEPExperiments
 
 struct Run: ParsableCommand {
   static let configuration = CommandConfiguration(

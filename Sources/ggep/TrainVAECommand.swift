@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import GGEP
+import GGEPCore
+import GGEPModels
+import GGEPNumerics
+import GGEPExperiments
 
 /// `ggep train-vae`: trains the `vae-mnist` generator (SPEC 3) on MNIST and writes the model
 /// file that experiments load.

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import GGEP
+import GGEPCore
+import GGEPModels
+import GGEPNumerics
+import GGEPExperiments
 
 /// `ggep`: a thin command line over the GGEP library.
 struct GGEPCommand: ParsableCommand {

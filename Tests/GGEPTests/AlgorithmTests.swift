@@ -1,5 +1,8 @@
 import XCTest
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 final class AlgorithmTests: XCTestCase {
   func run(

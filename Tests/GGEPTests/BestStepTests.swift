@@ -1,7 +1,10 @@
 import Foundation
 import XCTest
 
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 /// Steps given as η·λ1 (`eta_lambda1`), and the best-step report that compares methods each at
 /// its cross-validated best step (the study in experiments/beyond-b-matters).

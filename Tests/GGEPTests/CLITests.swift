@@ -1,7 +1,10 @@
 import Foundation
 import XCTest
 
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 /// The `ggep` executable, run as a user would: exit codes, messages, and what happens to
 /// results already on disk when a run is refused, interrupted or killed.

@@ -1,7 +1,10 @@
 import Foundation
 import XCTest
 
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 /// Temporary config files for one test, removed afterwards. Shared with `SweepTests`.
 final class ConfigFixture {

@@ -1,5 +1,8 @@
 import XCTest
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 /// The SPEC 9 problem families GPCA (Eq. 26) and GFDA (Eq. 27): population pairs against
 /// LAPACK, PRFM/PPower on them, sampled operators and the config schema.

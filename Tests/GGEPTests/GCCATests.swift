@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 /// SPEC 9 GCCA: the population pair against LAPACK, the product projection, PRFM on the
 /// population and sampled pairs, and the config schema.

@@ -1,6 +1,9 @@
 import Foundation
 import XCTest
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 final class GeneratorProjectionTests: XCTestCase {
   /// A small smooth network (softplus, sigmoid: the VAE decoder's activations) with biases.

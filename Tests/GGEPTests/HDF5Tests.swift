@@ -2,7 +2,10 @@ import Foundation
 import XCTest
 import _HDF5
 
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 final class HDF5Tests: XCTestCase {
   private var directory: URL!

@@ -1,7 +1,10 @@
 import Foundation
 import XCTest
 
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 /// Where the MNIST files are, if anywhere: `$MNIST_DIR`, the package's `data/mnist`, or the
 /// shared copy `../shared/datasets/mnist` beside the package.

@@ -1,7 +1,10 @@
 import Foundation
 import XCTest
 
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 /// End to end through plan → batches → journal → results.h5, and the reports built from it.
 final class PipelineTests: XCTestCase {

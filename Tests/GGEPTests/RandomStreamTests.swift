@@ -1,5 +1,8 @@
 import XCTest
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 final class RandomStreamTests: XCTestCase {
   /// The reference implementation's outputs from state {1, 2, 3, 4}.

@@ -1,7 +1,10 @@
 import Foundation
 import XCTest
 
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 /// `ggep submit` without Slurm: the scripts it writes, the array spec, the resubmission rule and
 /// `ggep status`. (scripts/test-slurm.sh runs the real thing on a one-node Slurm.)

@@ -1,4 +1,7 @@
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 /// Small shared fixtures: unit signals in a generator's range and nonnegative "images".
 enum Fixtures {

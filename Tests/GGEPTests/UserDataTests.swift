@@ -1,7 +1,10 @@
 import Foundation
 import XCTest
 
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 /// SPEC 9, user data: `problem: {kind: samples}` reads Â, B̂ (and an optional truth) from an
 /// HDF5 file; every malformed file is a config error naming the file and dataset before any

@@ -1,7 +1,10 @@
 import Foundation
 import XCTest
 
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 /// The VAE prior in experiments: the committed model and real MNIST test images, end to end.
 /// `make test` fetches MNIST first (`make data`); without it these tests fail, not skip.

@@ -1,7 +1,10 @@
 import Foundation
 import XCTest
 
-@testable import GGEP
+@testable import GGEPCore
+@testable import GGEPModels
+@testable import GGEPNumerics
+@testable import GGEPExperiments
 
 /// `ggep verify`: a fresh file re-runs bit for bit; an altered one fails, naming the job.
 final class VerifyTests: XCTestCase {

@@ -1,0 +1,282 @@
+import GGEPCore
+import GGEPModels
+import GGEPNumerics
+/// Where the unit-norm signals v* come from, and how many per sweep point.
+public struct SignalSpec: Codable, Hashable, Sendable {
+  /// A signal source. New sources (e.g. MNIST test images) are new cases, each carrying only
+  /// the parameters that make sense for it, so a parameter of one source can never be set on
+  /// another.
+  public enum Source: Hashable, Sendable {
+    /// v* = Ĝ(z) for a random latent z: exactly in the generator's range.
+    case generator
+    /// A random s-sparse vector with the given support size.
+    case sparse(support: Int)
+    /// MNIST images (pixels in [0, 1], row-major): the given indices of a split, or a seeded
+    /// random subset of `count` of them. `data` is the folder of the IDX files.
+    case mnist(split: MNISTSplit, indices: [Int]?, data: String)
+
+    public enum Kind: String, CaseIterable, Codable, Sendable {
+      case generator, sparse, mnist
+    }
+
+    public enum MNISTSplit: String, CaseIterable, Codable, Sendable {
+      case test, train
+      public var size: Int { self == .test ? 10_000 : 60_000 }
+    }
+
+    public var kind: Kind {
+      switch self {
+      case .generator: return .generator
+      case .sparse: return .sparse
+      case .mnist: return .mnist
+      }
+    }
+  }
+
+  public var source: Source
+  /// Number of signals ("images") per sweep point.
+  public var count: Int
+  /// Seed of the signal draw; defaults to the sweep seed.
+  public var seed: Int
+
+  public init(source: Source, count: Int = 1, seed: Int) {
+    self.source = source
+    self.count = count
+    self.seed = seed
+  }
+
+  init(_ table: ConfigTable, generator: GeneratorSpec, defaultSeed: Int) throws(ConfigError) {
+    let kind: Source.Kind = try table.oneOf("source")
+    var allowed = ["source", "count", "seed"]
+    switch kind {
+    case .generator: break
+    case .sparse: allowed.append("support")
+    case .mnist: allowed += ["split", "indices", "data"]
+    }
+    try table.checkKnownKeys(allowed: allowed, context: "for source \(kind.rawValue)")
+    switch kind {
+    case .generator:
+      source = .generator
+      count = try table.int("count", default: 1, .atLeast(1))
+    case .sparse:
+      let n = generator.n
+      source = .sparse(support: try table.int("support", .within(1...n).because("generator.n = \(n)")))
+      count = try table.int("count", default: 1, .atLeast(1))
+    case .mnist:
+      guard generator.n == 784 else {
+        throw table.error("source", "MNIST images have 784 pixels, but generator.n = \(generator.n)")
+      }
+      let split: Source.MNISTSplit = try table.oneOf("split", default: .test)
+      let indices = table["indices"] == nil ? nil : try table.intList("indices", .within(0...(split.size - 1)).because("the \(split.rawValue) split has \(split.size) images"))
+      if let indices {
+        guard !indices.isEmpty else { throw table.error("indices", "must list at least one image index") }
+        guard Set(indices).count == indices.count else { throw table.error("indices", "lists an image twice: \(indices)") }
+      }
+      count = try table.int("count", default: indices?.count ?? 10, .within(1...split.size).because("the \(split.rawValue) split has \(split.size) images"))
+      if let indices, indices.count != count {
+        throw table.error("count", "is \(count) but indices lists \(indices.count) images; give one or make them agree")
+      }
+      source = .mnist(split: split, indices: indices, data: try table.string("data", default: "data/mnist"))
+    }
+    seed = try table.int("seed", default: defaultSeed, .atLeast(0))
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case source, support, count, seed, split, indices, data
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(source.kind, forKey: .source)
+    if case .sparse(let support) = source { try container.encode(support, forKey: .support) }
+    if case .mnist(let split, let indices, let data) = source {
+      try container.encode(split, forKey: .split)
+      try container.encodeIfPresent(indices, forKey: .indices)
+      try container.encode(data, forKey: .data)
+    }
+    try container.encode(count, forKey: .count)
+    try container.encode(seed, forKey: .seed)
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    switch try container.decode(Source.Kind.self, forKey: .source) {
+    case .generator: source = .generator
+    case .sparse: source = .sparse(support: try container.decode(Int.self, forKey: .support))
+    case .mnist:
+      source = .mnist(
+        split: try container.decode(Source.MNISTSplit.self, forKey: .split),
+        indices: try container.decodeIfPresent([Int].self, forKey: .indices), data: try container.decode(String.self, forKey: .data))
+    }
+    count = try container.decode(Int.self, forKey: .count)
+    seed = try container.decode(Int.self, forKey: .seed)
+  }
+}
+
+/// The generative prior G: Rᵏ → Rⁿ. Its weights come from its own seed, so every job of an
+/// experiment shares one generator.
+public struct GeneratorSpec: Codable, Hashable, Sendable {
+  public enum Architecture: Hashable, Sendable {
+    /// G(z) = W z with orthonormal W; exact projection.
+    case linear
+    /// k → hidden → n ReLU network with Gaussian weights.
+    case reluRandom(hidden: Int)
+    /// The decoder of the trained MNIST VAE in an HDF5 model file. The file's content checksum
+    /// is part of the spec (and so of every job key): a retrained model never resumes, or is
+    /// mistaken for, another model's results.
+    case vaeMNIST(model: String, checksum: String)
+    /// GCCA's product prior (SPEC 9): (cos θ·Ĝ₁(z₁); sin θ·Ĝ₂(z₂)), two factors, each any
+    /// other generator; n = n₁ + n₂, k = k₁ + k₂ + 1 (θ). Written `generator: {product: [g₁, g₂]}`.
+    case product([GeneratorSpec])
+
+    public enum Kind: String, CaseIterable, Codable, Sendable {
+      case linear
+      case reluRandom = "relu-random"
+      case vaeMNIST = "vae-mnist"
+      case product
+    }
+
+    public var kind: Kind {
+      switch self {
+      case .linear: return .linear
+      case .reluRandom: return .reluRandom
+      case .vaeMNIST: return .vaeMNIST
+      case .product: return .product
+      }
+    }
+  }
+
+  /// The SHA-256 of a trained generator's weights ("" for seeded ones; a product's factors,
+  /// comma-separated): the `generator_checksum` column.
+  public var contentChecksum: String {
+    switch architecture {
+    case .vaeMNIST(_, let checksum): return checksum
+    case .product(let factors): return factors.contains { !$0.contentChecksum.isEmpty } ? factors.map(\.contentChecksum).joined(separator: ",") : ""
+    case .linear, .reluRandom: return ""
+    }
+  }
+
+  /// The factors of a product generator (empty otherwise).
+  public var factors: [GeneratorSpec] {
+    if case .product(let factors) = architecture { return factors }
+    return []
+  }
+
+  /// The generator signals are drawn from and sized by: the first factor of a product (GCCA's
+  /// view signals a*, b* have n_view entries), else the generator itself.
+  public var signalGenerator: GeneratorSpec { factors.first ?? self }
+
+  /// What the projection settings are checked against: a product of linear factors acts as
+  /// linear (exact projection per factor), otherwise its first non-linear factor decides.
+  var projectionSurrogate: GeneratorSpec {
+    guard case .product(let factors) = architecture else { return self }
+    return factors.first { $0.architecture.kind != .linear } ?? GeneratorSpec(architecture: .linear, n: n, k: k, seed: seed)
+  }
+
+  public var architecture: Architecture
+  /// Ambient dimension.
+  public var n: Int
+  /// Latent dimension.
+  public var k: Int
+  /// Seed of the generator's weights (fixed across the jobs of an experiment).
+  public var seed: Int
+
+  public init(architecture: Architecture, n: Int, k: Int, seed: Int = 1) {
+    self.architecture = architecture
+    self.n = n
+    self.k = k
+    self.seed = seed
+  }
+
+  /// The model file `generator.model` defaults to (relative to the working directory).
+  public static let defaultVAEModel = "models/mnist-vae.h5"
+
+  init(_ table: ConfigTable) throws(ConfigError) {
+    if let product = table["product"] {
+      try table.checkKnownKeys(allowed: ["product"], context: "for a product generator")
+      let items = try product.list()
+      guard items.count == 2 else {
+        throw table.error("product", "the product generator takes exactly 2 factors (one per view), got \(items.count)")
+      }
+      var factors: [GeneratorSpec] = []
+      for item in items {
+        let factorTable = try item.table()
+        if factorTable["product"] != nil {
+          throw factorTable.error("product", "a product generator's factor cannot itself be a product")
+        }
+        factors.append(try GeneratorSpec(factorTable))
+      }
+      architecture = .product(factors)
+      n = factors.reduce(0) { $0 + $1.n }
+      k = factors.reduce(1) { $0 + $1.k }
+      seed = 0
+      return
+    }
+    let kind: Architecture.Kind = try table.oneOf("kind")
+    guard kind != .product else {
+      throw table.error("kind", "a product generator is written generator: {product: [<generator>, <generator>]}")
+    }
+    var allowed = ["kind", "n", "k", "seed"]
+    if kind == .reluRandom { allowed.append("hidden") }
+    if kind == .vaeMNIST { allowed = ["kind", "model"] }
+    try table.checkKnownKeys(allowed: allowed, context: "for kind \(kind.rawValue)")
+    if kind == .vaeMNIST {
+      let model = try table.string("model", default: Self.defaultVAEModel)
+      let header: VAEModelHeader
+      do {
+        header = try VAEModelHeader.verified(model)
+      } catch {
+        throw table.error("model", "cannot use \(model): \(error)")
+      }
+      architecture = .vaeMNIST(model: model, checksum: header.checksum)
+      n = header.outputDimension
+      k = header.latentDimension
+      seed = 0
+      return
+    }
+    n = try table.int("n", .atLeast(2))
+    k = try table.int("k", .within(1...n).because("generator.n = \(n)"))
+    switch kind {
+    case .linear:
+      architecture = .linear
+    case .reluRandom:
+      architecture = .reluRandom(hidden: try table.int("hidden", default: 4 * k, .atLeast(1)))
+    case .vaeMNIST, .product:
+      preconditionFailure("handled above")
+    }
+    seed = try table.int("seed", default: 1, .atLeast(0))
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case kind, hidden, n, k, seed, model, checksum, factors
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(architecture.kind, forKey: .kind)
+    if case .reluRandom(let hidden) = architecture { try container.encode(hidden, forKey: .hidden) }
+    if case .vaeMNIST(let model, let checksum) = architecture {
+      try container.encode(model, forKey: .model)
+      try container.encode(checksum, forKey: .checksum)
+    }
+    if case .product(let factors) = architecture { try container.encode(factors, forKey: .factors) }
+    try container.encode(n, forKey: .n)
+    try container.encode(k, forKey: .k)
+    try container.encode(seed, forKey: .seed)
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    switch try container.decode(Architecture.Kind.self, forKey: .kind) {
+    case .linear: architecture = .linear
+    case .reluRandom: architecture = .reluRandom(hidden: try container.decode(Int.self, forKey: .hidden))
+    case .vaeMNIST:
+      architecture = .vaeMNIST(
+        model: try container.decode(String.self, forKey: .model), checksum: try container.decode(String.self, forKey: .checksum))
+    case .product: architecture = .product(try container.decode([GeneratorSpec].self, forKey: .factors))
+    }
+    n = try container.decode(Int.self, forKey: .n)
+    k = try container.decode(Int.self, forKey: .k)
+    seed = try container.decode(Int.self, forKey: .seed)
+  }
+}

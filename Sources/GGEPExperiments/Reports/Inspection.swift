@@ -1,0 +1,42 @@
+import Foundation
+import GGEPCore
+import GGEPModels
+import GGEPNumerics
+
+/// `ggep inspect`: what a results file holds, in a few lines.
+public enum Inspection {
+  public static func describe(_ path: String) throws -> String {
+    let (p, records) = try ResultsFile.read(path, withVectors: false)
+    let ok = records.filter { $0.status == .ok }.count
+    let failed = records.count - ok
+    let groups = Set(records.map(\.groupKey)).count
+    let n = try dimension(path, firstKey: records.first(where: { $0.status == .ok })?.key)
+    func distinct(_ values: [String]) -> String {
+      var seen: [String] = []
+      for v in values where !seen.contains(v) { seen.append(v) }
+      return seen.joined(separator: ", ")
+    }
+    var lines = [
+      "\(path): ggep results \"\(p.name)\"",
+      "  config:    \(p.configFile)\(p.overrides.isEmpty ? "" : " with --set \(p.overrides.joined(separator: " "))") (hash \(p.configHash.prefix(12)))",
+      "  written:   \(p.created) by ggep \(p.ggepVersion), BLAS threads \(p.blasThreads)",
+      "  jobs:      \(records.count) of \(p.plannedJobs) planned (\(ok) ok, \(failed) failed) in \(groups) batches",
+      "  problems:  \(distinct(records.map(\.problem)))",
+      "  methods:   \(distinct(records.map(\.algorithm)))",
+      "  m:         \(distinct(records.map { String($0.m) }))",
+      "  sweep:     \(p.sweepAxes.isEmpty ? "(none)" : p.sweepAxes.joined(separator: " × "))",
+      "  layout:    /runs (\(ResultsFile.columns.count) columns + \(Set(records.flatMap(\.sweepValues.keys)).count) sweep columns), /jobs/<job_key>/{u_hat, v_star, rho_history, cosine_history} (n = \(n.map(String.init) ?? "?"))",
+    ]
+    if failed > 0, let first = records.first(where: { $0.status == .failed }) {
+      lines.append("  first failure: job \(first.key): \(first.error)")
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  private static func dimension(_ path: String, firstKey: String?) throws -> Int? {
+    guard let key = firstKey else { return nil }
+    let file = try HDF5File.open(path)
+    defer { try? file.close() }
+    return try file.root.openGroup("jobs/\(key)").shape(of: "u_hat").first
+  }
+}

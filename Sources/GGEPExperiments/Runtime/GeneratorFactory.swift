@@ -1,0 +1,50 @@
+import Foundation
+import GGEPCore
+import GGEPModels
+import GGEPNumerics
+
+/// A generator built from its config, with its exact projection when one exists.
+public struct BuiltGenerator: Sendable {
+  public let generator: any Generator
+  /// Orthonormal basis of the range, for generators whose projection is exact (`linear`).
+  public let exactBasis: Matrix<Double>?
+  /// The factors of a product generator (GCCA), each built as on its own; empty otherwise.
+  public var factors: [BuiltGenerator] = []
+}
+
+/// Builds generators from `GeneratorSpec`s, once per process: every batch of a sweep that
+/// names the same generator shares one immutable instance (weights are never mutated).
+public final class GeneratorFactory: @unchecked Sendable {
+  // @unchecked: `cache` is only touched under `lock`; cached values are immutable.
+  private let lock = NSLock()
+  private var cache: [GeneratorSpec: BuiltGenerator] = [:]
+
+  public static let shared = GeneratorFactory()
+
+  public func build(_ spec: GeneratorSpec) throws -> BuiltGenerator {
+    if let hit = lock.withLock({ cache[spec] }) { return hit }
+    let built: BuiltGenerator
+    switch spec.architecture {
+    case .linear:
+      let (generator, basis) = try FeedForwardGenerator.linear(n: spec.n, k: spec.k, seed: UInt64(spec.seed))
+      built = BuiltGenerator(generator: generator, exactBasis: basis)
+    case .reluRandom(let hidden):
+      built = BuiltGenerator(
+        generator: FeedForwardGenerator.reluRandom(n: spec.n, k: spec.k, hidden: hidden, seed: UInt64(spec.seed)),
+        exactBasis: nil)
+    case .vaeMNIST(let path, let checksum):
+      let model = try VAEModel.load(from: path)
+      guard model.checksum == checksum else {
+        throw VAEModelError(
+          file: path, object: "/",
+          message: "content checksum is \(model.checksum.prefix(12))…, but the plan was made with \(checksum.prefix(12))…: the model file changed")
+      }
+      built = BuiltGenerator(generator: model.decoderGenerator(), exactBasis: nil)
+    case .product(let specs):
+      let factors = try specs.map { try build($0) }
+      built = BuiltGenerator(generator: ProductGenerator(factors: factors.map(\.generator)), exactBasis: nil, factors: factors)
+    }
+    lock.withLock { cache[spec] = built }
+    return built
+  }
+}

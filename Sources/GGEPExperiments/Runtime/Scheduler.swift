@@ -1,0 +1,94 @@
+import Dispatch
+import Foundation
+import GGEPCore
+import GGEPModels
+import GGEPNumerics
+
+/// Runs independent work items on a bounded number of Dispatch workers.
+///
+/// Each worker pulls the next item index from a shared counter, so at most `concurrency` items
+/// run at once and no item waits on another; `cancel()` (Ctrl-C) stops new items from starting
+/// while those in flight finish and report. BLAS gets one thread per worker (set by the caller)
+/// so the two levels of parallelism never oversubscribe the cores.
+public final class Scheduler: @unchecked Sendable {
+  // @unchecked: the mutable state (next index, cancelled) is only touched under `lock`.
+  private let lock = NSLock()
+  private var nextIndex = 0
+  private var cancelled = false
+  public let concurrency: Int
+
+  public init(concurrency: Int) {
+    precondition(concurrency >= 1)
+    self.concurrency = concurrency
+  }
+
+  public var isCancelled: Bool { lock.withLock { cancelled } }
+  public func cancel() { lock.withLock { cancelled = true } }
+
+  /// Runs `work(i)` for every i in 0..<count unless cancelled; `work` is called concurrently.
+  /// Returns the indices that were started (all of them unless cancelled).
+  @discardableResult
+  public func run(count: Int, _ work: @Sendable (Int) -> Void) -> Int {
+    lock.withLock { nextIndex = 0 }
+    let workers = min(concurrency, max(count, 1))
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+      while let index = claim(below: count) { work(index) }
+    }
+    return lock.withLock { min(nextIndex, count) }
+  }
+
+  private func claim(below count: Int) -> Int? {
+    lock.withLock {
+      guard !cancelled, nextIndex < count else { return nil }
+      defer { nextIndex += 1 }
+      return nextIndex
+    }
+  }
+}
+
+/// Turns SIGINT (Ctrl-C) and SIGTERM (Slurm's `scancel` and time limit, `kill`) into a
+/// cancellation request: the first one finishes the batches in flight and saves; a second one
+/// exits at once — the journal keeps every finished batch.
+public final class InterruptHandler: @unchecked Sendable {
+  // @unchecked: `sources` is created once and only read afterwards; `count`, `first` are
+  // guarded by `lock`.
+  private var sources: [DispatchSourceSignal] = []
+  private let lock = NSLock()
+  private var count = 0
+  private var first: Int32?
+  private static let signals: [Int32] = [SIGINT, SIGTERM]
+
+  public init(onFirst: @escaping @Sendable () -> Void) {
+    for number in Self.signals {
+      signal(number, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      source.setEventHandler { [weak self] in
+        guard let self else { return }
+        let n = self.lock.withLock {
+          self.count += 1
+          if self.first == nil { self.first = number }
+          return self.count
+        }
+        let name = number == SIGINT ? "interrupted" : "terminated (SIGTERM)"
+        if n == 1 {
+          FileHandle.standardError.write(Data("\n\(name): finishing the batches in flight and saving (signal again to quit now)\n".utf8))
+          onFirst()
+        } else {
+          FileHandle.standardError.write(Data("\nquitting; finished batches are kept in the journal and picked up by the next run\n".utf8))
+          exit(128 + number)
+        }
+      }
+      source.resume()
+      sources.append(source)
+    }
+  }
+
+  public var wasInterrupted: Bool { lock.withLock { count > 0 } }
+  /// The first signal received (SIGINT or SIGTERM), if any.
+  public var signalReceived: Int32? { lock.withLock { first } }
+
+  deinit {
+    for source in sources { source.cancel() }
+    for number in Self.signals { signal(number, SIG_DFL) }
+  }
+}

@@ -1,0 +1,172 @@
+import GGEPCore
+import GGEPModels
+import GGEPNumerics
+/// One unit of work: a sweep point's spec, one signal, one trial.
+public struct JobSpec: Codable, Hashable, Sendable {
+  /// 16 hex characters of SHA-256 over the spec's identity, the signal index and the trial:
+  /// stable across runs and machines, used for result files and random-stream derivation.
+  public var key: String
+  /// 16 hex characters of SHA-256 over the spec's identity alone. Jobs that share it differ
+  /// only in signal and trial, and run as one batch.
+  public var groupKey: String
+  public var spec: ExperimentSpec
+  public var signalIndex: Int
+  public var trial: Int
+  /// Position of the job's sweep point in expansion order.
+  public var pointIndex: Int
+  /// Position of the job in the plan (the row order of `/runs`).
+  public var index: Int
+  public var sweepLabels: [SweepLabel]
+
+  public init(
+    key: String, groupKey: String, spec: ExperimentSpec, signalIndex: Int, trial: Int, pointIndex: Int, index: Int = 0,
+    sweepLabels: [SweepLabel]
+  ) {
+    self.index = index
+    self.key = key
+    self.groupKey = groupKey
+    self.spec = spec
+    self.signalIndex = signalIndex
+    self.trial = trial
+    self.pointIndex = pointIndex
+    self.sweepLabels = sweepLabels
+  }
+
+  /// The key of job (signal, trial) of a spec.
+  public static func key(for spec: ExperimentSpec, signalIndex: Int, trial: Int) -> String {
+    digest16(spec.identityJSON + "\nsignal=\(signalIndex)\ntrial=\(trial)")
+  }
+
+  /// The key of a batch: SHA-256 over its members' job keys, in plan order.
+  public static func batchKey(of jobs: [JobSpec]) -> String {
+    digest16(jobs.map(\.key).joined(separator: "\n"))
+  }
+
+  public static func groupKey(for spec: ExperimentSpec) -> String {
+    digest16(spec.identityJSON)
+  }
+
+  private static func digest16(_ text: String) -> String {
+    String(SHA256.hexDigest(text.utf8).prefix(16))
+  }
+}
+
+/// Everything an experiment will run, validated up front: `ggep plan` prints it and `ggep run`
+/// executes it, and both fail on a bad config before any output is written.
+public struct ExperimentPlan: Sendable {
+  /// A validated sweep point.
+  public struct Point: Sendable {
+    public var index: Int
+    public var spec: ExperimentSpec
+    public var groupKey: String
+    public var sweepLabels: [SweepLabel]
+    /// The point's own config tree (sweep applied), for recording next to its results.
+    public var config: ConfigNode
+  }
+
+  public let document: ConfigDocument
+  /// The experiment's name (results go to `results/<name>/`), the same for every point.
+  public let name: String
+  public let points: [Point]
+  /// Sweep points in order × signal index × trial, trial varying fastest.
+  public let jobs: [JobSpec]
+
+  /// Loads `path`, applies `overrides`, expands the sweep and validates every point.
+  public static func load(path: String, overrides: [String] = []) throws(ConfigError) -> ExperimentPlan {
+    try ExperimentPlan(document: try ConfigDocument.load(path: path, overrides: overrides))
+  }
+
+  public init(document: ConfigDocument) throws(ConfigError) {
+    self.document = document
+    let sweepPoints = try SweepExpander.expand(document.root)
+    let sweepMark = document.root.entries?.first(where: { $0.key == "sweep" })?.keyMark ?? document.root.mark
+    let sweepPath = ConfigPath.root.appending("sweep")
+
+    var points: [Point] = []
+    var pointByGroup: [String: Int] = [:]
+    for sweepPoint in sweepPoints {
+      let spec: ExperimentSpec
+      do {
+        spec = try ExperimentSpec(config: sweepPoint.root, defaultName: document.stem)
+      } catch {
+        // The same bad value can be fine in one point and wrong in another (`s` vs swept `n`).
+        var located = error
+        if !sweepPoint.labels.isEmpty {
+          located.context = "sweep point \(sweepPoint.index + 1) of \(sweepPoints.count): \(sweepPoint.labelText)"
+        }
+        throw located
+      }
+      if let first = points.first, first.spec.name != spec.name {
+        throw ConfigError(
+          at: sweepMark, path: sweepPath,
+          "name must be the same for every sweep point (one results directory), got \(first.spec.name) and \(spec.name)")
+      }
+      let groupKey = JobSpec.groupKey(for: spec)
+      if let previous = pointByGroup[groupKey] {
+        let earlier = sweepPoints[previous]
+        throw ConfigError(
+          at: sweepMark, path: sweepPath,
+          "sweep points \(previous + 1) (\(earlier.labelText)) and \(sweepPoint.index + 1) (\(sweepPoint.labelText)) "
+            + "are the same experiment (job group \(groupKey)); remove the repeated value")
+      }
+      pointByGroup[groupKey] = sweepPoint.index
+      points.append(
+        Point(index: sweepPoint.index, spec: spec, groupKey: groupKey, sweepLabels: sweepPoint.labels, config: sweepPoint.root))
+    }
+
+    try Self.checkFilesDidNotChange(points, mark: sweepMark)
+
+    var jobs: [JobSpec] = []
+    for point in points {
+      for signalIndex in 0..<point.spec.signal.count {
+        for trial in 0..<point.spec.trials {
+          jobs.append(
+            JobSpec(
+              key: JobSpec.key(for: point.spec, signalIndex: signalIndex, trial: trial), groupKey: point.groupKey,
+              spec: point.spec, signalIndex: signalIndex, trial: trial, pointIndex: point.index, index: jobs.count,
+              sweepLabels: point.sweepLabels))
+        }
+      }
+    }
+    self.name = points[0].spec.name
+    self.points = points
+    self.jobs = jobs
+  }
+
+  /// Every sweep point reads the files it names (a model, a data file) and puts their checksum
+  /// in its spec; a file replaced while the plan is made (a retraining that finishes, a copy)
+  /// would give some points the old checksum and some the new one: one run over two models
+  /// (issue 12). So a file must have one checksum across the plan.
+  static func checkFilesDidNotChange(_ points: [Point], mark: SourceMark) throws(ConfigError) {
+    var seen: [String: (checksum: String, point: Int)] = [:]
+    for point in points {
+      var files: [(String, String)] = []
+      func collect(_ g: GeneratorSpec) {
+        if case .vaeMNIST(let model, let checksum) = g.architecture { files.append((model, checksum)) }
+        g.factors.forEach(collect)
+      }
+      collect(point.spec.generator)
+      if let data = point.spec.problem.userData { files.append((data.file, data.checksum)) }
+      for (file, checksum) in files {
+        if let earlier = seen[file], earlier.checksum != checksum {
+          throw ConfigError(
+            file: mark.file, keyPath: "",
+            message: "\(file) changed while the plan was made (sha256 \(earlier.checksum.prefix(12))… for sweep point "
+              + "\(earlier.point + 1), \(checksum.prefix(12))… for point \(point.index + 1)); plan again once it is no longer being written")
+        }
+        if seen[file] == nil { seen[file] = (checksum, point.index) }
+      }
+    }
+  }
+
+  /// Jobs grouped by `groupKey`, in plan order: each group is one batch.
+  public var groups: [[JobSpec]] {
+    var order: [String] = []
+    var byKey: [String: [JobSpec]] = [:]
+    for job in jobs {
+      if byKey[job.groupKey] == nil { order.append(job.groupKey) }
+      byKey[job.groupKey, default: []].append(job)
+    }
+    return order.map { byKey[$0]! }
+  }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import GGEPCore
+
+/// The shape of a variational autoencoder with softplus hidden layers (SPEC 3, `vae-mnist`):
+///
+///     encoder  x (input) → softplus … softplus → (μ, log σ²)   each `latent` wide, affine
+///     decoder  z (latent) → softplus … softplus → sigmoid (input wide)
+///
+/// The default is MNIST's 784-500-500-(20, 20) encoder and 20-500-500-784 decoder. Any number
+/// (≥ 1) of hidden layers is allowed on either side; tests use small ones.
+public struct VAEArchitecture: Codable, Equatable, Hashable, Sendable {
+  public var input: Int
+  public var encoderHidden: [Int]
+  public var latent: Int
+  public var decoderHidden: [Int]
+
+  public init(input: Int, encoderHidden: [Int], latent: Int, decoderHidden: [Int]) {
+    self.input = input
+    self.encoderHidden = encoderHidden
+    self.latent = latent
+    self.decoderHidden = decoderHidden
+  }
+
+  /// 784-500-500-(20, 20) / 20-500-500-784.
+  public static let mnist = VAEArchitecture(input: 784, encoderHidden: [500, 500], latent: 20, decoderHidden: [500, 500])
+
+  enum CodingKeys: String, CodingKey {
+    case input
+    case encoderHidden = "encoder_hidden"
+    case latent
+    case decoderHidden = "decoder_hidden"
+  }
+
+  /// Why the architecture is unusable, or nil.
+  public var problem: String? {
+    if input < 1 || latent < 1 { return "input and latent widths must be positive" }
+    if encoderHidden.isEmpty || decoderHidden.isEmpty { return "each side needs at least one hidden layer" }
+    if (encoderHidden + decoderHidden).contains(where: { $0 < 1 }) { return "hidden widths must be positive" }
+    return nil
+  }
+
+  /// Canonical JSON (sorted keys, no spaces), as stored in the model file.
+  public var json: String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try! encoder.encode(self), as: UTF8.self)
+  }
+
+  public static func fromJSON(_ text: String) throws -> VAEArchitecture {
+    try JSONDecoder().decode(VAEArchitecture.self, from: Data(text.utf8))
+  }
+
+  /// The activations, as stored in the model file: the encoder's hidden layers (its μ and
+  /// log σ² heads are affine) and every decoder layer.
+  public var activationsJSON: String {
+    let encoder = encoderHidden.map { _ in "\"softplus\"" } + ["\"identity\""]
+    let decoder = decoderHidden.map { _ in "\"softplus\"" } + ["\"sigmoid\""]
+    return "{\"decoder\":[\(decoder.joined(separator: ","))],\"encoder\":[\(encoder.joined(separator: ","))]}"
+  }
+
+  /// One weight or bias array of the model.
+  public struct Tensor: Equatable, Sendable {
+    /// The dataset path in the model file, e.g. `encoder/w1`.
+    public let path: String
+    /// `[in, out]` for weights (stored in × out, row-major: h_out = h_in · W + b), `[out]` for biases.
+    public let shape: [Int]
+    public var count: Int { shape.reduce(1, *) }
+    public var isWeight: Bool { shape.count == 2 }
+  }
+
+  /// Every tensor in the canonical order: the order of the model file's listing and of the
+  /// checksum. Encoder w1, b1, …, w_mu, b_mu, w_logvar, b_logvar; decoder w1, b1, …, wL, bL.
+  public var tensors: [Tensor] {
+    var list: [Tensor] = []
+    let encoderWidths = [input] + encoderHidden
+    for i in 1..<encoderWidths.count {
+      list.append(Tensor(path: "encoder/w\(i)", shape: [encoderWidths[i - 1], encoderWidths[i]]))
+      list.append(Tensor(path: "encoder/b\(i)", shape: [encoderWidths[i]]))
+    }
+    let last = encoderHidden[encoderHidden.count - 1]
+    list.append(Tensor(path: "encoder/w_mu", shape: [last, latent]))
+    list.append(Tensor(path: "encoder/b_mu", shape: [latent]))
+    list.append(Tensor(path: "encoder/w_logvar", shape: [last, latent]))
+    list.append(Tensor(path: "encoder/b_logvar", shape: [latent]))
+    let decoderWidths = decoderLayerWidths
+    for i in 1..<decoderWidths.count {
+      list.append(Tensor(path: "decoder/w\(i)", shape: [decoderWidths[i - 1], decoderWidths[i]]))
+      list.append(Tensor(path: "decoder/b\(i)", shape: [decoderWidths[i]]))
+    }
+    return list
+  }
+
+  /// latent, decoder hidden widths…, input.
+  var decoderLayerWidths: [Int] { [latent] + decoderHidden + [input] }
+
+  /// Number of trainable parameters.
+  public var parameterCount: Int { tensors.reduce(0) { $0 + $1.count } }
+
+  /// Multiply-adds of one image through encoder and decoder (the forward pass).
+  public var forwardMultiplyAdds: Int {
+    let encoderWidths = [input] + encoderHidden
+    var total = 0
+    for i in 1..<encoderWidths.count { total += encoderWidths[i - 1] * encoderWidths[i] }
+    total += encoderHidden[encoderHidden.count - 1] * 2 * latent
+    let d = decoderLayerWidths
+    for i in 1..<d.count { total += d[i - 1] * d[i] }
+    return total
+  }
+}

@@ -1,0 +1,446 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Foundation
+#endif
+import Dispatch
+import _CBLAS
+import GGEPCore
+
+/// The VAE's compute core: parameters and Adam state, plus one or more workspaces, each with
+/// every buffer of a mini-batch (or of one gradient shard of one) and a gradient of its own, all
+/// allocated once; forward, loss and backward as sgemm calls over a workspace's rows.
+///
+/// Per batch of r rows (x is r × n, ε is r × k):
+///
+///     h₁ = softplus(x W₁ + b₁), …, h_E = softplus(h_{E−1} W_E + b_E)            (encoder)
+///     [μ | log σ²] = h_E W_h + b_h        (W_h = [w_mu | w_logvar], one GEMM of width 2k)
+///     z = μ + σ ⊙ ε,  σ = exp(½ log σ²)                                 (reparameterisation)
+///     g₁ = softplus(z V₁ + c₁), …, ℓ = g_D V_{D+1} + c_{D+1}                    (decoder logits)
+///     loss = s Σ_rows [ Σ_pixels BCE(x, ℓ) + ½ Σ_latent (μ² + σ² − 1 − log σ²) ]
+///
+/// with s = 1/r for a whole mini-batch; a gradient shard of a mini-batch of B rows uses s = 1/B,
+/// so the shards' gradients add up to the gradient of the mini-batch mean. The backward pass is
+/// the chain rule in the same layout: per layer one TN GEMM for the weight gradient, one sgemv
+/// for the bias gradient and one NT GEMM for the input gradient, times the softplus derivative
+/// σ(pre-activation) saved by the forward pass. Nothing is allocated per step, and every
+/// operation has a fixed shape and order, so a run is bitwise reproducible (for one BLAS thread).
+///
+/// Threads: `evaluate` reads the parameters and writes only its workspace, so different
+/// workspaces can be evaluated on different threads at once; `adamStep` may itself split the
+/// parameters across threads (elementwise, so the split does not change a bit). Every buffer
+/// starts on a 64-byte boundary, so no kernel's path (OpenBLAS's or ours) depends on where the
+/// allocator happened to put it.
+///
+/// Parameters live in one flat buffer (so one Adam call updates them all), layer by layer,
+/// weights (in × out) then bias; the two encoder heads are packed as one (h_E × 2k) matrix whose
+/// first k columns are w_mu and last k are w_logvar. `exportTensors` / `importTensors` convert to
+/// and from the model file's separate tensors.
+final class VAENetwork {
+  struct Layer {
+    let fanIn: Int
+    let fanOut: Int
+    let weightOffset: Int
+    let biasOffset: Int
+  }
+
+  /// The buffers of one batch: inputs x (capacity × n) and noise ε (capacity × k), filled by the
+  /// caller, the activations and deltas of the forward and backward passes, and the gradient
+  /// (laid out like the parameters) that a backward pass writes.
+  final class Workspace {
+    /// Rows the buffers hold; a batch may have fewer.
+    let capacity: Int
+    let x: UnsafeMutablePointer<Float>
+    let epsilon: UnsafeMutablePointer<Float>
+    let gradient: UnsafeMutablePointer<Float>
+    fileprivate let encoderOutputs: [UnsafeMutablePointer<Float>]
+    fileprivate let encoderDerivatives: [UnsafeMutablePointer<Float>]
+    fileprivate let headOutputs: UnsafeMutablePointer<Float>  // [μ | log σ²] per row
+    fileprivate let sigma: UnsafeMutablePointer<Float>
+    fileprivate let z: UnsafeMutablePointer<Float>
+    fileprivate let decoderOutputs: [UnsafeMutablePointer<Float>]  // hidden layers, then logits
+    fileprivate let decoderDerivatives: [UnsafeMutablePointer<Float>]
+    fileprivate let logitGradient: UnsafeMutablePointer<Float>
+    fileprivate let deltaA: UnsafeMutablePointer<Float>
+    fileprivate let deltaB: UnsafeMutablePointer<Float>
+    fileprivate let headGradient: UnsafeMutablePointer<Float>
+    private let arena: AlignedFloats
+
+    fileprivate init(architecture a: VAEArchitecture, capacity: Int, parameterCount: Int) {
+      self.capacity = capacity
+      let widest = ([a.input, 2 * a.latent] + a.encoderHidden + a.decoderHidden).max()!
+      var counts = [capacity * a.input, capacity * a.latent, parameterCount]
+      counts += a.encoderHidden.map { capacity * $0 } + a.encoderHidden.map { capacity * $0 }
+      counts += [capacity * 2 * a.latent, capacity * a.latent, capacity * a.latent]
+      counts += (a.decoderHidden + [a.input]).map { capacity * $0 } + a.decoderHidden.map { capacity * $0 }
+      counts += [capacity * a.input, capacity * widest, capacity * widest, capacity * 2 * a.latent]
+      arena = AlignedFloats(counts)
+      var next = arena.buffers.makeIterator()
+      func take(_ count: Int = 1) -> [UnsafeMutablePointer<Float>] { (0..<count).map { _ in next.next()! } }
+      (x, epsilon, gradient) = (take()[0], take()[0], take()[0])
+      encoderOutputs = take(a.encoderHidden.count)
+      encoderDerivatives = take(a.encoderHidden.count)
+      (headOutputs, sigma, z) = (take()[0], take()[0], take()[0])
+      decoderOutputs = take(a.decoderHidden.count + 1)
+      decoderDerivatives = take(a.decoderHidden.count)
+      (logitGradient, deltaA, deltaB, headGradient) = (take()[0], take()[0], take()[0], take()[0])
+      assert(next.next() == nil)
+    }
+  }
+
+  let architecture: VAEArchitecture
+  /// Rows each workspace holds.
+  let capacity: Int
+  let encoderLayers: [Layer]  // hidden layers only
+  let heads: Layer  // fanOut = 2k
+  let decoderLayers: [Layer]  // the last one produces logits
+  let parameterCount: Int
+
+  let parameters: UnsafeMutablePointer<Float>
+  private let adamM: UnsafeMutablePointer<Float>
+  private let adamV: UnsafeMutablePointer<Float>
+  private let ones: UnsafeMutablePointer<Float>
+  private(set) var adamSteps = 0
+  private let arena: AlignedFloats
+
+  /// At least one; each has `capacity` rows and its own gradient.
+  let workspaces: [Workspace]
+  /// The workspaces' gradients, for the Adam kernel.
+  private let gradientPointers: [UnsafePointer<Float>?]
+  /// The first workspace's batch (x, ε) and gradient: what a single-batch caller uses.
+  var x: UnsafeMutablePointer<Float> { workspaces[0].x }
+  var epsilon: UnsafeMutablePointer<Float> { workspaces[0].epsilon }
+  var gradient: UnsafeMutablePointer<Float> { workspaces[0].gradient }
+
+  init(architecture a: VAEArchitecture, capacity: Int, workspaces workspaceCount: Int = 1) {
+    precondition(a.problem == nil, a.problem ?? "")
+    precondition(capacity >= 1 && workspaceCount >= 1)
+    architecture = a
+    self.capacity = capacity
+    var offset = 0
+    func layer(_ fanIn: Int, _ fanOut: Int) -> Layer {
+      let l = Layer(fanIn: fanIn, fanOut: fanOut, weightOffset: offset, biasOffset: offset + fanIn * fanOut)
+      offset += fanIn * fanOut + fanOut
+      return l
+    }
+    let encoderWidths = [a.input] + a.encoderHidden
+    encoderLayers = (1..<encoderWidths.count).map { layer(encoderWidths[$0 - 1], encoderWidths[$0]) }
+    heads = layer(a.encoderHidden[a.encoderHidden.count - 1], 2 * a.latent)
+    let decoderWidths = a.decoderLayerWidths
+    decoderLayers = (1..<decoderWidths.count).map { layer(decoderWidths[$0 - 1], decoderWidths[$0]) }
+    parameterCount = offset
+    assert(parameterCount == a.parameterCount)
+
+    arena = AlignedFloats([parameterCount, parameterCount, parameterCount, capacity])
+    (parameters, adamM, adamV, ones) = (arena.buffers[0], arena.buffers[1], arena.buffers[2], arena.buffers[3])
+    ones.update(repeating: 1, count: capacity)
+    let count = parameterCount
+    workspaces = (0..<workspaceCount).map { _ in Workspace(architecture: a, capacity: capacity, parameterCount: count) }
+    gradientPointers = workspaces.map { UnsafePointer($0.gradient) }
+  }
+
+  // MARK: - Parameters
+
+  /// Xavier (Glorot) uniform weights U(−a, a), a = √(6 / (fan_in + fan_out)), zero biases,
+  /// drawn tensor by tensor in the canonical order (w_mu and w_logvar as separate layers).
+  func initialize(rng: inout RandomStream) {
+    var tensors: [String: [Float]] = [:]
+    for t in architecture.tensors {
+      if t.isWeight {
+        let bound = (6 / Double(t.shape[0] + t.shape[1])).squareRoot()
+        tensors[t.path] = (0..<t.count).map { _ in Float(rng.uniform(-bound, bound)) }
+      } else {
+        tensors[t.path] = [Float](repeating: 0, count: t.count)
+      }
+    }
+    importTensors(tensors)
+    resetOptimizer()
+  }
+
+  func resetOptimizer() {
+    adamM.update(repeating: 0, count: parameterCount)
+    adamV.update(repeating: 0, count: parameterCount)
+    adamSteps = 0
+  }
+
+  /// The parameters as the model file's tensors (keyed by dataset path).
+  func exportTensors() -> [String: [Float]] { exportTensors(from: parameters) }
+
+  /// A buffer laid out like the parameters (the parameters or their gradient) as tensors.
+  func exportTensors(from parameters: UnsafePointer<Float>) -> [String: [Float]] {
+    var out: [String: [Float]] = [:]
+    let k = architecture.latent
+    func copy(_ offset: Int, _ count: Int) -> [Float] { Array(UnsafeBufferPointer(start: parameters + offset, count: count)) }
+    for (i, l) in encoderLayers.enumerated() {
+      out["encoder/w\(i + 1)"] = copy(l.weightOffset, l.fanIn * l.fanOut)
+      out["encoder/b\(i + 1)"] = copy(l.biasOffset, l.fanOut)
+    }
+    var wMu = [Float](repeating: 0, count: heads.fanIn * k)
+    var wLogvar = wMu
+    for r in 0..<heads.fanIn {
+      for j in 0..<k {
+        wMu[r * k + j] = parameters[heads.weightOffset + r * 2 * k + j]
+        wLogvar[r * k + j] = parameters[heads.weightOffset + r * 2 * k + k + j]
+      }
+    }
+    out["encoder/w_mu"] = wMu
+    out["encoder/w_logvar"] = wLogvar
+    out["encoder/b_mu"] = copy(heads.biasOffset, k)
+    out["encoder/b_logvar"] = copy(heads.biasOffset + k, k)
+    for (i, l) in decoderLayers.enumerated() {
+      out["decoder/w\(i + 1)"] = copy(l.weightOffset, l.fanIn * l.fanOut)
+      out["decoder/b\(i + 1)"] = copy(l.biasOffset, l.fanOut)
+    }
+    return out
+  }
+
+  /// Sets the parameters from the model file's tensors (all present, of the right sizes).
+  func importTensors(_ tensors: [String: [Float]]) {
+    let k = architecture.latent
+    func put(_ path: String, _ offset: Int) {
+      let values = tensors[path]!
+      values.withUnsafeBufferPointer { (parameters + offset).update(from: $0.baseAddress!, count: values.count) }
+    }
+    for (i, l) in encoderLayers.enumerated() {
+      put("encoder/w\(i + 1)", l.weightOffset)
+      put("encoder/b\(i + 1)", l.biasOffset)
+    }
+    let wMu = tensors["encoder/w_mu"]!, wLogvar = tensors["encoder/w_logvar"]!
+    for r in 0..<heads.fanIn {
+      for j in 0..<k {
+        parameters[heads.weightOffset + r * 2 * k + j] = wMu[r * k + j]
+        parameters[heads.weightOffset + r * 2 * k + k + j] = wLogvar[r * k + j]
+      }
+    }
+    put("encoder/b_mu", heads.biasOffset)
+    put("encoder/b_logvar", heads.biasOffset + k)
+    for (i, l) in decoderLayers.enumerated() {
+      put("decoder/w\(i + 1)", l.weightOffset)
+      put("decoder/b\(i + 1)", l.biasOffset)
+    }
+  }
+
+  // MARK: - Forward and backward
+
+  /// The loss of the batch in the first workspace's `x`, `epsilon` (first `rows` rows), summed
+  /// over rows: the reconstruction term Σ BCE and the KL term. With `gradient`, also fills
+  /// `self.gradient` with ∂(mean loss)/∂parameters, the mean being over the `rows` rows.
+  @discardableResult
+  func evaluate(rows r: Int, gradient wantGradient: Bool) -> (reconstruction: Double, kl: Double) {
+    evaluate(workspaces[0], rows: r, gradient: wantGradient, scale: 1 / Float(r))
+  }
+
+  /// The loss of the batch in `w.x`, `w.epsilon` (first `rows` rows), summed over rows: the
+  /// reconstruction term Σ BCE and the KL term. With `gradient`, also fills `w.gradient` with
+  /// ∂(scale × the summed loss)/∂parameters. Reads the parameters, writes only `w`.
+  @discardableResult
+  func evaluate(_ w: Workspace, rows r: Int, gradient wantGradient: Bool, scale: Float) -> (reconstruction: Double, kl: Double) {
+    precondition(r >= 1 && r <= w.capacity)
+    let (n, k) = (architecture.input, architecture.latent)
+    let (x, epsilon, gradient) = (w.x, w.epsilon, w.gradient)
+    let (encoderOutputs, encoderDerivatives) = (w.encoderOutputs, w.encoderDerivatives)
+    let (headOutputs, sigma, z) = (w.headOutputs, w.sigma, w.z)
+    let (decoderOutputs, decoderDerivatives) = (w.decoderOutputs, w.decoderDerivatives)
+    let (logitGradient, deltaA, deltaB, headGradient) = (w.logitGradient, w.deltaA, w.deltaB, w.headGradient)
+    // Encoder.
+    var input = UnsafePointer(x)
+    for (i, l) in encoderLayers.enumerated() {
+      let out = encoderOutputs[i]
+      affine(l, input: input, rows: r, output: out)
+      if wantGradient {
+        VectorKernels.softplus(out, derivative: encoderDerivatives[i], r * l.fanOut)
+      } else {
+        VectorKernels.softplus(out, r * l.fanOut)
+      }
+      input = UnsafePointer(out)
+    }
+    affine(heads, input: input, rows: r, output: headOutputs)
+
+    // Reparameterisation and the KL term ½ Σ (μ² + σ² − 1 − log σ²).
+    var kl: Double = 0
+    for row in 0..<r {
+      let h = headOutputs + row * 2 * k
+      for j in 0..<k {
+        let mu = h[j], logvar = h[k + j]
+        let s = expf(0.5 * logvar)
+        sigma[row * k + j] = s
+        z[row * k + j] = mu + s * epsilon[row * k + j]
+        kl += 0.5 * Double(mu * mu + s * s - 1 - logvar)
+      }
+    }
+
+    // Decoder to logits, then the Bernoulli cross-entropy (and its gradient σ(ℓ) − x, / r).
+    input = UnsafePointer(z)
+    let last = decoderLayers.count - 1
+    for (i, l) in decoderLayers.enumerated() {
+      let out = decoderOutputs[i]
+      affine(l, input: input, rows: r, output: out)
+      if i < last {
+        if wantGradient {
+          VectorKernels.softplus(out, derivative: decoderDerivatives[i], r * l.fanOut)
+        } else {
+          VectorKernels.softplus(out, r * l.fanOut)
+        }
+      }
+      input = UnsafePointer(out)
+    }
+    let reconstruction = VectorKernels.bernoulliCrossEntropy(
+      logits: decoderOutputs[last], targets: x, gradient: wantGradient ? logitGradient : nil, scale: scale, r * n)
+    guard wantGradient else { return (reconstruction, kl) }
+
+    // Decoder backward: `delta` is ∂loss/∂(pre-activation) of layer i.
+    var delta = UnsafeMutablePointer(logitGradient)
+    var spare = deltaA
+    for i in stride(from: last, through: 0, by: -1) {
+      let l = decoderLayers[i]
+      let layerInput = i == 0 ? UnsafePointer(z) : UnsafePointer(decoderOutputs[i - 1])
+      let target = i == 0 ? headGradient : spare  // ∂/∂z goes to headGradient's scratch first
+      backward(l, input: layerInput, delta: delta, rows: r, gradient: gradient, inputGradient: target)
+      if i > 0 {
+        VectorKernels.multiply(target, by: decoderDerivatives[i - 1], r * l.fanIn)
+        spare = delta == logitGradient ? deltaB : delta
+        delta = target
+      }
+    }
+    // headGradient now holds ∂loss/∂z (r × k, packed); expand it in place (backwards, so the
+    // r × k values are read before the r × 2k layout overwrites them) into
+    // [∂/∂μ | ∂/∂log σ²] = [dz + μ/r | ½ dz ε σ + ½ (σ² − 1)/r].
+    for row in stride(from: r - 1, through: 0, by: -1) {
+      let h = headOutputs + row * 2 * k
+      for j in stride(from: k - 1, through: 0, by: -1) {
+        let dz = headGradient[row * k + j]
+        let s = sigma[row * k + j]
+        let dLogvar = 0.5 * dz * epsilon[row * k + j] * s + 0.5 * (s * s - 1) * scale
+        let dMu = dz + h[j] * scale
+        headGradient[row * 2 * k + k + j] = dLogvar
+        headGradient[row * 2 * k + j] = dMu
+      }
+    }
+
+    // Encoder backward, from the heads down; the first layer needs no input gradient.
+    let top = encoderLayers.count - 1
+    backward(
+      heads, input: encoderOutputs[top], delta: headGradient, rows: r, gradient: gradient, inputGradient: deltaA)
+    VectorKernels.multiply(deltaA, by: encoderDerivatives[top], r * heads.fanIn)
+    delta = deltaA
+    spare = deltaB
+    for i in stride(from: top, through: 0, by: -1) {
+      let l = encoderLayers[i]
+      let layerInput = i == 0 ? UnsafePointer(x) : UnsafePointer(encoderOutputs[i - 1])
+      backward(l, input: layerInput, delta: delta, rows: r, gradient: gradient, inputGradient: i == 0 ? nil : spare)
+      if i > 0 {
+        VectorKernels.multiply(spare, by: encoderDerivatives[i - 1], r * l.fanIn)
+        swap(&delta, &spare)
+      }
+    }
+    return (reconstruction, kl)
+  }
+
+  /// out = input · W + b for `rows` rows (bias broadcast first, then one GEMM with β = 1).
+  @inline(__always)
+  private func affine(_ l: Layer, input: UnsafePointer<Float>, rows r: Int, output: UnsafeMutablePointer<Float>) {
+    let bias = UnsafePointer(parameters + l.biasOffset)
+    for row in 0..<r { (output + row * l.fanOut).update(from: bias, count: l.fanOut) }
+    Float.gemm(
+      false, false, r, l.fanOut, l.fanIn, 1, input, l.fanIn, UnsafePointer(parameters + l.weightOffset), l.fanOut, 1,
+      output, l.fanOut)
+  }
+
+  /// ∂W = inputᵀ · delta, ∂b = deltaᵀ · 1 into `gradient`, and (unless nil) inputGradient = delta · Wᵀ.
+  @inline(__always)
+  private func backward(
+    _ l: Layer, input: UnsafePointer<Float>, delta: UnsafePointer<Float>, rows r: Int,
+    gradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?
+  ) {
+    Float.gemm(true, false, l.fanIn, l.fanOut, r, 1, input, l.fanIn, delta, l.fanOut, 0, gradient + l.weightOffset, l.fanOut)
+    cblas_sgemv(
+      CblasRowMajor, CblasTrans, Int32(r), Int32(l.fanOut), 1, delta, Int32(l.fanOut), ones, 1, 0,
+      gradient + l.biasOffset, 1)
+    if let inputGradient {
+      Float.gemm(
+        false, true, r, l.fanIn, l.fanOut, 1, delta, l.fanOut, UnsafePointer(parameters + l.weightOffset), l.fanOut, 0,
+        inputGradient, l.fanIn)
+    }
+  }
+
+  // MARK: - Optimiser
+
+  /// The constants of one Adam step (t is the step number, from 1).
+  struct AdamStep: Sendable {
+    let learningRate: Float, beta1: Float, beta2: Float, epsilon: Float
+    /// Bias corrections 1/(1 − β₁ᵗ), 1/(1 − β₂ᵗ).
+    let c1: Float, c2: Float
+  }
+
+  private func nextAdamStep(learningRate: Double, beta1: Double, beta2: Double, epsilon: Double) -> AdamStep {
+    adamSteps += 1
+    let t = Double(adamSteps)
+    return AdamStep(
+      learningRate: Float(learningRate), beta1: Float(beta1), beta2: Float(beta2), epsilon: Float(epsilon),
+      c1: Float(1 / (1 - pow(beta1, t))), c2: Float(1 / (1 - pow(beta2, t))))
+  }
+
+  /// Adam on parameters `range` with the sum of the first `shards` workspaces' gradients, added
+  /// in workspace order (shard 0 + shard 1 + …).
+  private func adamUpdate(_ range: Range<Int>, shards: Int, _ step: AdamStep) {
+    gradientPointers.withUnsafeBufferPointer { g in
+      VectorKernels.adam(
+        weights: parameters, gradients: g.baseAddress!, shards: shards, m: adamM, v: adamV, range: range,
+        learningRate: step.learningRate, beta1: step.beta1, beta2: step.beta2, epsilon: step.epsilon, c1: step.c1,
+        c2: step.c2)
+    }
+  }
+
+  /// One Adam step on every parameter with the sum of the first `shards` workspaces' gradients,
+  /// added in workspace order (shard 0 + shard 1 + …). With `threads` > 1 the parameters are
+  /// split into ranges updated in parallel (no BLAS involved); the update is elementwise, so the
+  /// split changes no bit.
+  func adamStep(learningRate: Double, beta1: Double, beta2: Double, epsilon: Double, shards: Int = 1, threads: Int = 1) {
+    precondition(shards >= 1 && shards <= workspaces.count)
+    let step = nextAdamStep(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
+    let n = parameterCount
+    // With several threads, 8 pieces per thread (taken as threads come free, so a thread that
+    // wakes late costs little), each at least 16 Ki parameters, boundaries on 64-byte lines.
+    let pieces = threads == 1 ? 1 : max(1, min(8 * threads, n / 16_384))
+    if pieces == 1 {
+      adamUpdate(0..<n, shards: shards, step)
+    } else {
+      let network = UnsafeSendable(self)
+      DispatchQueue.concurrentPerform(iterations: pieces) { p in
+        let bound = { (p: Int) in p == pieces ? n : n * p / pieces / 16 * 16 }
+        network.value.adamUpdate(bound(p)..<bound(p + 1), shards: shards, step)
+      }
+    }
+  }
+}
+
+/// A value handed to `DispatchQueue.concurrentPerform` workers. Only for raw buffers whose
+/// concurrent use is safe by construction: each worker writes a disjoint part (its own workspace,
+/// its own range of the parameters) and reads only what no worker writes during the call.
+struct UnsafeSendable<Value>: @unchecked Sendable {
+  let value: Value
+  init(_ value: Value) { self.value = value }
+}
+
+/// Float buffers carved from one allocation, each starting on a 64-byte boundary and
+/// zero-initialised; freed together when the owner goes.
+final class AlignedFloats {
+  let buffers: [UnsafeMutablePointer<Float>]
+  private let base: UnsafeMutableRawPointer
+
+  init(_ counts: [Int]) {
+    let padded = counts.map { (max($0, 1) + 15) / 16 * 16 }  // 16 floats = 64 bytes
+    let total = padded.reduce(0, +)
+    base = UnsafeMutableRawPointer.allocate(byteCount: total * 4, alignment: 64)
+    let floats = base.initializeMemory(as: Float.self, repeating: 0, count: total)
+    var offset = 0
+    var buffers: [UnsafeMutablePointer<Float>] = []
+    for count in padded {
+      buffers.append(floats + offset)
+      offset += count
+    }
+    self.buffers = buffers
+  }
+
+  deinit { base.deallocate() }
+}
