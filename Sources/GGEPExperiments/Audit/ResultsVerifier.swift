@@ -42,6 +42,7 @@ public enum ResultsVerifier {
       var rng = RandomStream(seed: seed, key: "verify", purpose: "sample")
       chosen = rng.sample(sample, from: done.count).sorted().map { done[$0] }
     }
+    let schema = ResultsFile.kind(provenance).schema
     var mismatches = try consistencyProblems(path, records: records)
 
     let plan: ExperimentPlan
@@ -82,8 +83,8 @@ public enum ResultsVerifier {
     }
     for stored in chosen {
       guard let fresh = rerun[stored.key] else { continue }
-      let recomputed = Dictionary(fresh.storedValues, uniquingKeysWith: { first, _ in first })
-      for (name, value) in stored.storedValues {
+      let recomputed = Dictionary(fresh.storedValues(schema), uniquingKeysWith: { first, _ in first })
+      for (name, value) in stored.storedValues(schema) {
         // A column the file does not hold (written before it existed) is not compared.
         if name.hasPrefix("/runs/"), !provenance.columns.isEmpty, !provenance.columns.contains(String(name.dropFirst(6))) { continue }
         guard let again = recomputed[name] else {
@@ -95,8 +96,8 @@ public enum ResultsVerifier {
           mismatches.append(Mismatch(key: stored.key, what: "\(name): \(detail)"))
         }
       }
-      let storedNames = Set(stored.storedValues.map(\.name))
-      for (name, value) in fresh.storedValues where !storedNames.contains(name) && provenance.columns.contains(String(name.dropFirst(6))) {
+      let storedNames = Set(stored.storedValues(schema).map(\.name))
+      for (name, value) in fresh.storedValues(schema) where !storedNames.contains(name) && provenance.columns.contains(String(name.dropFirst(6))) {
         mismatches.append(Mismatch(key: stored.key, what: "\(name): missing from the file, recomputed \(value)"))
       }
     }

@@ -40,26 +40,25 @@ enum StoredValue: Equatable, CustomStringConvertible {
 }
 
 extension JobRecord {
-  /// Every value the file stores for this job, named as in the file: `/runs/<column>` for the
-  /// scalars (all but `wall_time`, a measurement) and `/jobs/<key>/<name>` for the vectors.
-  var storedValues: [(name: String, value: StoredValue)] {
-    let columns: [(String, StoredValue)] = [
-      ("job_key", .text(key)), ("group_key", .text(groupKey)), ("plan_index", .integer(planIndex)), ("problem", .text(problem)),
-      ("generator", .text(generator)), ("generator_checksum", .text(generatorChecksum)), ("algorithm", .text(algorithm)), ("projection", .text(projection)), ("m", .integer(m)),
-      ("eta", .real(eta)), ("eta_lambda1", .real(etaLambda1)), ("seed", .integer(seed)), ("signal", .integer(signal)),
-      ("signal_id", .text(signalID)), ("trial", .integer(trial)), ("status", .text(status.rawValue)), ("error", .text(error)),
-      ("cosine", .real(cosine)), ("distance", .real(distance)), ("final_rho", .real(finalRho)), ("lambda1", .real(lambda1)),
-      ("lambda2", .real(lambda2)), ("projection_loss", .real(projectionLoss)), ("iterations", .integer(iterations)),
-      ("converged", .integer(converged ? 1 : 0)), ("batch_size", .integer(batchSize)), ("batch_key", .text(batchKey)), ("has_truth", .integer(hasTruth ? 1 : 0)),
-      ("cosine_view1", .real(viewCosines.count == 2 ? viewCosines[0] : .nan)),
-      ("cosine_view2", .real(viewCosines.count == 2 ? viewCosines[1] : .nan)),
-    ]
-    var values = columns.map { (name: "/runs/\($0.0)", value: $0.1) }
+  /// Every value the file stores for this job, named as in the file: `/runs/<column>` for
+  /// each column of `schema` and each swept value (all but `wall_time`, a measurement), and
+  /// `/jobs/<key>/<name>` for each vector.
+  func storedValues(_ schema: ResultSchema) -> [(name: String, value: StoredValue)] {
+    var values: [(name: String, value: StoredValue)] = []
+    for column in schema.allColumns where column.name != "wall_time" {
+      let value = self.value(of: column.name) ?? column.missing
+      let stored: StoredValue
+      switch value {
+      case .text(let x): stored = .text(x)
+      case .integer(let x): stored = .integer(x)
+      case .real(let x): stored = .real(x)
+      }
+      values.append((name: "/runs/\(column.name)", value: stored))
+    }
     for axis in sweepValues.keys.sorted() { values.append((name: "/runs/sweep.\(axis)", value: .text(sweepValues[axis]!))) }
-    let vectors: [(String, [Double])] = [
-      ("u_hat", estimate), ("v_star", signalVector), ("rho_history", rhoHistory), ("cosine_history", cosineHistory),
-    ]
-    values += vectors.map { (name: "/jobs/\(key)/\($0.0)", value: StoredValue.vector($0.1)) }
+    for vector in schema.vectors {
+      values.append((name: "/jobs/\(key)/\(vector.name)", value: StoredValue.vector(self.vectors[vector.name] ?? [])))
+    }
     return values
   }
 }

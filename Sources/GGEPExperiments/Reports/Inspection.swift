@@ -25,7 +25,7 @@ public enum Inspection {
       "  methods:   \(distinct(records.map(\.algorithm)))",
       "  m:         \(distinct(records.map { String($0.m) }))",
       "  sweep:     \(p.sweepAxes.isEmpty ? "(none)" : p.sweepAxes.joined(separator: " × "))",
-      "  layout:    /runs (\(ResultsFile.columns.count) columns + \(Set(records.flatMap(\.sweepValues.keys)).count) sweep columns), /jobs/<job_key>/{u_hat, v_star, rho_history, cosine_history} (n = \(n.map(String.init) ?? "?"))",
+      "  layout:    /runs (\(ResultsFile.kind(p).schema.allColumns.count) columns + \(Set(records.flatMap(\.sweepValues.keys)).count) sweep columns), /jobs/<job_key>/{\(ResultsFile.kind(p).schema.vectors.map(\.name).joined(separator: ", "))} (n = \(n.map(String.init) ?? "?"))",
     ]
     if failed > 0, let first = records.first(where: { $0.status == .failed }) {
       lines.append("  first failure: job \(first.key): \(first.error)")
