@@ -279,6 +279,19 @@ final class ConfigTests: XCTestCase {
     assertConfigError(fragments, file: file, line: line) { _ = try fixture.plan(text) }
   }
 
+  /// `experiment:` names the kind; `gep` is the default, so writing it changes no job key, and an
+  /// unknown kind is an error at its line listing the known ones.
+  func testExperimentKeyDefaultsToGEPAndKeepsTheKeys() throws {
+    let implicit = try fixture.plan(ConfigFixture.minimal)
+    let explicit = try fixture.plan("experiment: gep\n" + ConfigFixture.minimal, name: "explicit.yaml")
+    XCTAssertEqual(implicit.kind.name, "gep")
+    XCTAssertEqual(explicit.kind.name, "gep")
+    XCTAssertEqual(implicit.jobs.map(\.key), explicit.jobs.map(\.key))
+    XCTAssertThrowsError(try fixture.plan("experiment: inversions\n" + ConfigFixture.minimal, name: "kind.yaml")) { error in
+      XCTAssertTrue("\(error)".contains("kind.yaml:1: experiment: unknown experiment kind \"inversions\"; one of: gep"), "\(error)")
+    }
+  }
+
   func testUnknownKeySuggestsNearestKey() {
     assertMinimalError(
       replacing: "kind: prfm", with: "kind: prfm\n  etta: 0.1",

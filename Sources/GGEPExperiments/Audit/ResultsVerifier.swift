@@ -76,7 +76,7 @@ public enum ResultsVerifier {
       }
       let groupKey = id
       do {
-        for r in try BatchRunner().run(batch) { rerun[r.key] = r }
+        for r in try plan.kind.run(batch: batch) { rerun[r.key] = r }
       } catch {
         for r in chosen where batchID(r) == groupKey { mismatches.append(Mismatch(key: r.key, what: "re-run failed: \(error)")) }
       }
@@ -112,11 +112,7 @@ public enum ResultsVerifier {
           + "\(MachineInfo.blasCore) (CPU \(MachineInfo.cpuModel)); other kernels round differently, so last bits differ "
           + "(verify on a machine of the file's core, or set OPENBLAS_CORETYPE=\(provenance.blasCore) if this CPU supports it)")
     }
-    let storedGenerators = Set(chosen.map(\.generator))
-    let currentGenerators = Set(rerun.values.map(\.generator))
-    if !rerun.isEmpty, storedGenerators != currentGenerators {
-      causes.append("generator/model: file \(storedGenerators.sorted().joined(separator: ", ")), now \(currentGenerators.sorted().joined(separator: ", "))")
-    }
+    causes += plan.kind.likelyCauses(stored: chosen, rerun: Array(rerun.values))
     if provenance.blasThreads != 1 {
       causes.append("BLAS threads: the file was written with \(provenance.blasThreads)")
     }

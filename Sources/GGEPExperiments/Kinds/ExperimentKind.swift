@@ -1,3 +1,29 @@
+import GGEPCore
+
+/// One sweep point of a kind, decoded and validated: everything its jobs need, and what the
+/// generic machinery asks of it.
+public protocol KindSpec: Sendable {
+  /// The experiment's name (results go to `results/<name>/`).
+  var name: String { get }
+  /// Independent draws per signal.
+  var trials: Int { get }
+  /// Signals per point: a point has `signalCount × trials` jobs.
+  var signalCount: Int { get }
+  /// What identifies the point's jobs, as canonical JSON: job keys are hashes of it (with the
+  /// signal and trial), so it must only change when the jobs' numbers would.
+  var identityJSON: String { get }
+  /// Everything the jobs run with, as canonical JSON (a job's `params.spec`; compared on
+  /// resume, so a changed default under an unchanged key is caught).
+  var canonicalJSON: String { get }
+  /// Files the point reads, with their content checksums (models, data): a file must have one
+  /// checksum across a plan.
+  var namedFiles: [(path: String, checksum: String)] { get }
+  /// The peak memory of a batch of `jobs` of its jobs.
+  func memoryEstimate(jobs: Int) -> MemoryEstimate
+  /// A batch's line in the progress log (`eq24 PRFM η=0.05 m=300`).
+  func progressLabel(sweepLabels: [SweepLabel]) -> String
+}
+
 /// An experiment kind: what a config with `experiment: <name>` means, how a batch of its jobs
 /// runs, and what each job records (its `ResultSchema`, declared once).
 ///
@@ -11,10 +37,19 @@ public protocol ExperimentKind: Sendable {
   var schema: ResultSchema { get }
   /// Fills what a file written before a column existed lacks (`columns`: those it has).
   func upgrade(_ record: inout JobRecord, columns: Set<String>)
+  /// Decodes and validates one expanded sweep point (the config tree, sweep applied).
+  func decode(point root: ConfigNode, defaultName: String) throws(ConfigError) -> any KindSpec
+  /// Runs one batch (jobs of one point that differ only in signal and trial), in lock-step.
+  func run(batch: [JobSpec]) throws -> [JobRecord]
+  /// The record of a job whose batch could not start (`reason`), for the results file.
+  func failedRecord(_ job: JobSpec, batch: [JobSpec], reason: String) -> JobRecord
+  /// Beyond code version, BLAS core and threads: why a re-run may differ from `stored`.
+  func likelyCauses(stored: [JobRecord], rerun: [JobRecord]) -> [String]
 }
 
 extension ExperimentKind {
   public func upgrade(_ record: inout JobRecord, columns: Set<String>) {}
+  public func likelyCauses(stored: [JobRecord], rerun: [JobRecord]) -> [String] { [] }
 }
 
 /// The registry of kinds.
@@ -27,5 +62,17 @@ public enum ExperimentKinds {
   /// The kind named `name`, or nil.
   public static func named(_ name: String) -> (any ExperimentKind)? {
     all.first { $0.name == name }
+  }
+
+  /// The kind a config names with its root key `experiment:` (default: the first kind).
+  static func of(_ root: ConfigNode) throws(ConfigError) -> any ExperimentKind {
+    guard let entry = root.entries?.first(where: { $0.key == "experiment" }) else { return defaultKind }
+    let names = all.map(\.name)
+    guard let name = entry.value.scalarText, let kind = named(name) else {
+      throw ConfigError(
+        at: entry.value.mark, path: ConfigPath.root.appending("experiment"),
+        "unknown experiment kind \(entry.value.scalarText.map { "\"\($0)\"" } ?? entry.value.description); one of: \(names.joined(separator: ", "))")
+    }
+    return kind
   }
 }

@@ -36,7 +36,7 @@ extension RunDirectory {
     var settings: [String: [String: Any]] = [:]  // per group key: the plan's expanded settings
     func planSettings(_ job: JobSpec) -> [String: Any] {
       if let cached = settings[job.groupKey] { return cached }
-      let parsed = Self.comparableSettings(job.spec.canonicalJSON)
+      let parsed = Self.comparableSettings(job.kindSpec.canonicalJSON)
       settings[job.groupKey] = parsed
       return parsed
     }
@@ -51,7 +51,7 @@ extension RunDirectory {
         func checksums(_ values: [String]) -> [String] { Set(values.filter { !$0.isEmpty }).sorted() }
         throw StrayJobs(
           directory: path, count: stray.count, stored: checksums(stray.map(\.generatorChecksum)),
-          planned: checksums(plan.points.map(\.spec.generator.contentChecksum)))
+          planned: checksums(plan.points.flatMap { $0.kindSpec.namedFiles.map(\.checksum) }))
       }
       for record in found {
         let job = planned[record.key]!

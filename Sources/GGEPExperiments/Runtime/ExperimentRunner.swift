@@ -73,6 +73,7 @@ public struct ExperimentRunner {
       configHash: SHA256.hexDigest(Array(resolved.utf8)), overrides: plan.document.overrides,
       ggepVersion: BuildInfo.gitDescribe, created: BuildInfo.timestamp(), blasThreads: 1,
       sweepAxes: Self.sweepAxes(plan), plannedJobs: plan.jobs.count, shard: options.shard?.description ?? "")
+    provenance.experiment = plan.kind.name
     provenance.blasCore = MachineInfo.blasCore
     provenance.cpuModel = MachineInfo.cpuModel
     return provenance
@@ -124,14 +125,14 @@ public struct ExperimentRunner {
     let scheduler = Scheduler(concurrency: options.jobs)
     let interrupt = InterruptHandler { [scheduler] in scheduler.cancel() }
     let tally = Tally()
-    let runner = BatchRunner()
+    let kind = plan.kind
     scheduler.run(count: pending.count) { index in
       let group = pending[index]
       let records: [JobRecord]
       do {
-        records = try runner.run(group)
+        records = try kind.run(batch: group)
       } catch {
-        records = group.map { JobRecord.failed($0, batch: group, reason: FileSystem.describe(error)) }
+        records = group.map { kind.failedRecord($0, batch: group, reason: FileSystem.describe(error)) }
       }
       do {
         try directory.appendBatch(records, batchKey: JobSpec.batchKey(of: group), provenance: provenance)
@@ -175,22 +176,8 @@ public struct ExperimentRunner {
     }
   }
 
-  /// `eq24 PRFM m=300`, plus any other swept scalar (`algorithm.eta=0.1`), plus the step when
-  /// whole algorithm mappings are swept (`PRFM η=0.05`), so that the lines of a step sweep
-  /// differ.
-  static func label(_ job: JobSpec) -> String {
-    let named = ["problem", "algorithm", "m", "generator", "signal"]
-    let extra = job.sweepLabels.filter { !named.contains($0.path) && !$0.value.hasPrefix("{") }.map(\.description)
-    var parts = [job.spec.problem.label, job.spec.algorithm.label]
-    if job.sweepLabels.contains(where: { $0.path == "algorithm" }) {
-      switch job.spec.algorithm.method {
-      case .prfm(.absolute(let eta)), .rifle(.absolute(let eta), _, _): parts.append("η=\(formatNumber(eta))")
-      case .prfm(.perLambda1(let c)), .rifle(.perLambda1(let c), _, _): parts.append("η·λ1=\(formatNumber(c))")
-      case .ppower: break
-      }
-    }
-    return (parts + ["m=\(job.spec.m)"] + extra).joined(separator: " ")
-  }
+  /// A batch's line in the progress log (the kind's label of its point).
+  static func label(_ job: JobSpec) -> String { job.kindSpec.progressLabel(sweepLabels: job.sweepLabels) }
 
   public static func sweepAxes(_ plan: ExperimentPlan) -> [String] {
     var axes: [String] = []
@@ -212,21 +199,3 @@ private final class Tally: @unchecked Sendable {
   var writeError: Error? { lock.withLock { _writeError } }
 }
 
-extension JobRecord {
-  /// A job that could not even start (its batch threw): recorded, and retried by the next run.
-  static func failed(_ job: JobSpec, batch: [JobSpec]? = nil, reason: String) -> JobRecord {
-    let batch = batch ?? [job]
-    var record = JobRecord(
-      key: job.key, groupKey: job.groupKey, planIndex: job.index, problem: job.spec.problem.label, generator: "\(job.spec.generator.architecture.kind.rawValue)",
-      algorithm: job.spec.algorithm.label, projection: job.spec.projection.method.rawValue, m: job.spec.m,
-      eta: BatchRunner.steps(job.spec.algorithm, lambda1: .nan).eta,
-      etaLambda1: BatchRunner.steps(job.spec.algorithm, lambda1: .nan).etaLambda1, seed: job.spec.seed, signal: job.signalIndex, trial: job.trial,
-      sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),
-      parametersJSON: BatchRunner.parametersJSON(job, batch: batch), status: .failed, error: reason, cosine: .nan, distance: .nan,
-      finalRho: .nan, lambda1: .nan, lambda2: .nan, projectionLoss: .nan, iterations: 0, converged: false, wallTime: 0,
-      batchSize: 0, estimate: [], signalVector: [], rhoHistory: [], cosineHistory: [])
-    record.generatorChecksum = job.spec.generator.contentChecksum
-    record.batchKey = JobSpec.batchKey(of: batch)
-    return record
-  }
-}

@@ -2,14 +2,16 @@ import GGEPCore
 import GGEPModels
 import GGEPNumerics
 /// One unit of work: a sweep point's spec, one signal, one trial.
-public struct JobSpec: Codable, Hashable, Sendable {
+public struct JobSpec: Sendable {
   /// 16 hex characters of SHA-256 over the spec's identity, the signal index and the trial:
   /// stable across runs and machines, used for result files and random-stream derivation.
   public var key: String
   /// 16 hex characters of SHA-256 over the spec's identity alone. Jobs that share it differ
   /// only in signal and trial, and run as one batch.
   public var groupKey: String
-  public var spec: ExperimentSpec
+  /// The point's decoded settings (the kind's own type: `ExperimentSpec` for GEP, whose code
+  /// reads it as `job.spec`).
+  public var kindSpec: any KindSpec
   public var signalIndex: Int
   public var trial: Int
   /// Position of the job's sweep point in expansion order.
@@ -19,13 +21,13 @@ public struct JobSpec: Codable, Hashable, Sendable {
   public var sweepLabels: [SweepLabel]
 
   public init(
-    key: String, groupKey: String, spec: ExperimentSpec, signalIndex: Int, trial: Int, pointIndex: Int, index: Int = 0,
+    key: String, groupKey: String, spec: any KindSpec, signalIndex: Int, trial: Int, pointIndex: Int, index: Int = 0,
     sweepLabels: [SweepLabel]
   ) {
     self.index = index
     self.key = key
     self.groupKey = groupKey
-    self.spec = spec
+    self.kindSpec = spec
     self.signalIndex = signalIndex
     self.trial = trial
     self.pointIndex = pointIndex
@@ -33,7 +35,7 @@ public struct JobSpec: Codable, Hashable, Sendable {
   }
 
   /// The key of job (signal, trial) of a spec.
-  public static func key(for spec: ExperimentSpec, signalIndex: Int, trial: Int) -> String {
+  public static func key(for spec: any KindSpec, signalIndex: Int, trial: Int) -> String {
     digest16(spec.identityJSON + "\nsignal=\(signalIndex)\ntrial=\(trial)")
   }
 
@@ -42,7 +44,7 @@ public struct JobSpec: Codable, Hashable, Sendable {
     digest16(jobs.map(\.key).joined(separator: "\n"))
   }
 
-  public static func groupKey(for spec: ExperimentSpec) -> String {
+  public static func groupKey(for spec: any KindSpec) -> String {
     digest16(spec.identityJSON)
   }
 
@@ -57,7 +59,7 @@ public struct ExperimentPlan: Sendable {
   /// A validated sweep point.
   public struct Point: Sendable {
     public var index: Int
-    public var spec: ExperimentSpec
+    public var kindSpec: any KindSpec
     public var groupKey: String
     public var sweepLabels: [SweepLabel]
     /// The point's own config tree (sweep applied), for recording next to its results.
@@ -65,6 +67,8 @@ public struct ExperimentPlan: Sendable {
   }
 
   public let document: ConfigDocument
+  /// The kind of experiment (`experiment:`), the same for every point.
+  public let kind: any ExperimentKind
   /// The experiment's name (results go to `results/<name>/`), the same for every point.
   public let name: String
   public let points: [Point]
@@ -78,6 +82,8 @@ public struct ExperimentPlan: Sendable {
 
   public init(document: ConfigDocument) throws(ConfigError) {
     self.document = document
+    let kind = try ExperimentKinds.of(document.root)
+    self.kind = kind
     let sweepPoints = try SweepExpander.expand(document.root)
     let sweepMark = document.root.entries?.first(where: { $0.key == "sweep" })?.keyMark ?? document.root.mark
     let sweepPath = ConfigPath.root.appending("sweep")
@@ -85,9 +91,12 @@ public struct ExperimentPlan: Sendable {
     var points: [Point] = []
     var pointByGroup: [String: Int] = [:]
     for sweepPoint in sweepPoints {
-      let spec: ExperimentSpec
-      do {
-        spec = try ExperimentSpec(config: sweepPoint.root, defaultName: document.stem)
+      let spec: any KindSpec
+      do throws(ConfigError) {
+        if try ExperimentKinds.of(sweepPoint.root).name != kind.name {
+          throw ConfigError(at: sweepMark, path: sweepPath, "experiment must be the same for every sweep point (one kind per config)")
+        }
+        spec = try kind.decode(point: sweepPoint.root, defaultName: document.stem)
       } catch {
         // The same bad value can be fine in one point and wrong in another (`s` vs swept `n`).
         var located = error
@@ -96,10 +105,10 @@ public struct ExperimentPlan: Sendable {
         }
         throw located
       }
-      if let first = points.first, first.spec.name != spec.name {
+      if let first = points.first, first.kindSpec.name != spec.name {
         throw ConfigError(
           at: sweepMark, path: sweepPath,
-          "name must be the same for every sweep point (one results directory), got \(first.spec.name) and \(spec.name)")
+          "name must be the same for every sweep point (one results directory), got \(first.kindSpec.name) and \(spec.name)")
       }
       let groupKey = JobSpec.groupKey(for: spec)
       if let previous = pointByGroup[groupKey] {
@@ -111,24 +120,24 @@ public struct ExperimentPlan: Sendable {
       }
       pointByGroup[groupKey] = sweepPoint.index
       points.append(
-        Point(index: sweepPoint.index, spec: spec, groupKey: groupKey, sweepLabels: sweepPoint.labels, config: sweepPoint.root))
+        Point(index: sweepPoint.index, kindSpec: spec, groupKey: groupKey, sweepLabels: sweepPoint.labels, config: sweepPoint.root))
     }
 
     try Self.checkFilesDidNotChange(points, mark: sweepMark)
 
     var jobs: [JobSpec] = []
     for point in points {
-      for signalIndex in 0..<point.spec.signal.count {
-        for trial in 0..<point.spec.trials {
+      for signalIndex in 0..<point.kindSpec.signalCount {
+        for trial in 0..<point.kindSpec.trials {
           jobs.append(
             JobSpec(
-              key: JobSpec.key(for: point.spec, signalIndex: signalIndex, trial: trial), groupKey: point.groupKey,
-              spec: point.spec, signalIndex: signalIndex, trial: trial, pointIndex: point.index, index: jobs.count,
+              key: JobSpec.key(for: point.kindSpec, signalIndex: signalIndex, trial: trial), groupKey: point.groupKey,
+              spec: point.kindSpec, signalIndex: signalIndex, trial: trial, pointIndex: point.index, index: jobs.count,
               sweepLabels: point.sweepLabels))
         }
       }
     }
-    self.name = points[0].spec.name
+    self.name = points[0].kindSpec.name
     self.points = points
     self.jobs = jobs
   }
@@ -140,14 +149,7 @@ public struct ExperimentPlan: Sendable {
   static func checkFilesDidNotChange(_ points: [Point], mark: SourceMark) throws(ConfigError) {
     var seen: [String: (checksum: String, point: Int)] = [:]
     for point in points {
-      var files: [(String, String)] = []
-      func collect(_ g: GeneratorSpec) {
-        if case .vaeMNIST(let model, let checksum) = g.architecture { files.append((model, checksum)) }
-        g.factors.forEach(collect)
-      }
-      collect(point.spec.generator)
-      if let data = point.spec.problem.userData { files.append((data.file, data.checksum)) }
-      for (file, checksum) in files {
+      for (file, checksum) in point.kindSpec.namedFiles {
         if let earlier = seen[file], earlier.checksum != checksum {
           throw ConfigError(
             file: mark.file, keyPath: "",

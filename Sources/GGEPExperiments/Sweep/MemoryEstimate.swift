@@ -3,22 +3,11 @@ import GGEPCore
 import GGEPModels
 import GGEPNumerics
 
-/// The peak memory of a batch, estimated from its spec before anything is allocated, so that a
-/// config too large for the machine is refused at plan time with the key to change — a failed
-/// allocation in Swift is a crash with a backtrace, not an error one can catch (issue 12:
-/// `--set m=1000000000` planned fine, then aborted the run trying to allocate 400 GB).
-///
-/// The terms, in bytes (8 per Double, 4 per Float), for a batch of J jobs:
-///
-///     sampled pair      J · 2·m·n·8          Â and B̂ as m × n sample matrices (Eq. 24, 25, GFDA, GCCA)
-///                       + m·n·8              the next instance's draws while it is built
-///     population pair   J · 2·n²·8           dense A and B
-///     projection        J·R · (Σ widths)·4·3 activations and two gradient buffers (R restarts)
-///                       + J·R · (k·4·4 + n·4) + J·n·8·2   Adam state, ∂L/∂G, targets
-///     results           J · (2n + 2(T+1))·8  û, v*, the ρ and cosine histories
-///
-/// plus 64 MiB for the process itself. It errs high (the draws of an instance may be released
-/// before the next is made), never low by more than the process's small allocations.
+/// The peak memory of a batch, estimated from its spec before anything is allocated (each
+/// kind's `KindSpec.memoryEstimate`), so that a config too large for the machine is refused at
+/// plan time with the key to change — a failed allocation in Swift is a crash with a
+/// backtrace, not an error one can catch (issue 12: `--set m=1000000000` planned fine, then
+/// aborted the run trying to allocate 400 GB).
 public struct MemoryEstimate: Sendable {
   public var bytes: Double
   /// The config key whose value drives the largest term (`m`, `generator.n`, `signal.count`).
@@ -28,59 +17,18 @@ public struct MemoryEstimate: Sendable {
   public var what: String
   public var jobs: Int
 
-  static let processBase = 64.0 * 1024 * 1024
+  /// The process itself: code, libraries, the plan.
+  public static let processBase = 64.0 * 1024 * 1024
 
-  /// The estimate for one batch of `jobs` jobs of `spec`.
-  public init(spec: ExperimentSpec, jobs: Int) {
-    let J = Double(jobs)
-    let n = Double(spec.generator.n)
-    let m = Double(spec.m)
-    let T = Double(spec.algorithm.iterations)
-    var terms: [(bytes: Double, key: String, value: String, what: String)] = []
-    if spec.problem.userData != nil {
-      // The file's matrices are loaded (once) when the plan is made: already in memory.
-    } else if spec.problem.population {
-      terms.append((J * 2 * n * n * 8, "generator.n", String(spec.generator.n), "dense population A and B: 2 × \(spec.generator.n)² doubles per job"))
-    } else {
-      terms.append((
-        J * 2 * m * n * 8 + m * n * 8, "m", String(spec.m),
-        "the samples of Â and B̂: 2 × \(spec.m) × \(spec.generator.n) doubles per job"
-      ))
-    }
-    if spec.algorithm.method.kind != .rifle {
-      let R = spec.projection.method == .adam ? Double(spec.projection.restarts) : 1
-      let k = Double(spec.generator.k)
-      let rows = J * R
-      let projection = rows * Self.widths(spec.generator) * 4 * 3 + rows * (k * 16 + n * 4) + J * n * 16
-      terms.append((projection, "signal.count", String(spec.signal.count), "the batched projection's buffers"))
-    }
-    terms.append((J * (2 * n + 2 * (T + 1)) * 8, "signal.count", String(spec.signal.count), "the results"))
-    let largest = terms.max { $0.bytes < $1.bytes }!
-    bytes = terms.reduce(Self.processBase) { $0 + $1.bytes } + Self.weights(spec.generator)
+  /// An estimate from its terms (bytes, the key that drives each, its value, what it is); the
+  /// largest term names the key.
+  public init(terms: [(bytes: Double, key: String, value: String, what: String)], shared: Double = 0, jobs: Int) {
+    let largest = terms.max { $0.bytes < $1.bytes } ?? (0, "", "", "nothing")
+    bytes = terms.reduce(Self.processBase + shared) { $0 + $1.bytes }
     key = largest.key
     value = largest.value
     what = largest.what
     self.jobs = jobs
-  }
-
-  /// Σ of the layer widths of the generator (input, hidden, output), for its workspace.
-  static func widths(_ g: GeneratorSpec) -> Double {
-    switch g.architecture {
-    case .linear: return Double(g.k + g.n)
-    case .reluRandom(let hidden): return Double(g.k + hidden + g.n)
-    case .vaeMNIST: return Double(g.k + 1000 + g.n)  // the decoder's two hidden layers of 500
-    case .product(let factors): return factors.map(widths).reduce(0, +)
-    }
-  }
-
-  /// The generator's weights (shared by every batch).
-  static func weights(_ g: GeneratorSpec) -> Double {
-    switch g.architecture {
-    case .linear: return Double(g.n * g.k) * 12  // Float weights and the Double basis
-    case .reluRandom(let hidden): return Double((g.k + g.n) * hidden) * 4
-    case .vaeMNIST: return Double(g.k * 500 + 500 * 500 + 500 * g.n) * 4
-    case .product(let factors): return factors.map(weights).reduce(0, +)
-    }
   }
 }
 
@@ -149,7 +97,7 @@ public struct MemoryBudget: Sendable, CustomStringConvertible {
 extension ExperimentPlan {
   /// Each batch's estimate (one per batch, in plan order).
   public func memoryEstimates(_ batches: [[JobSpec]]? = nil) -> [MemoryEstimate] {
-    (batches ?? groups).map { MemoryEstimate(spec: $0[0].spec, jobs: $0.count) }
+    (batches ?? groups).map { $0[0].kindSpec.memoryEstimate(jobs: $0.count) }
   }
 
   /// Refuses the plan when one batch would need more than `budget`, naming the config key

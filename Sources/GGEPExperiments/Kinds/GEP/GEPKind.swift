@@ -1,7 +1,98 @@
+import Foundation
+import GGEPCore
+
 /// The generalized eigenvalue experiments of the paper (SPEC 1–9): PRFM, PPower and Rifle on
 /// Eq. (24)/(25), GPCA, GFDA, GCCA and user data, with a generative prior.
 public struct GEPKind: ExperimentKind {
   public init() {}
   public var name: String { "gep" }
   public var schema: ResultSchema { Self.schema }
+
+  public func decode(point root: ConfigNode, defaultName: String) throws(ConfigError) -> any KindSpec {
+    try ExperimentSpec(config: root, defaultName: defaultName)
+  }
+
+  public func run(batch: [JobSpec]) throws -> [JobRecord] {
+    try BatchRunner().run(batch)
+  }
+
+  public func failedRecord(_ job: JobSpec, batch: [JobSpec], reason: String) -> JobRecord {
+    JobRecord.failed(job, batch: batch, reason: reason)
+  }
+
+  /// A re-run with another trained generator (the model file changed) differs for that reason.
+  public func likelyCauses(stored: [JobRecord], rerun: [JobRecord]) -> [String] {
+    let before = Set(stored.map(\.generator))
+    let now = Set(rerun.map(\.generator))
+    guard !rerun.isEmpty, before != now else { return [] }
+    return ["generator/model: file \(before.sorted().joined(separator: ", ")), now \(now.sorted().joined(separator: ", "))"]
+  }
+}
+
+/// The GEP kind's settings of one sweep point: `ExperimentSpec` (Config schema in this folder).
+extension ExperimentSpec: KindSpec {
+  public var signalCount: Int { signal.count }
+
+  public var namedFiles: [(path: String, checksum: String)] {
+    var files: [(path: String, checksum: String)] = []
+    func collect(_ g: GeneratorSpec) {
+      if case .vaeMNIST(let model, let checksum) = g.architecture { files.append((model, checksum)) }
+      g.factors.forEach(collect)
+    }
+    collect(generator)
+    if let data = problem.userData { files.append((data.file, data.checksum)) }
+    return files
+  }
+
+  /// `eq24 PRFM m=300`, plus any other swept scalar (`algorithm.eta=0.1`), plus the step when
+  /// whole algorithm mappings are swept (`PRFM η=0.05`), so that the lines of a step sweep
+  /// differ.
+  public func progressLabel(sweepLabels: [SweepLabel]) -> String {
+    let named = ["problem", "algorithm", "m", "generator", "signal"]
+    let extra = sweepLabels.filter { !named.contains($0.path) && !$0.value.hasPrefix("{") }.map(\.description)
+    var parts = [problem.label, algorithm.label]
+    if sweepLabels.contains(where: { $0.path == "algorithm" }) {
+      switch algorithm.method {
+      case .prfm(.absolute(let eta)), .rifle(.absolute(let eta), _, _): parts.append("η=\(formatNumber(eta))")
+      case .prfm(.perLambda1(let c)), .rifle(.perLambda1(let c), _, _): parts.append("η·λ1=\(formatNumber(c))")
+      case .ppower: break
+      }
+    }
+    return (parts + ["m=\(m)"] + extra).joined(separator: " ")
+  }
+}
+
+extension JobSpec {
+  /// A GEP job's settings.
+  public var spec: ExperimentSpec {
+    guard let spec = kindSpec as? ExperimentSpec else { preconditionFailure("not a GEP job: \(type(of: kindSpec))") }
+    return spec
+  }
+}
+
+extension ExperimentPlan.Point {
+  /// A GEP point's settings.
+  public var spec: ExperimentSpec {
+    guard let spec = kindSpec as? ExperimentSpec else { preconditionFailure("not a GEP point: \(type(of: kindSpec))") }
+    return spec
+  }
+}
+
+extension JobRecord {
+  /// A job that could not even start (its batch threw): recorded, and retried by the next run.
+  static func failed(_ job: JobSpec, batch: [JobSpec]? = nil, reason: String) -> JobRecord {
+    let batch = batch ?? [job]
+    var record = JobRecord(
+      key: job.key, groupKey: job.groupKey, planIndex: job.index, problem: job.spec.problem.label, generator: "\(job.spec.generator.architecture.kind.rawValue)",
+      algorithm: job.spec.algorithm.label, projection: job.spec.projection.method.rawValue, m: job.spec.m,
+      eta: BatchRunner.steps(job.spec.algorithm, lambda1: .nan).eta,
+      etaLambda1: BatchRunner.steps(job.spec.algorithm, lambda1: .nan).etaLambda1, seed: job.spec.seed, signal: job.signalIndex, trial: job.trial,
+      sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),
+      parametersJSON: BatchRunner.parametersJSON(job, batch: batch), status: .failed, error: reason, cosine: .nan, distance: .nan,
+      finalRho: .nan, lambda1: .nan, lambda2: .nan, projectionLoss: .nan, iterations: 0, converged: false, wallTime: 0,
+      batchSize: 0, estimate: [], signalVector: [], rhoHistory: [], cosineHistory: [])
+    record.generatorChecksum = job.spec.generator.contentChecksum
+    record.batchKey = JobSpec.batchKey(of: batch)
+    return record
+  }
 }

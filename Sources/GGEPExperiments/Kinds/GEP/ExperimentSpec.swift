@@ -43,7 +43,7 @@ public struct ExperimentSpec: Codable, Hashable, Sendable {
 
   /// The root keys of an expanded point (`include` and `sweep` are consumed before decoding).
   public static let rootKeys = [
-    "name", "description", "seed", "trials", "m", "signal", "generator", "problem", "algorithm", "projection",
+    "name", "description", "seed", "trials", "m", "signal", "generator", "problem", "algorithm", "projection", "experiment",
   ]
 
   /// Decodes and validates one expanded point. `defaultName` is used when `name` is absent
