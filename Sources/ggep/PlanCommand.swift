@@ -18,9 +18,9 @@ struct Plan: ParsableCommand {
   func run() throws {
     let plan = try config.loadPlan()
     let axes = ExperimentRunner.sweepAxes(plan)
-    let first = plan.points[0].spec
-    print("\(plan.name): \(plan.jobs.count) jobs in \(plan.groups.count) batches (from \(config.config))")
-    print("  sweep: \(axes.isEmpty ? "(no sweep)" : axes.joined(separator: " × ")) = \(plan.points.count) points; \(first.signal.count) signal(s) × \(first.trials) trial(s) per point")
+    let first = plan.points[0].kindSpec
+    print("\(plan.name): \(plan.jobs.count) jobs in \(plan.groups.count) batches (experiment \(plan.kind.name), from \(config.config))")
+    print("  sweep: \(axes.isEmpty ? "(no sweep)" : axes.joined(separator: " × ")) = \(plan.points.count) points; \(first.signalCount) signal(s) × \(first.trials) trial(s) per point")
     print("  output: results/\(plan.name)/results.h5 (or --out DIR)")
     let budget = memory.budget
     do {
@@ -32,12 +32,11 @@ struct Plan: ParsableCommand {
     print("  memory: about \(MemoryBudget.format(largest)) for the largest batch, within \(budget)")
     if brief { return }
     print("")
-    let header = ["job_key", "batch", "problem", "algorithm", "m", "signal", "trial", "sweep"]
+    let header = ["job_key", "batch", "job", "signal", "trial", "sweep"]
     var rows: [[String]] = []
     for job in plan.jobs {
       rows.append([
-        job.key, String(job.groupKey.prefix(8)), job.spec.problem.label, job.spec.algorithm.label, String(job.spec.m),
-        String(job.signalIndex), String(job.trial), job.sweepLabels.map(\.description).joined(separator: " "),
+        job.key, String(job.groupKey.prefix(8)), job.kindSpec.progressLabel(sweepLabels: job.sweepLabels), String(job.signalIndex), String(job.trial), job.sweepLabels.map(\.description).joined(separator: " "),
       ])
     }
     let widths = header.indices.map { c in max(header[c].count, rows.map { $0[c].count }.max() ?? 0) }

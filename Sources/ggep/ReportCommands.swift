@@ -15,8 +15,10 @@ struct Summarize: ParsableCommand {
   var results: String
 
   @Option(help: ArgumentHelp(
-    "Comma-separated columns to group by: \(SummaryTable.fixedColumns.joined(separator: ", ")), or a swept config path "
-      + "(algorithm.eta). Default: problem, algorithm, every swept setting and m.", valueName: "columns"))
+    "Comma-separated columns to group by: "
+      + ExperimentKinds.all.map { "(\($0.name)) " + ($0.summary.columns + SummaryTable.genericColumns).joined(separator: ", ") }.joined(separator: "; ")
+      + ", or a swept config path (algorithm.eta). Default: the kind's labels (gep: problem, algorithm), every swept setting, and m.",
+    valueName: "columns"))
   var by: String?
 
   @Option(help: "Output format: md or csv.")
@@ -27,7 +29,7 @@ struct Summarize: ParsableCommand {
       let (provenance, records) = try ResultsFile.read(results, withVectors: false)
       let columns = by.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         ?? SummaryTable.defaultGrouping(provenance: provenance, records: records)
-      let table = try SummaryTable(records: records, groupBy: columns)
+      let table = try SummaryTable(records: records, groupBy: columns, spec: ResultsFile.kind(provenance).summary)
       print(format == .md ? table.markdown() : table.csv(), terminator: "")
     } catch {
       throw CLIError(error)
@@ -123,9 +125,15 @@ struct Report: ParsableCommand {
     do {
       let directory = out ?? (results[0] as NSString).deletingLastPathComponent
       let target = directory.isEmpty ? "." : directory
+      // The kind of the files decides what a report is (GEP: Figure 2, Figure 1, tables).
+      let kinds = try results.map { ResultsFile.kind(try ResultsFile.read($0, withVectors: false, withParameters: false).provenance) }
+      guard Set(kinds.map(\.name)).count == 1 else {
+        throw CLIError("report: the files are of different experiment kinds (\(kinds.map(\.name).joined(separator: ", "))); report each kind on its own")
+      }
+      let options = ReportOptions(gridM: gridM, gridProblem: gridProblem, bestStep: bestStep, title: title)
       let files = results.count == 1
-        ? try ResultReport.write(results: results[0], to: target, options: .init(gridM: gridM, gridProblem: gridProblem, bestStep: bestStep))
-        : try ResultReport.writeCombined(results: results, to: target, title: title, bestStep: bestStep)
+        ? try kinds[0].report(results[0], to: target, options: options)
+        : try kinds[0].report(combining: results, to: target, options: options)
       for file in files { print(file) }
     } catch {
       throw CLIError(error)

@@ -43,6 +43,15 @@ public protocol ExperimentKind: Sendable {
   func run(batch: [JobSpec]) throws -> [JobRecord]
   /// The record of a job whose batch could not start (`reason`), for the results file.
   func failedRecord(_ job: JobSpec, batch: [JobSpec], reason: String) -> JobRecord
+  /// `ggep report`: the kind's figures and tables for one results file, into `directory`;
+  /// returns the files written.
+  func report(_ path: String, to directory: String, options: ReportOptions) throws -> [String]
+  /// `ggep report` of several files: one figure and one table over all of them.
+  func report(combining paths: [String], to directory: String, options: ReportOptions) throws -> [String]
+  /// `ggep inspect`: lines about what the jobs hold (GEP: problems, methods, m).
+  func describe(_ records: [JobRecord]) -> [String]
+  /// How `summarize` and `summary.md` group and average its results.
+  var summary: SummarySpec { get }
   /// Beyond code version, BLAS core and threads: why a re-run may differ from `stored`.
   func likelyCauses(stored: [JobRecord], rerun: [JobRecord]) -> [String]
 }
@@ -50,6 +59,27 @@ public protocol ExperimentKind: Sendable {
 extension ExperimentKind {
   public func upgrade(_ record: inout JobRecord, columns: Set<String>) {}
   public func likelyCauses(stored: [JobRecord], rerun: [JobRecord]) -> [String] { [] }
+}
+
+/// What `ggep report` was asked for (each kind uses what applies to it).
+public struct ReportOptions: Sendable {
+  /// Figure 1's m (GEP; nearest available) and trial.
+  public var gridM: Int
+  public var gridTrial: Int
+  /// Figure 1's problem label (GEP; default: the file's first).
+  public var gridProblem: String?
+  /// Each method at its cross-validated best step (GEP).
+  public var bestStep: Bool
+  /// Title of a combined figure.
+  public var title: String
+
+  public init(gridM: Int = 300, gridTrial: Int = 0, gridProblem: String? = nil, bestStep: Bool = false, title: String = "") {
+    self.gridM = gridM
+    self.gridTrial = gridTrial
+    self.gridProblem = gridProblem
+    self.bestStep = bestStep
+    self.title = title
+  }
 }
 
 /// The registry of kinds.

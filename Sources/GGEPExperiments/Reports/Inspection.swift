@@ -10,22 +10,17 @@ public enum Inspection {
     let ok = records.filter { $0.status == .ok }.count
     let failed = records.count - ok
     let groups = Set(records.map(\.groupKey)).count
-    let n = try dimension(path, firstKey: records.first(where: { $0.status == .ok })?.key)
-    func distinct(_ values: [String]) -> String {
-      var seen: [String] = []
-      for v in values where !seen.contains(v) { seen.append(v) }
-      return seen.joined(separator: ", ")
-    }
+    let kind = ResultsFile.kind(p)
+    let firstVector = kind.schema.vectors.first?.name
+    let n = try firstVector.flatMap { try dimension(path, firstKey: records.first(where: { $0.status == .ok })?.key, vector: $0) }
     var lines = [
-      "\(path): ggep results \"\(p.name)\"",
+      "\(path): ggep results \"\(p.name)\" (experiment \(p.experiment))",
       "  config:    \(p.configFile)\(p.overrides.isEmpty ? "" : " with --set \(p.overrides.joined(separator: " "))") (hash \(p.configHash.prefix(12)))",
       "  written:   \(p.created) by ggep \(p.ggepVersion), BLAS threads \(p.blasThreads)",
       "  jobs:      \(records.count) of \(p.plannedJobs) planned (\(ok) ok, \(failed) failed) in \(groups) batches",
-      "  problems:  \(distinct(records.map(\.problem)))",
-      "  methods:   \(distinct(records.map(\.algorithm)))",
-      "  m:         \(distinct(records.map { String($0.m) }))",
+    ] + kind.describe(records) + [
       "  sweep:     \(p.sweepAxes.isEmpty ? "(none)" : p.sweepAxes.joined(separator: " × "))",
-      "  layout:    /runs (\(ResultsFile.kind(p).schema.allColumns.count) columns + \(Set(records.flatMap(\.sweepValues.keys)).count) sweep columns), /jobs/<job_key>/{\(ResultsFile.kind(p).schema.vectors.map(\.name).joined(separator: ", "))} (n = \(n.map(String.init) ?? "?"))",
+      "  layout:    /runs (\(ResultsFile.kind(p).schema.allColumns.count) columns + \(Set(records.flatMap(\.sweepValues.keys)).count) sweep columns), /jobs/<job_key>/{\(ResultsFile.kind(p).schema.vectors.map(\.name).joined(separator: ", "))} (\(firstVector ?? "") has \(n.map(String.init) ?? "?") entries)",
     ]
     if failed > 0, let first = records.first(where: { $0.status == .failed }) {
       lines.append("  first failure: job \(first.key): \(first.error)")
@@ -33,10 +28,10 @@ public enum Inspection {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  private static func dimension(_ path: String, firstKey: String?) throws -> Int? {
+  private static func dimension(_ path: String, firstKey: String?, vector: String) throws -> Int? {
     guard let key = firstKey else { return nil }
     let file = try HDF5File.open(path)
     defer { try? file.close() }
-    return try file.root.openGroup("jobs/\(key)").shape(of: "u_hat").first
+    return try file.root.openGroup("jobs/\(key)").shape(of: vector).first
   }
 }

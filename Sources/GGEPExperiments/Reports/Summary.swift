@@ -3,8 +3,44 @@ import GGEPCore
 import GGEPModels
 import GGEPNumerics
 
-/// Mean ± standard deviation of the cosine similarity (and time) per group of jobs: the
-/// paper's Figure 2 numbers as a table (SPEC 6).
+/// How a kind's results are summarised: which columns label a row by default, the metric
+/// averaged, and which columns tell apart swept settings that share a label.
+public struct SummarySpec: Sendable {
+  /// Columns every default grouping starts with (GEP: problem, algorithm).
+  public var labels: [String]
+  /// Sweep axes that are columns of their own (GEP: problem, algorithm, generator, m, seed);
+  /// any other axis groups by its `sweep.<path>` column.
+  public var axisColumns: [String]
+  /// Columns appended when not already there (GEP: m, the x of every figure).
+  public var trailing: [String]
+  /// Per swept axis, columns that separate values one label would pool (GEP: `algorithm` →
+  /// `eta`, `eta_lambda1`: `{kind: prfm, eta: 0.05}` and `{kind: prfm, eta: 0.1}` both read PRFM).
+  public var refinements: [String: [String]]
+  /// The kind's columns `--by` accepts (besides the generic ones and swept paths).
+  public var columns: [String]
+  /// The averaged column, its heading, and a 0/1 column that says whether a row has one (GEP:
+  /// cosine, only where there is a truth; else the table says n/a).
+  public var metric: String
+  public var metricTitle: String
+  public var metricPresence: String?
+
+  public init(
+    labels: [String], axisColumns: [String], trailing: [String], refinements: [String: [String]], columns: [String],
+    metric: String, metricTitle: String, metricPresence: String? = nil
+  ) {
+    self.labels = labels
+    self.axisColumns = axisColumns
+    self.trailing = trailing
+    self.refinements = refinements
+    self.columns = columns
+    self.metric = metric
+    self.metricTitle = metricTitle
+    self.metricPresence = metricPresence
+  }
+}
+
+/// Mean ± standard deviation of a kind's metric (and time) per group of jobs — for GEP, the
+/// cosine similarity: the paper's Figure 2 numbers as a table (SPEC 6).
 ///
 /// Standard deviations are sample standard deviations (n − 1), over the signals and trials of
 /// a group; failed jobs are counted but left out of the statistics.
@@ -13,14 +49,17 @@ public struct SummaryTable: Sendable {
     public var keys: [String]
     public var jobs: Int
     public var failed: Int
-    public var cosineMean: Double
-    public var cosineStd: Double
+    public var metricMean: Double
+    public var metricStd: Double
     public var timeMean: Double
-    /// False when no finished job of the group has a v* (user data without truth): the cosine
-    /// is shown as "n/a".
-    public var hasTruth: Bool = true
+    /// False when no finished job of the group has the metric (GEP: user data without truth):
+    /// shown as "n/a".
+    public var hasMetric: Bool = true
+    public var cosineMean: Double { metricMean }
+    public var cosineStd: Double { metricStd }
   }
 
+  public var spec: SummarySpec
   public var groupBy: [String]
   public var rows: [Row]
 
@@ -30,22 +69,25 @@ public struct SummaryTable: Sendable {
     public var description: String { "--by: no column \"\(name)\"; available: \(available.joined(separator: ", "))" }
   }
 
-  /// The default grouping: problem and algorithm, each swept config path, and m — and, where a
-  /// swept value is a whole mapping that its label does not tell apart (`algorithm:
-  /// [{kind: prfm, eta: 0.05}, {kind: prfm, eta: 0.1}]` both read `PRFM`), the column that
-  /// does: `eta` or `eta_lambda1` for the algorithm, else the swept value itself. So settings
-  /// that were swept are never pooled into one row.
+  /// The generic columns `--by` accepts for every kind.
+  public static let genericColumns = ["signal", "trial", "status"]
+
+  /// The default grouping: the kind's labels, each swept config path, the trailing columns —
+  /// and, where a swept value is a whole mapping that its label does not tell apart, the column
+  /// that does (a refinement, else the swept value itself). So settings that were swept are
+  /// never pooled into one row.
   public static func defaultGrouping(provenance: RunProvenance, records: [JobRecord]) -> [String] {
-    var columns = ["problem", "algorithm"]
+    let spec = ResultsFile.kind(provenance).summary
+    var columns = spec.labels
     for axis in provenance.sweepAxes {
-      let column = ["problem", "algorithm", "generator", "m", "seed"].contains(axis) ? axis : "sweep.\(axis)"
+      let column = spec.axisColumns.contains(axis) ? axis : "sweep.\(axis)"
       if !columns.contains(column) { columns.append(column) }
     }
-    if !columns.contains("m") { columns.append("m") }
+    for column in spec.trailing where !columns.contains(column) { columns.append(column) }
     for axis in provenance.sweepAxes {
       let swept = "sweep.\(axis)"
       guard !columns.contains(swept), pools(records, by: columns, axis: axis) else { continue }
-      let candidates = axis == "algorithm" ? ["eta", "eta_lambda1", swept] : [swept]
+      let candidates = (spec.refinements[axis] ?? []) + [swept]
       let choice = candidates.first { !pools(records, by: columns + [$0], axis: axis) } ?? swept
       // Next to the label it refines (`algorithm`, then `eta`), not at the end.
       let position = (columns.firstIndex(of: axis) ?? columns.count - 1) + 1
@@ -66,17 +108,14 @@ public struct SummaryTable: Sendable {
     return false
   }
 
-  /// The columns every results file can be grouped by; a swept config path is the others.
-  public static let fixedColumns = [
-    "problem", "generator", "algorithm", "projection", "m", "eta", "eta_lambda1", "seed", "signal", "trial", "status",
-  ]
-
-  public static func availableColumns(_ records: [JobRecord]) -> [String] {
-    fixedColumns + Set(records.flatMap(\.sweepValues.keys)).sorted().map { "sweep.\($0)" }
+  public static func availableColumns(_ records: [JobRecord], spec: SummarySpec) -> [String] {
+    spec.columns + genericColumns + Set(records.flatMap(\.sweepValues.keys)).sorted().map { "sweep.\($0)" }
   }
 
-  public init(records: [JobRecord], groupBy: [String]) throws {
-    let available = Self.availableColumns(records)
+  /// Groups `records` (of one kind: `spec`, GEP's by default) by `groupBy`.
+  public init(records: [JobRecord], groupBy: [String], spec: SummarySpec = GEPKind.summary) throws {
+    self.spec = spec
+    let available = Self.availableColumns(records, spec: spec)
     var columns: [String] = []
     for name in groupBy {
       // A bare swept path (`algorithm.eta`) names its sweep column.
@@ -95,28 +134,22 @@ public struct SummaryTable: Sendable {
     rows = order.map { key in
       let group = members[key]!
       let ok = group.filter { $0.status == .ok }
-      let cosines = ok.filter(\.hasTruth).map(\.cosine)
+      let present = ok.filter { record in spec.metricPresence.map { record.value(of: $0)?.integer != 0 } ?? true }
+      let metric = present.map { $0.value(of: spec.metric)?.real ?? .nan }
       return Row(
-        keys: key, jobs: group.count, failed: group.count - ok.count, cosineMean: Self.mean(cosines),
-        cosineStd: Self.sampleStd(cosines), timeMean: Self.mean(ok.map(\.wallTime)),
-        hasTruth: ok.isEmpty || ok.contains(where: \.hasTruth))
+        keys: key, jobs: group.count, failed: group.count - ok.count, metricMean: Self.mean(metric),
+        metricStd: Self.sampleStd(metric), timeMean: Self.mean(ok.map(\.wallTime)),
+        hasMetric: ok.isEmpty || !present.isEmpty)
     }
   }
 
+  /// A column's value as a table shows it: reals without trailing zeros, NaN as "-".
   static func value(of column: String, in r: JobRecord) -> String {
-    switch column {
-    case "problem": return r.problem
-    case "generator": return r.generator
-    case "algorithm": return r.algorithm
-    case "projection": return r.projection
-    case "m": return String(r.m)
-    case "eta": return r.eta.isNaN ? "-" : formatNumber(r.eta)
-    case "eta_lambda1": return r.etaLambda1.isNaN ? "-" : formatNumber(r.etaLambda1)
-    case "seed": return String(r.seed)
-    case "signal": return String(r.signal)
-    case "trial": return String(r.trial)
-    case "status": return r.status.rawValue
-    default: return r.sweepValues[String(column.dropFirst("sweep.".count))] ?? ""
+    switch r.value(of: column) {
+    case .text(let x): return x
+    case .integer(let x): return String(x)
+    case .real(let x): return x.isNaN ? "-" : formatNumber(x)
+    case nil: return ""
     }
   }
 
@@ -128,11 +161,11 @@ public struct SummaryTable: Sendable {
   }
 
   public func markdown() -> String {
-    let header = groupBy.map { $0.hasPrefix("sweep.") ? String($0.dropFirst(6)) : $0 } + ["jobs", "cosine (mean ± std)", "time/job (s)"]
+    let header = groupBy.map { $0.hasPrefix("sweep.") ? String($0.dropFirst(6)) : $0 } + ["jobs", "\(spec.metricTitle) (mean ± std)", "time/job (s)"]
     var lines = ["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
     for row in rows {
-      var cosine = row.cosineMean.isNaN ? (row.hasTruth ? "–" : "n/a") : String(format: "%.4f", row.cosineMean)
-      if !row.cosineStd.isNaN { cosine += String(format: " ± %.4f", row.cosineStd) }
+      var cosine = row.metricMean.isNaN ? (row.hasMetric ? "–" : "n/a") : String(format: "%.4f", row.metricMean)
+      if !row.metricStd.isNaN { cosine += String(format: " ± %.4f", row.metricStd) }
       let jobs = row.failed > 0 ? "\(row.jobs) (\(row.failed) failed)" : "\(row.jobs)"
       let time = row.timeMean.isNaN ? "–" : String(format: "%.3f", row.timeMean)
       lines.append("| " + (row.keys + [jobs, cosine, time]).joined(separator: " | ") + " |")
@@ -141,12 +174,12 @@ public struct SummaryTable: Sendable {
   }
 
   public func csv() -> String {
-    let header = groupBy + ["jobs", "failed", "cosine_mean", "cosine_std", "time_mean"]
+    let header = groupBy + ["jobs", "failed", "\(spec.metric)_mean", "\(spec.metric)_std", "time_mean"]
     var lines = [header.map(Self.csvField).joined(separator: ",")]
     for row in rows {
       let numbers = [
-        String(row.jobs), String(row.failed), row.hasTruth ? Self.csvNumber(row.cosineMean) : "n/a",
-        row.hasTruth ? Self.csvNumber(row.cosineStd) : "n/a", Self.csvNumber(row.timeMean),
+        String(row.jobs), String(row.failed), row.hasMetric ? Self.csvNumber(row.metricMean) : "n/a",
+        row.hasMetric ? Self.csvNumber(row.metricStd) : "n/a", Self.csvNumber(row.timeMean),
       ]
       lines.append((row.keys.map(Self.csvField) + numbers).joined(separator: ","))
     }

@@ -22,7 +22,7 @@ public enum ResultsFile {
   public static let format = "ggep-results/1"
 
   /// The kind of a provenance (GEP for files that predate kinds).
-  static func kind(_ provenance: RunProvenance) -> any ExperimentKind {
+  public static func kind(_ provenance: RunProvenance) -> any ExperimentKind {
     ExperimentKinds.named(provenance.experiment) ?? ExperimentKinds.defaultKind
   }
 

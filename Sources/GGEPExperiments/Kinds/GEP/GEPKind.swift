@@ -7,6 +7,15 @@ public struct GEPKind: ExperimentKind {
   public init() {}
   public var name: String { "gep" }
   public var schema: ResultSchema { Self.schema }
+  public var summary: SummarySpec { Self.summary }
+
+  /// Mean ± std of the cosine by problem, method, every swept setting and m; a step swept
+  /// inside whole algorithm mappings gets its eta (or eta_lambda1) column.
+  public static let summary = SummarySpec(
+    labels: ["problem", "algorithm"], axisColumns: ["problem", "algorithm", "generator", "m", "seed"], trailing: ["m"],
+    refinements: ["algorithm": ["eta", "eta_lambda1"]],
+    columns: ["problem", "generator", "algorithm", "projection", "m", "eta", "eta_lambda1", "seed"],
+    metric: "cosine", metricTitle: "cosine", metricPresence: "has_truth")
 
   public func decode(point root: ConfigNode, defaultName: String) throws(ConfigError) -> any KindSpec {
     try ExperimentSpec(config: root, defaultName: defaultName)
@@ -18,6 +27,27 @@ public struct GEPKind: ExperimentKind {
 
   public func failedRecord(_ job: JobSpec, batch: [JobSpec], reason: String) -> JobRecord {
     JobRecord.failed(job, batch: batch, reason: reason)
+  }
+
+  public func report(_ path: String, to directory: String, options: ReportOptions) throws -> [String] {
+    try ResultReport.write(results: path, to: directory, options: options)
+  }
+
+  public func report(combining paths: [String], to directory: String, options: ReportOptions) throws -> [String] {
+    try ResultReport.writeCombined(results: paths, to: directory, title: options.title, bestStep: options.bestStep)
+  }
+
+  public func describe(_ records: [JobRecord]) -> [String] {
+    func distinct(_ values: [String]) -> String {
+      var seen: [String] = []
+      for v in values where !seen.contains(v) { seen.append(v) }
+      return seen.joined(separator: ", ")
+    }
+    return [
+      "  problems:  \(distinct(records.map(\.problem)))",
+      "  methods:   \(distinct(records.map(\.algorithm)))",
+      "  m:         \(distinct(records.map { String($0.m) }))",
+    ]
   }
 
   /// A re-run with another trained generator (the model file changed) differs for that reason.

@@ -13,23 +13,8 @@ import GGEPNumerics
 /// * `table.md`: cosine mean ± std with a row per (problem, method) and a column per m (the
 ///   appendix-D table's shape).
 public enum ResultReport {
-  public struct Options: Sendable {
-    /// The m of Figure 1 (default: 300, else the nearest m in the file).
-    public var gridM: Int
-    /// Trial whose reconstructions Figure 1 shows.
-    public var gridTrial: Int
-    /// Figure 2 and `table.md` show each method at its cross-validated best step
-    /// (`BestStepSelection`), and `steps.md` every step; otherwise a line per (method, step).
-    public var bestStep: Bool
-    /// The problem (label) Figure 1 shows; nil: the file's first.
-    public var gridProblem: String?
-    public init(gridM: Int = 300, gridTrial: Int = 0, gridProblem: String? = nil, bestStep: Bool = false) {
-      self.gridM = gridM
-      self.gridTrial = gridTrial
-      self.gridProblem = gridProblem
-      self.bestStep = bestStep
-    }
-  }
+  public typealias Options = ReportOptions
+
 
   /// Writes the report into `directory`; returns the paths written.
   @discardableResult
@@ -43,7 +28,8 @@ public enum ResultReport {
       written.append(file)
     }
 
-    let summary = try SummaryTable(records: records, groupBy: SummaryTable.defaultGrouping(provenance: provenance, records: records))
+    let summary = try SummaryTable(
+      records: records, groupBy: SummaryTable.defaultGrouping(provenance: provenance, records: records), spec: GEPKind.summary)
     try save("summary.md", summary.markdown())
     try save("summary.csv", summary.csv())
     let panels: [LinePlot]
