@@ -43,7 +43,7 @@ public enum ResultsVerifier {
       chosen = rng.sample(sample, from: done.count).sorted().map { done[$0] }
     }
     let schema = ResultsFile.kind(provenance).schema
-    var mismatches = try consistencyProblems(path, records: records)
+    var mismatches = try consistencyProblems(path, records: records, kind: ResultsFile.kind(provenance))
 
     let plan: ExperimentPlan
     do {
@@ -121,10 +121,10 @@ public enum ResultsVerifier {
 
   /// Every row of `/runs` against its own job's data, without re-running anything:
   /// `/jobs/<key>` exists (and no group lacks a row); its `status` and `error` attributes and
-  /// the key, batch, signal and trial in its `params` match the row; a completed job's
-  /// `cosine`, `final_rho` and `iterations` are the last entries (and length) of its histories,
-  /// as the run wrote them.
-  static func consistencyProblems(_ path: String, records: [JobRecord]) throws -> [Mismatch] {
+  /// the key, batch, signal and trial in its `params` match the row; and what the kind checks
+  /// of a completed row against its vectors (`ExperimentKind.rowProblems`; GEP: `cosine`,
+  /// `final_rho` and `iterations` are the last entries and length of its histories).
+  static func consistencyProblems(_ path: String, records: [JobRecord], kind: any ExperimentKind) throws -> [Mismatch] {
     var problems: [Mismatch] = []
     let file = try HDF5File.open(path)
     defer { try? file.close() }
@@ -157,15 +157,7 @@ public enum ResultsVerifier {
         problems.append(Mismatch(key: r.key, what: "/jobs/\(r.key): the params attribute is not JSON"))
       }
       guard r.status == .ok else { continue }
-      if r.rhoHistory.count != r.iterations + 1 {
-        problems.append(Mismatch(key: r.key, what: "/runs/iterations is \(r.iterations), but rho_history has \(r.rhoHistory.count) entries"))
-      }
-      if let last = r.rhoHistory.last, last.bitPattern != r.finalRho.bitPattern {
-        problems.append(Mismatch(key: r.key, what: "/runs/final_rho is \(r.finalRho), but rho_history ends with \(last)"))
-      }
-      if r.hasTruth, let last = r.cosineHistory.last, last.bitPattern != r.cosine.bitPattern {
-        problems.append(Mismatch(key: r.key, what: "/runs/cosine is \(r.cosine), but cosine_history ends with \(last)"))
-      }
+      for problem in kind.rowProblems(r) { problems.append(Mismatch(key: r.key, what: problem)) }
     }
     return problems
   }

@@ -1,3 +1,4 @@
+import Foundation
 import GGEPCore
 
 /// One sweep point of a kind, decoded and validated: everything its jobs need, and what the
@@ -50,6 +51,12 @@ public protocol ExperimentKind: Sendable {
   func report(combining paths: [String], to directory: String, options: ReportOptions) throws -> [String]
   /// `ggep inspect`: lines about what the jobs hold (GEP: problems, methods, m).
   func describe(_ records: [JobRecord]) -> [String]
+  /// What `verify` checks of a completed row against the job's own vectors, without re-running
+  /// it (each problem a line naming the column).
+  func rowProblems(_ record: JobRecord) -> [String]
+  /// The checksums of the files a stored job read (a trained model's weights), to say why a
+  /// folder's jobs no longer match a plan.
+  func fileChecksums(_ record: JobRecord) -> [String]
   /// How `summarize` and `summary.md` group and average its results.
   var summary: SummarySpec { get }
   /// Beyond code version, BLAS core and threads: why a re-run may differ from `stored`.
@@ -59,6 +66,8 @@ public protocol ExperimentKind: Sendable {
 extension ExperimentKind {
   public func upgrade(_ record: inout JobRecord, columns: Set<String>) {}
   public func likelyCauses(stored: [JobRecord], rerun: [JobRecord]) -> [String] { [] }
+  public func rowProblems(_ record: JobRecord) -> [String] { [] }
+  public func fileChecksums(_ record: JobRecord) -> [String] { [] }
 }
 
 /// What `ggep report` was asked for (each kind uses what applies to it).
@@ -84,10 +93,28 @@ public struct ReportOptions: Sendable {
 
 /// The registry of kinds.
 public enum ExperimentKinds {
-  /// Every kind ggep knows; the first is the default of `experiment:`.
-  public static let all: [any ExperimentKind] = [GEPKind()]
+  /// The kinds built in; the first is the default of `experiment:`. A new kind is one line here.
+  static let builtIn: [any ExperimentKind] = [GEPKind()]
+
+  private final class Registry: @unchecked Sendable {
+    // @unchecked: `kinds` is only read and written under `lock`.
+    let lock = NSLock()
+    var kinds: [any ExperimentKind] = ExperimentKinds.builtIn
+  }
+  private static let registry = Registry()
+
+  /// Every kind ggep knows, the default first.
+  public static var all: [any ExperimentKind] { registry.lock.withLock { registry.kinds } }
 
   public static var defaultKind: any ExperimentKind { all[0] }
+
+  /// Adds a kind at run time (a test's kind, a plug-in); a kind of the same name is replaced.
+  public static func register(_ kind: any ExperimentKind) {
+    registry.lock.withLock {
+      registry.kinds.removeAll { $0.name == kind.name }
+      registry.kinds.append(kind)
+    }
+  }
 
   /// The kind named `name`, or nil.
   public static func named(_ name: String) -> (any ExperimentKind)? {

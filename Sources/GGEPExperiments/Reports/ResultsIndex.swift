@@ -23,8 +23,9 @@ public enum ResultsIndex {
       guard fm.fileExists(atPath: file) else { continue }
       let (p, records) = try ResultsFile.read(file, withVectors: false)
       let ok = records.filter { $0.status == .ok }.count
-      let generators = Set(records.map(\.generator)).sorted().joined(separator: ", ")
-      let projections = Set(records.map(\.projection)).subtracting(["none"]).sorted().joined(separator: ", ")
+      // Columns of the kinds that have them (GEP: the generator and the projector).
+      let generators = Set(records.compactMap { $0.values["generator"]?.text }).sorted().joined(separator: ", ")
+      let projections = Set(records.compactMap { $0.values["projection"]?.text }).subtracting(["none"]).sorted().joined(separator: ", ")
       let config = p.configFile + (p.overrides.isEmpty ? "" : " `--set \(p.overrides.joined(separator: " "))`")
       lines.append(
         "| [\(name)](\(name)/) | `\(config)` | \(ok)/\(p.plannedJobs) ok | \(p.created) | \(p.ggepVersion) | \(generators) | \(projections) | \(p.blasThreads) |")

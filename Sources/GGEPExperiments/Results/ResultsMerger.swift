@@ -84,8 +84,9 @@ public enum ResultsMerger {
         firstPath = path
       }
       // One config can plan other jobs after its model file changed: never merge two models.
-      let checksums = Set(records.map(\.generatorChecksum))
-      if let earlier = byKey.values.first?.generatorChecksum, !checksums.isEmpty, checksums != [earlier] {
+      let kind = ResultsFile.kind(provenance)
+      let checksums = Set(records.map { kind.fileChecksums($0).joined(separator: ",") })
+      if let earlier = byKey.values.first.map({ kind.fileChecksums($0).joined(separator: ",") }), !checksums.isEmpty, checksums != [earlier] {
         throw MergeError(
           description: "merge: \(path) ran with another trained generator than \(firstPath) (weights sha256 "
             + "\(checksums.sorted().map { String($0.prefix(12)) }.joined(separator: ", ")) vs \(earlier.prefix(12))); merge files of one model only")

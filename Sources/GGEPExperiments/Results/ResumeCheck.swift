@@ -50,7 +50,7 @@ extension RunDirectory {
         }
         func checksums(_ values: [String]) -> [String] { Set(values.filter { !$0.isEmpty }).sorted() }
         throw StrayJobs(
-          directory: path, count: stray.count, stored: checksums(stray.map(\.generatorChecksum)),
+          directory: path, count: stray.count, stored: checksums(stray.flatMap(plan.kind.fileChecksums)),
           planned: checksums(plan.points.flatMap { $0.kindSpec.namedFiles.map(\.checksum) }))
       }
       for record in found {

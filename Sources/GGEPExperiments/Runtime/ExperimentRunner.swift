@@ -141,7 +141,8 @@ public struct ExperimentRunner {
         tally.add(ran: records.count, failed: failed)
         reporter?.batchFinished(
           label: Self.label(group[0]), jobs: records.count, failedJobs: failed, seconds: records.first.map { $0.wallTime * Double($0.batchSize) } ?? 0,
-          meanCosine: ok.isEmpty ? .nan : ok.map(\.cosine).reduce(0, +) / Double(ok.count))
+          metric: kind.summary.metricTitle,
+          meanMetric: ok.isEmpty ? .nan : ok.map { $0.value(of: kind.summary.metric)?.real ?? .nan }.reduce(0, +) / Double(ok.count))
       } catch {
         tally.fail(with: error)
         scheduler.cancel()

@@ -21,7 +21,9 @@ public final class ProgressReporter: @unchecked Sendable {
     self.interactive = interactive ?? (isatty(output.fileDescriptor) == 1)
   }
 
-  public func batchFinished(label: String, jobs: Int, failedJobs: Int, seconds: Double, meanCosine: Double) {
+  /// One finished batch: `metric` names the kind's summary metric, `meanMetric` its mean over
+  /// the batch's completed jobs.
+  public func batchFinished(label: String, jobs: Int, failedJobs: Int, seconds: Double, metric: String = "cosine", meanMetric: Double) {
     lock.withLock {
       done += jobs
       failed += failedJobs
@@ -34,8 +36,8 @@ public final class ProgressReporter: @unchecked Sendable {
         output.write(Data(line.utf8))
       } else {
         let line = String(
-          format: "[%d/%d] %@: %d jobs, %.2fs, mean cosine %@%@\n", done, total, label, jobs, seconds,
-          meanCosine.isNaN ? "n/a" : String(format: "%.4f", meanCosine),
+          format: "[%d/%d] %@: %d jobs, %.2fs, mean %@ %@%@\n", done, total, label, jobs, seconds, metric,
+          meanMetric.isNaN ? "n/a" : String(format: "%.4f", meanMetric),
           failedJobs > 0 ? ", \(failedJobs) failed" : "")
         output.write(Data(line.utf8))
       }

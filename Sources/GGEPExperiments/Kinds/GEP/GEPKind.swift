@@ -50,6 +50,26 @@ public struct GEPKind: ExperimentKind {
     ]
   }
 
+  /// A completed row's cosine, ρ and iteration count are its histories' last entries and
+  /// length, as the run wrote them: an edited table shows here even when its job is not re-run.
+  public func rowProblems(_ r: JobRecord) -> [String] {
+    var problems: [String] = []
+    if r.rhoHistory.count != r.iterations + 1 {
+      problems.append("/runs/iterations is \(r.iterations), but rho_history has \(r.rhoHistory.count) entries")
+    }
+    if let last = r.rhoHistory.last, last.bitPattern != r.finalRho.bitPattern {
+      problems.append("/runs/final_rho is \(r.finalRho), but rho_history ends with \(last)")
+    }
+    if r.hasTruth, let last = r.cosineHistory.last, last.bitPattern != r.cosine.bitPattern {
+      problems.append("/runs/cosine is \(r.cosine), but cosine_history ends with \(last)")
+    }
+    return problems
+  }
+
+  public func fileChecksums(_ record: JobRecord) -> [String] {
+    record.generatorChecksum.isEmpty ? [] : record.generatorChecksum.split(separator: ",").map(String.init)
+  }
+
   /// A re-run with another trained generator (the model file changed) differs for that reason.
   public func likelyCauses(stored: [JobRecord], rerun: [JobRecord]) -> [String] {
     let before = Set(stored.map(\.generator))
