@@ -64,15 +64,7 @@ struct Submit: ParsableCommand {
       settings: .init(shards: shards, partition: partition, time: time, cpusPerTask: cpusPerTask, extraArguments: sbatchArguments),
       outputDirectory: out, executable: SlurmSubmission.currentExecutable(),
       workingDirectory: FileManager.default.currentDirectoryPath)
-    do {
-      try submit(submission)
-    } catch let error as CLIError {
-      throw error
-    } catch let error as ExitCode {
-      throw error
-    } catch {
-      throw CLIError(error)
-    }
+    try submit(submission)
   }
 
   private func submit(_ submission: SlurmSubmission) throws {
@@ -141,10 +133,6 @@ struct Status: ParsableCommand {
   var directory: String
 
   func run() throws {
-    do {
-      print(try ClusterStatus.read(directory: directory).text(), terminator: "")
-    } catch {
-      throw CLIError(error)
-    }
+    print(try ClusterStatus.read(directory: directory).text(), terminator: "")
   }
 }

@@ -23,11 +23,7 @@ struct Plan: ParsableCommand {
     print("  sweep: \(axes.isEmpty ? "(no sweep)" : axes.joined(separator: " × ")) = \(plan.points.count) points; \(first.signalCount) signal(s) × \(first.trials) trial(s) per point")
     print("  output: results/\(plan.name)/results.h5 (or --out DIR)")
     let budget = memory.budget
-    do {
-      try plan.checkMemory(budget)
-    } catch {
-      throw CLIError(error)
-    }
+    try plan.checkMemory(budget)
     let largest = plan.memoryEstimates().map(\.bytes).max() ?? 0
     print("  memory: about \(MemoryBudget.format(largest)) for the largest batch, within \(budget)")
     if brief { return }

@@ -25,15 +25,11 @@ struct Summarize: ParsableCommand {
   var format: Format = .md
 
   func run() throws {
-    do {
-      let (provenance, records) = try ResultsFile.read(results, withVectors: false)
-      let columns = by.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-        ?? SummaryTable.defaultGrouping(provenance: provenance, records: records)
-      let table = try SummaryTable(records: records, groupBy: columns, spec: ResultsFile.kind(provenance).summary)
-      print(format == .md ? table.markdown() : table.csv(), terminator: "")
-    } catch {
-      throw CLIError(error)
-    }
+    let (provenance, records) = try ResultsFile.read(results, withVectors: false)
+    let columns = by.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+      ?? SummaryTable.defaultGrouping(provenance: provenance, records: records)
+    let table = try SummaryTable(records: records, groupBy: columns, spec: ResultsFile.kind(provenance).summary)
+    print(format == .md ? table.markdown() : table.csv(), terminator: "")
   }
 }
 
@@ -44,11 +40,7 @@ struct Inspect: ParsableCommand {
   var results: String
 
   func run() throws {
-    do {
-      print(try Inspection.describe(results), terminator: "")
-    } catch {
-      throw CLIError(error)
-    }
+    print(try Inspection.describe(results), terminator: "")
   }
 }
 
@@ -74,17 +66,13 @@ struct Merge: ParsableCommand {
   }
 
   func run() throws {
-    do {
-      let outcome = try ResultsMerger.merge(shards, into: output, force: force)
-      let missing = outcome.planned - outcome.jobs
-      print("merged \(shards.count) file(s): \(outcome.jobs) of \(outcome.planned) planned jobs (\(outcome.failed) failed)"
-        + (missing > 0 ? ", \(missing) missing" : "") + " -> \(output)")
-      if let replaced = outcome.replaced {
-        print("replaced the earlier \(output) (--force): it held \(replaced.jobs) job(s)"
-          + (replaced.dropped > 0 ? ", \(replaced.dropped) of them not in the merge and now gone" : ", all of them in the merge"))
-      }
-    } catch {
-      throw CLIError(error)
+    let outcome = try ResultsMerger.merge(shards, into: output, force: force)
+    let missing = outcome.planned - outcome.jobs
+    print("merged \(shards.count) file(s): \(outcome.jobs) of \(outcome.planned) planned jobs (\(outcome.failed) failed)"
+      + (missing > 0 ? ", \(missing) missing" : "") + " -> \(output)")
+    if let replaced = outcome.replaced {
+      print("replaced the earlier \(output) (--force): it held \(replaced.jobs) job(s)"
+        + (replaced.dropped > 0 ? ", \(replaced.dropped) of them not in the merge and now gone" : ", all of them in the merge"))
     }
   }
 }
@@ -122,22 +110,18 @@ struct Report: ParsableCommand {
   }
 
   func run() throws {
-    do {
-      let directory = out ?? (results[0] as NSString).deletingLastPathComponent
-      let target = directory.isEmpty ? "." : directory
-      // The kind of the files decides what a report is (GEP: Figure 2, Figure 1, tables).
-      let kinds = try results.map { ResultsFile.kind(try ResultsFile.read($0, withVectors: false, withParameters: false).provenance) }
-      guard Set(kinds.map(\.name)).count == 1 else {
-        throw CLIError("report: the files are of different experiment kinds (\(kinds.map(\.name).joined(separator: ", "))); report each kind on its own")
-      }
-      let options = ReportOptions(gridM: gridM, gridProblem: gridProblem, bestStep: bestStep, title: title)
-      let files = results.count == 1
-        ? try kinds[0].report(results[0], to: target, options: options)
-        : try kinds[0].report(combining: results, to: target, options: options)
-      for file in files { print(file) }
-    } catch {
-      throw CLIError(error)
+    let directory = out ?? (results[0] as NSString).deletingLastPathComponent
+    let target = directory.isEmpty ? "." : directory
+    // The kind of the files decides what a report is (GEP: Figure 2, Figure 1, tables).
+    let kinds = try results.map { ResultsFile.kind(try ResultsFile.read($0, withVectors: false, withParameters: false).provenance) }
+    guard Set(kinds.map(\.name)).count == 1 else {
+      throw CLIError("report: the files are of different experiment kinds (\(kinds.map(\.name).joined(separator: ", "))); report each kind on its own")
     }
+    let options = ReportOptions(gridM: gridM, gridProblem: gridProblem, bestStep: bestStep, title: title)
+    let files = results.count == 1
+      ? try kinds[0].report(results[0], to: target, options: options)
+      : try kinds[0].report(combining: results, to: target, options: options)
+    for file in files { print(file) }
   }
 }
 
@@ -149,14 +133,10 @@ struct Index: ParsableCommand {
   var directory: String
 
   func run() throws {
-    do {
-      let text = try ResultsIndex.markdown(directory: directory)
-      let path = (directory as NSString).appendingPathComponent("README.md")
-      try FigureFile.write(text, to: path)
-      print(path)
-    } catch {
-      throw CLIError(error)
-    }
+    let text = try ResultsIndex.markdown(directory: directory)
+    let path = (directory as NSString).appendingPathComponent("README.md")
+    try FigureFile.write(text, to: path)
+    print(path)
   }
 }
 
@@ -183,11 +163,7 @@ struct Verify: ParsableCommand {
 
   func run() throws {
     let report: ResultsVerifier.Report
-    do {
-      report = try ResultsVerifier.verify(results, sample: sample, seed: seed)
-    } catch {
-      throw CLIError(error)
-    }
+    report = try ResultsVerifier.verify(results, sample: sample, seed: seed)
     if report.passed {
       print("verified \(report.checked.count) job(s) of \(results): every stored value (each /runs column but wall_time, "
         + "û, v*, the ρ and cosine histories) identical bit for bit; every /runs row agrees with its job")

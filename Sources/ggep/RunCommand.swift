@@ -42,22 +42,14 @@ struct Run: ParsableCommand {
     // Memory first: a batch too large for the machine is refused before anything is written.
     let budget = memory.budget
     let batches = ExperimentRunner(plan: plan, options: options).batches
-    do {
-      try plan.checkMemory(budget, batches: batches)
-    } catch {
-      throw CLIError(error)
-    }
+    try plan.checkMemory(budget, batches: batches)
     let workers = plan.workersWithin(budget, requested: jobs, batches: batches)
     if workers < jobs {
       print("note: running \(workers) batch(es) at once instead of \(jobs), so that they fit in \(budget)")
       options.jobs = workers
     }
     let summary: ExperimentRunner.Summary
-    do {
-      summary = try ExperimentRunner(plan: plan, options: options).run()
-    } catch {
-      throw CLIError(error)
-    }
+    summary = try ExperimentRunner(plan: plan, options: options).run()
     if summary.upToDate { return }
     var line = String(format: "%@%@: %d jobs run, %d skipped, %d failed in %.1fs -> %@", plan.name, shard.map { " shard \($0)" } ?? "", summary.ranJobs, summary.skippedJobs,
                       summary.failedJobs, summary.seconds, summary.resultsPath)

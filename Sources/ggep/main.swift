@@ -23,11 +23,7 @@ struct ConfigOptions: ParsableArguments {
   var overrides: [String] = []
 
   func loadPlan() throws -> ExperimentPlan {
-    do {
-      return try ExperimentPlan.load(path: config, overrides: overrides)
-    } catch {
-      throw CLIError(error)
-    }
+    return try ExperimentPlan.load(path: config, overrides: overrides)
   }
 }
 
@@ -50,14 +46,8 @@ struct MemoryOptions: ParsableArguments {
   }
 }
 
-/// An error already worded for the user: printed as `Error: …`, exit status 1.
-struct CLIError: Error, CustomStringConvertible {
-  let description: String
-  init(_ description: String) { self.description = description }
-  /// Any error as one line: the project's errors print their message, Foundation's file errors
-  /// become `path: reason`.
-  init(_ error: Error) { self.description = FileSystem.describe(error) }
-}
+/// A message of the command line itself (`UserError`), printed as `Error: …`, exit status 1.
+typealias CLIError = UserError
 
 /// Exit statuses (README, "The CLI"): 0 success; 1 an error (config, file, data, a verify
 /// mismatch); 3 the run finished but some jobs failed; 64 a command-line usage error
@@ -66,4 +56,15 @@ enum ExitStatus {
   static let jobsFailed: Int32 = 3
 }
 
-GGEPCommand.main()
+// Errors reach the user as they were written (`UserFacingError`): commands do not wrap them.
+// Foundation's own errors (a file system's) become one line naming the path; everything of
+// swift-argument-parser (usage errors, exit codes) passes through with its exit status.
+do {
+  var command = try GGEPCommand.parseAsRoot()
+  try command.run()
+} catch {
+  if !(error is UserFacingError), "\(error)".contains("Error Domain=") {
+    GGEPCommand.exit(withError: UserError(FileSystem.describe(error)))
+  }
+  GGEPCommand.exit(withError: error)
+}

@@ -2,7 +2,7 @@ import Foundation
 
 /// A data file that could not be used, named by its path: printed as
 /// `data/mnist/train-images-idx3-ubyte.gz: truncated: …`.
-public struct DataFileError: Error, CustomStringConvertible, LocalizedError, Equatable {
+public struct DataFileError: UserFacingError, Equatable {
   /// The file's path on disk.
   public let file: String
   /// What is wrong with it.
@@ -14,5 +14,4 @@ public struct DataFileError: Error, CustomStringConvertible, LocalizedError, Equ
   }
 
   public var description: String { "\(file): \(message)" }
-  public var errorDescription: String? { description }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// message such as "dataset not found" is useless in a sweep that writes hundreds of files.
 ///
 /// Printed as `results.h5: /runs/cosine: dataset not found`.
-public struct HDF5Error: Error, CustomStringConvertible, LocalizedError {
+public struct HDF5Error: UserFacingError {
   /// The file's path on disk.
   public let path: String
   /// The object's absolute path inside the file (`/runs/cosine`), or empty for the file itself.
@@ -21,7 +21,4 @@ public struct HDF5Error: Error, CustomStringConvertible, LocalizedError {
   public var description: String {
     object.isEmpty ? "\(path): \(message)" : "\(path): \(object): \(message)"
   }
-
-  /// So that `error.localizedDescription` (what a CLI usually prints) says the same.
-  public var errorDescription: String? { description }
 }

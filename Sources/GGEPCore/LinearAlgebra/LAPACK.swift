@@ -1,7 +1,7 @@
 import _LAPACKE
 
 /// A LAPACK routine reported failure; `info` is its INFO code.
-public struct LAPACKError: Error, CustomStringConvertible {
+public struct LAPACKError: UserFacingError {
   public let routine: String
   public let info: Int32
   public var description: String {

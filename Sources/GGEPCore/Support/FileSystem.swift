@@ -3,7 +3,7 @@ import Foundation
 /// A file-system failure worded for the user: one line that names the path and the problem
 /// (`results/x: cannot create folder: Permission denied`), never Foundation's
 /// `Error Domain=NSCocoaErrorDomain Code=513 …`.
-public struct FileSystemError: Error, CustomStringConvertible, LocalizedError {
+public struct FileSystemError: UserFacingError {
   public let path: String
   public let problem: String
 
@@ -18,7 +18,6 @@ public struct FileSystemError: Error, CustomStringConvertible, LocalizedError {
   }
 
   public var description: String { "\(path): \(problem)" }
-  public var errorDescription: String? { description }
 }
 
 /// The few file-system operations the pipeline needs, on POSIX calls so that every failure is

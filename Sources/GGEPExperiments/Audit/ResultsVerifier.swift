@@ -24,9 +24,7 @@ public enum ResultsVerifier {
     public var passed: Bool { mismatches.isEmpty }
   }
 
-  public struct VerifyError: Error, CustomStringConvertible {
-    public let description: String
-  }
+  public typealias VerifyError = UserError
 
   /// Checks every completed job, or a seeded random sample of `sample` of them, by re-running
   /// it and comparing every stored value (each `/runs` column but `wall_time`, and each vector

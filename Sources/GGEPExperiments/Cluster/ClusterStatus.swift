@@ -42,9 +42,7 @@ public struct ClusterStatus: Sendable {
     merged == .current && mergedJobs == plannedJobs && mergedFailed == 0
   }
 
-  public struct StatusError: Error, CustomStringConvertible {
-    public let description: String
-  }
+  public typealias StatusError = UserError
 
   /// Shard folders `DIR/shards/i-of-N`, as (shard, path), by N then i.
   static func shardFolders(in directory: String) -> [(shard: Shard, path: String)] {

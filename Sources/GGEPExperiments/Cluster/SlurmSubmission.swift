@@ -206,9 +206,7 @@ public struct SlurmSubmission: Sendable {
 
 /// Running `sbatch` (and `squeue`, `scancel`) through Foundation's `Process`.
 public enum Slurm {
-  public struct Failure: Error, CustomStringConvertible {
-    public let description: String
-  }
+  public typealias Failure = UserError
 
   /// The full path of `tool` on PATH, or nil.
   public static func locate(_ tool: String) -> String? {

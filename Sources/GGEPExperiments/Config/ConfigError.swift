@@ -7,7 +7,7 @@ import GGEPNumerics
 /// Every config failure is one of these values rather than a trap, so the CLI can print it and
 /// exit before any job runs. The four parts (file, line, key path, message with the offending
 /// value) are kept separately so tests and tools can check them without parsing text.
-public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct ConfigError: UserFacingError, Sendable, Hashable {
   /// The file the bad value came from, or `--set` for a command-line override.
   public var file: String
   /// 1-based; nil when there is no line to point at (overrides, unreadable files).

@@ -97,7 +97,7 @@ public struct ConfigPath: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Why a key path could not be parsed; converted to a `ConfigError` by whoever knows the file.
-public struct PathSyntaxError: Error, Sendable, CustomStringConvertible {
+public struct PathSyntaxError: UserFacingError, Sendable {
   public var path: String
   public var reason: String
   public var description: String { "malformed key path '\(path)': \(reason)" }

@@ -4,7 +4,7 @@ import GGEPNumerics
 /// Why a value could not be placed at a key path: the path leads through something that is not
 /// a mapping (or not a list, for an index). Callers turn it into a `ConfigError` at the mark of
 /// whatever asked for the assignment (a `--set`, a sweep axis).
-public struct PathAssignmentError: Error, Sendable, CustomStringConvertible {
+public struct PathAssignmentError: UserFacingError, Sendable {
   public var path: ConfigPath
   public var reason: String
   public var description: String { "cannot set \(path): \(reason)" }

@@ -63,7 +63,7 @@ public struct SummaryTable: Sendable {
   public var groupBy: [String]
   public var rows: [Row]
 
-  public struct UnknownColumn: Error, CustomStringConvertible {
+  public struct UnknownColumn: UserFacingError {
     public let name: String
     public let available: [String]
     public var description: String { "--by: no column \"\(name)\"; available: \(available.joined(separator: ", "))" }

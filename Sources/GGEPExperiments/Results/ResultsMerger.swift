@@ -5,9 +5,7 @@ import GGEPNumerics
 
 /// `ggep merge`: combines the files of one plan's shards into one results file.
 public enum ResultsMerger {
-  public struct MergeError: Error, CustomStringConvertible {
-    public let description: String
-  }
+  public typealias MergeError = UserError
 
   public struct Outcome: Sendable {
     public var jobs: Int

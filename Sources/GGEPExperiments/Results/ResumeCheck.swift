@@ -17,7 +17,7 @@ import GGEPNumerics
 ///   whose named files changed since (`StrayJobs`, e.g. a retrained model).
 extension RunDirectory {
   /// A stored job whose settings differ from the plan's job of the same key.
-  public struct MeaningChanged: Error, CustomStringConvertible {
+  public struct MeaningChanged: UserFacingError {
     public let file: String
     public let key: String
     /// `path: stored → now`, for each setting that differs.

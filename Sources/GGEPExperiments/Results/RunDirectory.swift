@@ -17,7 +17,7 @@ public struct RunDirectory: Sendable {
   public var resultsPath: String { path + "/results.h5" }
   public var journalPath: String { path + "/.journal" }
 
-  public struct ConflictError: Error, CustomStringConvertible {
+  public struct ConflictError: UserFacingError {
     public let file: String
     public let found: String
     public let expected: String
@@ -30,7 +30,7 @@ public struct RunDirectory: Sendable {
   /// The folder holds jobs of this config that the current plan does not have: a file the
   /// config names (a model, a data file) changed since they ran, so the same YAML now plans
   /// other jobs. Folding both into one results file would mix two models in one table.
-  public struct StrayJobs: Error, CustomStringConvertible {
+  public struct StrayJobs: UserFacingError {
     public let directory: String
     public let count: Int
     /// Checksums of the trained generator in the stored jobs and in the plan, when they differ.
@@ -50,7 +50,7 @@ public struct RunDirectory: Sendable {
   /// `results.h5` exists but cannot be read (truncated by a full disk, damaged by a copy).
   /// Nothing is touched; the message says how to recover, from the journal where it holds
   /// finished jobs.
-  public struct DamagedResults: Error, CustomStringConvertible {
+  public struct DamagedResults: UserFacingError {
     public let file: String
     public let reason: String
     /// Finished jobs in the journal (kept and reused when the file is moved aside).

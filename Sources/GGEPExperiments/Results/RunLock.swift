@@ -22,7 +22,7 @@ public final class RunLock: @unchecked Sendable {
   /// What the previous holder left in the file, when it died holding the lock.
   public let takenOverFrom: String?
 
-  public struct Busy: Error, CustomStringConvertible {
+  public struct Busy: UserFacingError {
     public let directory: String
     public let holder: String
     public var description: String {

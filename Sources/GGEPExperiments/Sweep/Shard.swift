@@ -16,7 +16,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     self.count = count
   }
 
-  public struct ParseError: Error, CustomStringConvertible {
+  public struct ParseError: UserFacingError {
     public let text: String
     public var description: String { "--shard: expected i/N with 0 ≤ i < N (e.g. 0/4), got \"\(text)\"" }
   }

@@ -165,7 +165,7 @@ extension VAENetwork {
 
 /// A model file or model that cannot be used, named by file and by dataset (or attribute):
 /// printed as `models/mnist-vae.h5: /encoder/w1: has shape [784, 400], expected [784, 500]`.
-public struct VAEModelError: Error, CustomStringConvertible, LocalizedError, Equatable {
+public struct VAEModelError: UserFacingError, Equatable {
   public let file: String
   /// The dataset path inside the file (`/encoder/w1`), or empty for the file itself.
   public let object: String
@@ -180,5 +180,4 @@ public struct VAEModelError: Error, CustomStringConvertible, LocalizedError, Equ
   public var description: String {
     [file, object, message].filter { !$0.isEmpty }.joined(separator: ": ")
   }
-  public var errorDescription: String? { description }
 }

@@ -111,7 +111,7 @@ public struct VAETrainingRecord: Codable, Equatable, Sendable {
   }
 }
 
-public struct VAETrainingError: Error, CustomStringConvertible, LocalizedError {
+public struct VAETrainingError: UserFacingError {
   public let message: String
   public var description: String { message }
   public var errorDescription: String? { message }

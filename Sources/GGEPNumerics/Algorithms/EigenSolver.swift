@@ -22,7 +22,7 @@ extension EigenSolver {
 }
 
 /// Why an instance stopped without a result: recorded with status `failed`, never a silent NaN.
-public struct SolverFailure: Error, CustomStringConvertible {
+public struct SolverFailure: UserFacingError {
   public let message: String
   public init(_ message: String) { self.message = message }
   public var description: String { message }

@@ -32,7 +32,7 @@ public final class ProjectionSlot {
   }
 }
 
-public struct ProjectionError: Error, CustomStringConvertible {
+public struct ProjectionError: UserFacingError {
   public let message: String
   public init(message: String) { self.message = message }
   public var description: String { message }

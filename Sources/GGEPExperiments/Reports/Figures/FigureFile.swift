@@ -3,7 +3,7 @@ import GGEPCore
 import GGEPModels
 import GGEPNumerics
 
-public struct FigureError: Error, CustomStringConvertible, Sendable {
+public struct FigureError: UserFacingError, Sendable {
   public let path: String
   public let message: String
   public init(path: String, message: String) {

@@ -33,7 +33,7 @@ public enum PNG {
     }
   }
 
-  public struct DecodingError: Error, CustomStringConvertible, Equatable {
+  public struct DecodingError: UserFacingError, Equatable {
     public let message: String
     public var description: String { "PNG: \(message)" }
   }

@@ -53,9 +53,7 @@ public struct BestStepSelection: Sendable {
   /// False when there was only one signal: choices were made in-sample.
   public var crossValidated: Bool
 
-  public struct SelectionError: Error, CustomStringConvertible {
-    public let description: String
-  }
+  public typealias SelectionError = UserError
 
   public init(records: [JobRecord], folds: Int = 2) throws {
     // Lines are method variants: a method swept over something besides the step (its

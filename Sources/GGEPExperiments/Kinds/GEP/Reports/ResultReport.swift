@@ -271,7 +271,4 @@ public enum ResultReport {
 }
 
 /// A report that cannot be made as asked (an unknown problem for Figure 1, …).
-public struct ReportError: Error, CustomStringConvertible {
-  public let description: String
-  public init(_ description: String) { self.description = description }
-}
+public typealias ReportError = UserError
