@@ -306,7 +306,7 @@ void ggep_adam_sum_f32(float *w, const float *const *g, long shards, float *m, f
                        float lr, float beta1, float beta2, float epsilon, float c1, float c2) {
   // Per element: the shard gradients added in shard order (one IEEE float addition per shard,
   // the same bits in any lane and in the scalar tail sum), then the update of adam_block. With
-  // one shard that is the gradient itself, so the result is ggep_adam_f32's.
+  // one shard that is the gradient itself.
   if (end <= begin) return;
   long n = end - begin;
   long full = begin + (n - n % BLOCK);
@@ -325,20 +325,3 @@ void ggep_adam_sum_f32(float *w, const float *const *g, long shards, float *m, f
   }
 }
 
-void ggep_adam_f32(float *w, const float *g, float *m, float *v, long n, float lr, float beta1, float beta2,
-                   float epsilon, float c1, float c2) {
-  long full = n - n % BLOCK;
-  for (long i = 0; i < full; i += BLOCK) adam_block(w + i, g + i, m + i, v + i, lr, beta1, beta2, epsilon, c1, c2);
-  if (full < n) {
-    float bw[BLOCK] = {0}, bg[BLOCK] = {0}, bm[BLOCK] = {0}, bv[BLOCK] = {0};
-    size_t bytes = (size_t)(n - full) * sizeof(float);
-    memcpy(bw, w + full, bytes);
-    memcpy(bg, g + full, bytes);
-    memcpy(bm, m + full, bytes);
-    memcpy(bv, v + full, bytes);
-    adam_block(bw, bg, bm, bv, lr, beta1, beta2, epsilon, c1, c2);
-    memcpy(w + full, bw, bytes);
-    memcpy(m + full, bm, bytes);
-    memcpy(v + full, bv, bytes);
-  }
-}

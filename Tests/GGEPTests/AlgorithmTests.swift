@@ -16,6 +16,35 @@ final class AlgorithmTests: XCTestCase {
       slots: instances.map { _ in ProjectionSlot(rng: RandomStream(seed: 1)) })
   }
 
+  /// Per-row outcomes (issue 11): a target the projection cannot handle fails only its own
+  /// instance; its batch-mates go on. The generator's range is the first 4 coordinates; the
+  /// middle instance's Â lives on the others, so PPower's target Âu is exactly orthogonal to
+  /// the range at the first step.
+  func testOneTargetsProjectionFailureFailsOnlyItsInstance() throws {
+    let (n, k) = (40, 4)
+    var basis = Matrix<Double>(rows: n, cols: k)
+    for c in 0..<k { basis.storage[c * k + c] = 1 }
+    let projector = ExactLinearProjector(basis: basis)
+    let v = normalized([3, 1, -2, 1] + [Double](repeating: 0, count: n - k))!
+    let good = SpikedCovariancePair(beta: 2).population(signal: v)
+    var offRange = Matrix<Double>(rows: n, cols: n)
+    for i in k..<n { offRange.storage[i * n + i] = 1 }
+    let bad = ProblemInstance(a: DenseSymmetricOperator(offRange), b: IdentityOperator(dimension: n), signal: v, lambda1: 1, lambda2: 1)
+    let outcomes = run(PPower(), [good, bad, good], projector: projector, iterations: 20)
+    XCTAssertNil(outcomes[0].failure)
+    XCTAssertNil(outcomes[2].failure)
+    XCTAssertGreaterThan(outcomes[0].cosine, 0.999999)
+    XCTAssertGreaterThan(outcomes[2].cosine, 0.999999)
+    XCTAssertEqual(outcomes[0].iterations, 20)
+    let reason = try XCTUnwrap(outcomes[1].failure)
+    XCTAssertEqual(reason, "iteration 0: projection: the target is orthogonal to the generator's range")
+    XCTAssertTrue(outcomes[1].estimate.isEmpty)
+    // The good instances alone end where they ended in the mixed batch (to rounding: a row's
+    // last bits depend on its place in the GEMM).
+    let alone = run(PPower(), [good], projector: projector, iterations: 20)[0]
+    XCTAssertEqual(alone.cosine, outcomes[0].cosine, accuracy: 1e-12)
+  }
+
   /// With exact population operators and an exact projection, PRFM converges to v* and the
   /// error ‖u_t − v*‖ shrinks geometrically (a contraction: the ratio of successive errors stays
   /// below a constant < 1).

@@ -97,10 +97,10 @@ final class VAENetwork {
   let parameterCount: Int
 
   let parameters: UnsafeMutablePointer<Float>
-  private let adamM: UnsafeMutablePointer<Float>
-  private let adamV: UnsafeMutablePointer<Float>
   private let ones: UnsafeMutablePointer<Float>
-  private(set) var adamSteps = 0
+  /// The one optimiser (`Adam`), made with the first step's settings.
+  private var optimizer: Adam?
+  var adamSteps: Int { optimizer?.steps ?? 0 }
   private let arena: AlignedFloats
 
   /// At least one; each has `capacity` rows and its own gradient.
@@ -131,8 +131,8 @@ final class VAENetwork {
     parameterCount = offset
     assert(parameterCount == a.parameterCount)
 
-    arena = AlignedFloats([parameterCount, parameterCount, parameterCount, capacity])
-    (parameters, adamM, adamV, ones) = (arena.buffers[0], arena.buffers[1], arena.buffers[2], arena.buffers[3])
+    arena = AlignedFloats([parameterCount, capacity])
+    (parameters, ones) = (arena.buffers[0], arena.buffers[1])
     ones.update(repeating: 1, count: capacity)
     let count = parameterCount
     workspaces = (0..<workspaceCount).map { _ in Workspace(architecture: a, capacity: capacity, parameterCount: count) }
@@ -158,9 +158,7 @@ final class VAENetwork {
   }
 
   func resetOptimizer() {
-    adamM.update(repeating: 0, count: parameterCount)
-    adamV.update(repeating: 0, count: parameterCount)
-    adamSteps = 0
+    optimizer = nil
   }
 
   /// The parameters as the model file's tensors (keyed by dataset path).
@@ -365,29 +363,11 @@ final class VAENetwork {
 
   // MARK: - Optimiser
 
-  /// The constants of one Adam step (t is the step number, from 1).
-  struct AdamStep: Sendable {
-    let learningRate: Float, beta1: Float, beta2: Float, epsilon: Float
-    /// Bias corrections 1/(1 − β₁ᵗ), 1/(1 − β₂ᵗ).
-    let c1: Float, c2: Float
-  }
-
-  private func nextAdamStep(learningRate: Double, beta1: Double, beta2: Double, epsilon: Double) -> AdamStep {
-    adamSteps += 1
-    let t = Double(adamSteps)
-    return AdamStep(
-      learningRate: Float(learningRate), beta1: Float(beta1), beta2: Float(beta2), epsilon: Float(epsilon),
-      c1: Float(1 / (1 - pow(beta1, t))), c2: Float(1 / (1 - pow(beta2, t))))
-  }
-
   /// Adam on parameters `range` with the sum of the first `shards` workspaces' gradients, added
   /// in workspace order (shard 0 + shard 1 + …).
-  private func adamUpdate(_ range: Range<Int>, shards: Int, _ step: AdamStep) {
+  private func adamUpdate(_ optimizer: Adam, _ range: Range<Int>, shards: Int, _ step: Adam.Constants) {
     gradientPointers.withUnsafeBufferPointer { g in
-      VectorKernels.adam(
-        weights: parameters, gradients: g.baseAddress!, shards: shards, m: adamM, v: adamV, range: range,
-        learningRate: step.learningRate, beta1: step.beta1, beta2: step.beta2, epsilon: step.epsilon, c1: step.c1,
-        c2: step.c2)
+      optimizer.update(parameters, gradients: g.baseAddress!, shards: shards, range: range, step)
     }
   }
 
@@ -397,50 +377,24 @@ final class VAENetwork {
   /// split changes no bit.
   func adamStep(learningRate: Double, beta1: Double, beta2: Double, epsilon: Double, shards: Int = 1, threads: Int = 1) {
     precondition(shards >= 1 && shards <= workspaces.count)
-    let step = nextAdamStep(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
+    if optimizer == nil {
+      optimizer = Adam(count: parameterCount, learningRate: Float(learningRate), beta1: Float(beta1), beta2: Float(beta2), epsilon: Float(epsilon))
+    }
+    let optimizer = optimizer!
+    let step = optimizer.nextStep()
     let n = parameterCount
     // With several threads, 8 pieces per thread (taken as threads come free, so a thread that
     // wakes late costs little), each at least 16 Ki parameters, boundaries on 64-byte lines.
     let pieces = threads == 1 ? 1 : max(1, min(8 * threads, n / 16_384))
     if pieces == 1 {
-      adamUpdate(0..<n, shards: shards, step)
+      adamUpdate(optimizer, 0..<n, shards: shards, step)
     } else {
       let network = UnsafeSendable(self)
       DispatchQueue.concurrentPerform(iterations: pieces) { p in
         let bound = { (p: Int) in p == pieces ? n : n * p / pieces / 16 * 16 }
-        network.value.adamUpdate(bound(p)..<bound(p + 1), shards: shards, step)
+        network.value.adamUpdate(optimizer, bound(p)..<bound(p + 1), shards: shards, step)
       }
     }
   }
 }
 
-/// A value handed to `DispatchQueue.concurrentPerform` workers. Only for raw buffers whose
-/// concurrent use is safe by construction: each worker writes a disjoint part (its own workspace,
-/// its own range of the parameters) and reads only what no worker writes during the call.
-struct UnsafeSendable<Value>: @unchecked Sendable {
-  let value: Value
-  init(_ value: Value) { self.value = value }
-}
-
-/// Float buffers carved from one allocation, each starting on a 64-byte boundary and
-/// zero-initialised; freed together when the owner goes.
-final class AlignedFloats {
-  let buffers: [UnsafeMutablePointer<Float>]
-  private let base: UnsafeMutableRawPointer
-
-  init(_ counts: [Int]) {
-    let padded = counts.map { (max($0, 1) + 15) / 16 * 16 }  // 16 floats = 64 bytes
-    let total = padded.reduce(0, +)
-    base = UnsafeMutableRawPointer.allocate(byteCount: total * 4, alignment: 64)
-    let floats = base.initializeMemory(as: Float.self, repeating: 0, count: total)
-    var offset = 0
-    var buffers: [UnsafeMutablePointer<Float>] = []
-    for count in padded {
-      buffers.append(floats + offset)
-      offset += count
-    }
-    self.buffers = buffers
-  }
-
-  deinit { base.deallocate() }
-}

@@ -82,14 +82,15 @@ public struct LockstepSolver {
       if solver.usesProjection, let projector, !targets.isEmpty {
         let n = instances[targets[0].index].dimension
         let block = Matrix(rows: targets.count, cols: n, storage: targets.flatMap(\.target))
-        do {
-          let projected = try projector.project(block, slots: targets.map { slots[$0.index] })
-          for (row, entry) in targets.enumerated() {
-            next.append((entry.index, Array(projected.row(row))))
-            outcomes[entry.index].projectionLoss = slots[entry.index].lastLoss
+        // Per row: a target that cannot be projected fails its own instance; the others go on.
+        let outcome = projector.projectRows(block, slots: targets.map { slots[$0.index] })
+        for (row, entry) in targets.enumerated() {
+          if let failure = outcome.failures[row] {
+            outcomes[entry.index].failure = "iteration \(outcomes[entry.index].iterations): projection: \(failure)"
+            continue
           }
-        } catch {
-          for entry in targets { outcomes[entry.index].failure = "iteration \(outcomes[entry.index].iterations): projection: \(error)" }
+          next.append((entry.index, Array(outcome.projected.row(row))))
+          outcomes[entry.index].projectionLoss = slots[entry.index].lastLoss
         }
       } else {
         for entry in targets {

@@ -53,21 +53,36 @@ public struct AdamProjector: Projector {
     "adam(mode=\(mode.rawValue),steps=\(steps),lr=\(learningRate),restarts=\(restarts),lambda_z=\(lambdaZ),warm_start=\(warmStart))"
   }
 
-  public func project(_ targets: Matrix<Double>, slots: [ProjectionSlot]) throws -> Matrix<Double> {
+  /// What the projector keeps per target: ẑ of the previous projection, for `warm_start`.
+  public final class State: ProjectorState {
+    public var previousLatent: [Float]?
+  }
+
+  public func projectRows(_ targets: Matrix<Double>, slots: [ProjectionSlot]) -> ProjectionOutcome {
     let (p, n, k, R) = (targets.rows, generator.outputDimension, generator.latentDimension, restarts)
     precondition(targets.cols == n && slots.count == p)
     let rows = p * R
+    let states = slots.map { $0.state { State() } }
+    var failures: [Int: ProjectionError] = [:]
 
-    // Unit targets t (Float) and per-row scale c (1 in cosine mode).
+    // Unit targets t (Float) and per-row scale c (1 in cosine mode). A target that cannot be
+    // used fails its own row; it stays in the batch as a zero target, so the batch's shape (and
+    // so every other row's arithmetic) is what it would have been.
     var t = [Float](repeating: 0, count: p * n)
     var scale = [Float](repeating: 1, count: p)
     for i in 0..<p {
       let x = targets.row(i)
       let xNorm = dot(x, x).squareRoot()
-      guard xNorm > 0, xNorm.isFinite else { throw ProjectionError(message: "target \(i) is zero or not finite") }
+      guard xNorm > 0, xNorm.isFinite else {
+        failures[i] = ProjectionError(message: "the target is zero or not finite")
+        continue
+      }
       for (j, v) in x.enumerated() { t[i * n + j] = Float(v / xNorm) }
       if mode == .oracleNorm {
-        guard let c = slots[i].oracleScale else { throw ProjectionError(message: "oracle-norm projection needs the image norm") }
+        guard let c = slots[i].oracleScale else {
+          failures[i] = ProjectionError(message: "oracle-norm projection needs the image norm")
+          continue
+        }
         scale[i] = Float(c)
       }
     }
@@ -77,7 +92,7 @@ public struct AdamProjector: Projector {
     for i in 0..<p {
       for r in 0..<R {
         let base = (i * R + r) * k
-        if r == 0, warmStart, let previous = slots[i].previousLatent {
+        if r == 0, warmStart, let previous = states[i].previousLatent {
           for j in 0..<k { z[base + j] = previous[j] }
         } else {
           for j in 0..<k { z[base + j] = Float(slots[i].rng.normal()) }
@@ -88,48 +103,47 @@ public struct AdamProjector: Projector {
     let ws = generator.makeWorkspace(rows: rows)
     var gradOut = [Float](repeating: 0, count: rows * n)
     var gradZ = [Float](repeating: 0, count: rows * k)
-    var m1 = [Float](repeating: 0, count: rows * k)
-    var m2 = [Float](repeating: 0, count: rows * k)
+    let adam = Adam(count: rows * k, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
     var losses = [Float](repeating: 0, count: rows)
 
-    for step in 1...steps {
+    for _ in 1...steps {
       z.withUnsafeBufferPointer { generator.forward($0.baseAddress!, workspace: ws) }
       lossAndGradient(t: t, scale: scale, z: z, output: ws.activations[ws.activations.count - 1], gradOut: &gradOut, losses: &losses, rows: rows)
       gradOut.withUnsafeBufferPointer { g in
         gradZ.withUnsafeMutableBufferPointer { generator.pullback(g.baseAddress!, into: $0.baseAddress!, workspace: ws) }
       }
-      // Adam (Kingma & Ba) with bias correction, on every row at once.
-      let c1 = 1 / (1 - pow(beta1, Float(step)))
-      let c2 = 1 / (1 - pow(beta2, Float(step)))
+      // ∂L/∂z = (∂G/∂z)ᵀ ∂L/∂G + 2 λ_z z, then one Adam step on every row at once.
       let twoLambda = 2 * lambdaZ
-      for i in 0..<(rows * k) {
-        let g = gradZ[i] + twoLambda * z[i]
-        m1[i] = beta1 * m1[i] + (1 - beta1) * g
-        m2[i] = beta2 * m2[i] + (1 - beta2) * g * g
-        z[i] -= learningRate * (m1[i] * c1) / ((m2[i] * c2).squareRoot() + epsilon)
-      }
+      for i in 0..<(rows * k) { gradZ[i] = gradZ[i] + twoLambda * z[i] }
+      adam.step(&z, gradient: gradZ)
     }
     z.withUnsafeBufferPointer { generator.forward($0.baseAddress!, workspace: ws) }
     let output = ws.activations[ws.activations.count - 1]
     lossAndGradient(t: t, scale: scale, z: z, output: output, gradOut: &gradOut, losses: &losses, rows: rows)
 
     var result = Matrix<Double>(rows: p, cols: n)
-    for i in 0..<p {
+    for i in 0..<p where failures[i] == nil {
       var best = -1
       for r in 0..<R where losses[i * R + r].isFinite {
         if best < 0 || losses[i * R + r] < losses[i * R + best] { best = r }
       }
-      guard best >= 0 else { throw ProjectionError(message: "every restart of target \(i) gave a non-finite loss") }
+      guard best >= 0 else {
+        failures[i] = ProjectionError(message: "every restart gave a non-finite loss")
+        continue
+      }
       let row = (i * R + best)
       var norm: Double = 0
       for j in 0..<n { let v = Double(output[row * n + j]); norm += v * v }
       norm = norm.squareRoot()
-      guard norm > 0, norm.isFinite else { throw ProjectionError(message: "the generator output is zero for target \(i)") }
+      guard norm > 0, norm.isFinite else {
+        failures[i] = ProjectionError(message: "the generator's output is zero at the best restart")
+        continue
+      }
       for j in 0..<n { result.storage[i * n + j] = Double(output[row * n + j]) / norm }
       slots[i].lastLoss = Double(losses[row])
-      slots[i].previousLatent = Array(z[(row * k)..<((row + 1) * k)])
+      states[i].previousLatent = Array(z[(row * k)..<((row + 1) * k)])
     }
-    return result
+    return ProjectionOutcome(projected: result, failures: failures)
   }
 
   /// Per-row loss and ∂L/∂G for the current outputs. Row j of the batch belongs to target j / R.

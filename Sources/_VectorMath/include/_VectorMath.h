@@ -43,17 +43,14 @@ void ggep_multiply_f32(float *g, const float *d, long n);
 /// scale · (σ(lᵢ) − xᵢ), the gradient of scale × (the loss).
 double ggep_bernoulli_logits_f32(const float *l, const float *x, float *grad, float scale, long n);
 
-/// One Adam step (Kingma & Ba) on n parameters, with the bias corrections folded into
-/// c1 = 1/(1 − β₁ᵗ) and c2 = 1/(1 − β₂ᵗ):
-///   m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;  w ← w − lr (m c1) / (sqrt(v c2) + ε).
-void ggep_adam_f32(float *w, const float *g, float *m, float *v, long n, float lr, float beta1, float beta2,
-                   float epsilon, float c1, float c2);
-
-/// One Adam step as `ggep_adam_f32` on elements [begin, end) of w, m, v and the sum of `shards` ≥ 1
+/// One Adam step (Kingma & Ba) on elements [begin, end) of w, m, v, with the bias corrections
+/// folded into c1 = 1/(1 − β₁ᵗ), c2 = 1/(1 − β₂ᵗ):
+///   m ← β₁ m + (1 − β₁) g;  v ← β₂ v + ((1 − β₂) g) g;  w ← w − (lr (m c1)) / (sqrt(v c2) + ε),
+/// with g the sum of `shards` ≥ 1
 /// gradients: gᵢ = ((g[0][i] + g[1][i]) + g[2][i]) + …, always in that order (the fixed-order
 /// reduction of data-parallel training). Elementwise like every kernel here, so splitting [0, n)
 /// into ranges (one per thread) gives bitwise the same result as one call over all of it; with
-/// one shard it is bitwise `ggep_adam_f32`.
+/// one shard, g is the gradient itself.
 void ggep_adam_sum_f32(float *w, const float *const *g, long shards, float *m, float *v, long begin, long end,
                        float lr, float beta1, float beta2, float epsilon, float c1, float c2);
 
