@@ -31,6 +31,8 @@ final class GeneratorProjectionTests: XCTestCase {
       case .relu: out = out.map { max($0, 0) }
       case .softplus: out = out.map { max($0, 0) + log1p(exp(-Swift.abs($0))) }
       case .sigmoid: out = out.map { 1 / (1 + exp(-$0)) }
+      case .leakyRelu(let a): out = out.map { $0 > 0 ? $0 : Double(a) * $0 }
+      case .tanh: out = out.map { Foundation.tanh($0) }
       }
       h = out
     }

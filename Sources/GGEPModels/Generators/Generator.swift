@@ -28,22 +28,44 @@ extension Generator {
   }
 }
 
+/// A generator made of dense layers, which a projector may look into (layer-wise inversion,
+/// SPEC 10): each layer's weights (in × out), bias and activation, input first.
+public protocol LayeredGenerator: Generator {
+  var layers: [DenseLayer] { get }
+}
+
 /// Per-batch buffers: the activations of each layer (kept for the pullback) and scratch for
-/// the backward pass. One per (generator, batch size); reused across all steps of a projection.
-public final class GeneratorWorkspace {
+/// the backward pass, carved from one 64-byte-aligned allocation whose addresses never move.
+/// One per (generator, batch size); reused across all steps of a projection.
+public final class GeneratorWorkspace: @unchecked Sendable {
+  // @unchecked: a workspace belongs to one projection call on one thread.
   public let rows: Int
-  /// activations[0] is the input copy, activations.last the output G(z).
-  public var activations: [[Float]]
-  var gradientA: [Float]
-  var gradientB: [Float]
+  public let widths: [Int]
+  private let arena: AlignedFloats
 
   public init(rows: Int, widths: [Int]) {
     self.rows = rows
-    activations = widths.map { [Float](repeating: 0, count: rows * $0) }
+    self.widths = widths
     let widest = widths.max() ?? 0
-    gradientA = [Float](repeating: 0, count: rows * widest)
-    gradientB = [Float](repeating: 0, count: rows * widest)
+    arena = AlignedFloats(widths.map { rows * $0 } + [rows * widest, rows * widest])
   }
 
-  public var output: [Float] { activations[activations.count - 1] }
+  /// Layer `i`'s activations (rows × widths[i]): 0 is the input copy, the last is G(z).
+  public func layer(_ i: Int) -> UnsafeMutableBufferPointer<Float> {
+    UnsafeMutableBufferPointer(start: arena.buffers[i], count: rows * widths[i])
+  }
+
+  /// G(z) of the last `forward` (rows × n).
+  public var outputPointer: UnsafePointer<Float> { UnsafePointer(arena.buffers[widths.count - 1]) }
+
+  /// A copy of G(z) (not for hot loops).
+  public var output: [Float] { Array(layer(widths.count - 1)) }
+
+  /// The outputs of layers 1…L, as a stack's `forward` writes them.
+  var layerOutputs: [UnsafeMutablePointer<Float>] { Array(arena.buffers[1..<widths.count]) }
+
+  /// The two scratch buffers of a pullback (rows × the widest layer each).
+  var scratch: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) {
+    (arena.buffers[widths.count], arena.buffers[widths.count + 1])
+  }
 }

@@ -26,7 +26,7 @@ public struct ProductGenerator: Generator {
     GeneratorWorkspace(rows: rows, widths: [latentDimension, outputDimension])
   }
 
-  /// The factors' outputs G_j(z_j) (unscaled) and θ per row, for the latents in activations[0].
+  /// The factors' outputs G_j(z_j) (unscaled) and θ per row, for the latents in layer 0.
   private func factorOutputs(_ workspace: GeneratorWorkspace) -> (outputs: [[Float]], workspaces: [GeneratorWorkspace], theta: [Float]) {
     let rows = workspace.rows
     let k = latentDimension
@@ -36,27 +36,27 @@ public struct ProductGenerator: Generator {
     for factor in factors {
       let kj = factor.latentDimension
       var zj = [Float](repeating: 0, count: rows * kj)
-      for r in 0..<rows { for j in 0..<kj { zj[r * kj + j] = workspace.activations[0][r * k + offset + j] } }
+      for r in 0..<rows { for j in 0..<kj { zj[r * kj + j] = workspace.layer(0)[r * k + offset + j] } }
       let ws = factor.makeWorkspace(rows: rows)
       zj.withUnsafeBufferPointer { factor.forward($0.baseAddress!, workspace: ws) }
       outputs.append(ws.output)
       spaces.append(ws)
       offset += kj
     }
-    let theta = (0..<rows).map { workspace.activations[0][$0 * k + k - 1] }
+    let theta = (0..<rows).map { workspace.layer(0)[$0 * k + k - 1] }
     return (outputs, spaces, theta)
   }
 
   public func forward(_ z: UnsafePointer<Float>, workspace: GeneratorWorkspace) {
     let rows = workspace.rows
     let (k, n) = (latentDimension, outputDimension)
-    for i in 0..<(rows * k) { workspace.activations[0][i] = z[i] }
+    for i in 0..<(rows * k) { workspace.layer(0)[i] = z[i] }
     let (outputs, _, theta) = factorOutputs(workspace)
     let (n1, n2) = (factors[0].outputDimension, factors[1].outputDimension)
     for r in 0..<rows {
       let (c, s) = (cos(theta[r]), sin(theta[r]))
-      for j in 0..<n1 { workspace.activations[1][r * n + j] = c * outputs[0][r * n1 + j] }
-      for j in 0..<n2 { workspace.activations[1][r * n + n1 + j] = s * outputs[1][r * n2 + j] }
+      for j in 0..<n1 { workspace.layer(1)[r * n + j] = c * outputs[0][r * n1 + j] }
+      for j in 0..<n2 { workspace.layer(1)[r * n + n1 + j] = s * outputs[1][r * n2 + j] }
     }
   }
 

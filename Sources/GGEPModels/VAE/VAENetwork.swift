@@ -37,12 +37,6 @@ import GGEPCore
 /// first k columns are w_mu and last k are w_logvar. `exportTensors` / `importTensors` convert to
 /// and from the model file's separate tensors.
 final class VAENetwork {
-  struct Layer {
-    let fanIn: Int
-    let fanOut: Int
-    let weightOffset: Int
-    let biasOffset: Int
-  }
 
   /// The buffers of one batch: inputs x (capacity × n) and noise ε (capacity × k), filled by the
   /// caller, the activations and deltas of the forward and backward passes, and the gradient
@@ -91,9 +85,14 @@ final class VAENetwork {
   let architecture: VAEArchitecture
   /// Rows each workspace holds.
   let capacity: Int
-  let encoderLayers: [Layer]  // hidden layers only
-  let heads: Layer  // fanOut = 2k
-  let decoderLayers: [Layer]  // the last one produces logits
+  /// Three stacks on one flat parameter buffer (`DenseStack`): the encoder's hidden layers
+  /// (softplus), the heads (affine, width 2k) and the decoder (softplus …, then affine logits).
+  let encoder: DenseStack
+  let headStack: DenseStack
+  let decoder: DenseStack
+  var encoderLayers: [DenseStack.Layer] { encoder.layers }
+  var heads: DenseStack.Layer { headStack.layers[0] }
+  var decoderLayers: [DenseStack.Layer] { decoder.layers }
   let parameterCount: Int
 
   let parameters: UnsafeMutablePointer<Float>
@@ -117,18 +116,15 @@ final class VAENetwork {
     precondition(capacity >= 1 && workspaceCount >= 1)
     architecture = a
     self.capacity = capacity
-    var offset = 0
-    func layer(_ fanIn: Int, _ fanOut: Int) -> Layer {
-      let l = Layer(fanIn: fanIn, fanOut: fanOut, weightOffset: offset, biasOffset: offset + fanIn * fanOut)
-      offset += fanIn * fanOut + fanOut
-      return l
-    }
-    let encoderWidths = [a.input] + a.encoderHidden
-    encoderLayers = (1..<encoderWidths.count).map { layer(encoderWidths[$0 - 1], encoderWidths[$0]) }
-    heads = layer(a.encoderHidden[a.encoderHidden.count - 1], 2 * a.latent)
-    let decoderWidths = a.decoderLayerWidths
-    decoderLayers = (1..<decoderWidths.count).map { layer(decoderWidths[$0 - 1], decoderWidths[$0]) }
-    parameterCount = offset
+    encoder = DenseStack(
+      widths: [a.input] + a.encoderHidden, activations: a.encoderHidden.map { _ in Activation.softplus })
+    headStack = DenseStack(
+      widths: [a.encoderHidden[a.encoderHidden.count - 1], 2 * a.latent], activations: [.identity],
+      offset: encoder.parameterRange.upperBound)
+    decoder = DenseStack(
+      widths: a.decoderLayerWidths, activations: a.decoderHidden.map { _ in Activation.softplus } + [.identity],
+      offset: headStack.parameterRange.upperBound)
+    parameterCount = decoder.parameterRange.upperBound
     assert(parameterCount == a.parameterCount)
 
     arena = AlignedFloats([parameterCount, capacity])
@@ -240,19 +236,11 @@ final class VAENetwork {
     let (headOutputs, sigma, z) = (w.headOutputs, w.sigma, w.z)
     let (decoderOutputs, decoderDerivatives) = (w.decoderOutputs, w.decoderDerivatives)
     let (logitGradient, deltaA, deltaB, headGradient) = (w.logitGradient, w.deltaA, w.deltaB, w.headGradient)
-    // Encoder.
-    var input = UnsafePointer(x)
-    for (i, l) in encoderLayers.enumerated() {
-      let out = encoderOutputs[i]
-      affine(l, input: input, rows: r, output: out)
-      if wantGradient {
-        VectorKernels.softplus(out, derivative: encoderDerivatives[i], r * l.fanOut)
-      } else {
-        VectorKernels.softplus(out, r * l.fanOut)
-      }
-      input = UnsafePointer(out)
-    }
-    affine(heads, input: input, rows: r, output: headOutputs)
+    // Encoder, then the heads [μ | log σ²].
+    let p = UnsafePointer(parameters)
+    encoder.forward(
+      parameters: p, input: x, rows: r, outputs: encoderOutputs, derivatives: wantGradient ? encoderDerivatives : nil)
+    headStack.affine(0, parameters: p, input: encoderOutputs[encoderOutputs.count - 1], rows: r, output: headOutputs)
 
     // Reparameterisation and the KL term ½ Σ (μ² + σ² − 1 − log σ²).
     var kl: Double = 0
@@ -268,38 +256,19 @@ final class VAENetwork {
     }
 
     // Decoder to logits, then the Bernoulli cross-entropy (and its gradient σ(ℓ) − x, / r).
-    input = UnsafePointer(z)
     let last = decoderLayers.count - 1
-    for (i, l) in decoderLayers.enumerated() {
-      let out = decoderOutputs[i]
-      affine(l, input: input, rows: r, output: out)
-      if i < last {
-        if wantGradient {
-          VectorKernels.softplus(out, derivative: decoderDerivatives[i], r * l.fanOut)
-        } else {
-          VectorKernels.softplus(out, r * l.fanOut)
-        }
-      }
-      input = UnsafePointer(out)
-    }
+    // The logits' identity activation saves no derivative (the logits' gradient comes from the loss).
+    decoder.forward(
+      parameters: p, input: z, rows: r, outputs: decoderOutputs,
+      derivatives: wantGradient ? decoderDerivatives + [logitGradient] : nil)
     let reconstruction = VectorKernels.bernoulliCrossEntropy(
       logits: decoderOutputs[last], targets: x, gradient: wantGradient ? logitGradient : nil, scale: scale, r * n)
     guard wantGradient else { return (reconstruction, kl) }
 
-    // Decoder backward: `delta` is ∂loss/∂(pre-activation) of layer i.
-    var delta = UnsafeMutablePointer(logitGradient)
-    var spare = deltaA
-    for i in stride(from: last, through: 0, by: -1) {
-      let l = decoderLayers[i]
-      let layerInput = i == 0 ? UnsafePointer(z) : UnsafePointer(decoderOutputs[i - 1])
-      let target = i == 0 ? headGradient : spare  // ∂/∂z goes to headGradient's scratch first
-      backward(l, input: layerInput, delta: delta, rows: r, gradient: gradient, inputGradient: target)
-      if i > 0 {
-        VectorKernels.multiply(target, by: decoderDerivatives[i - 1], r * l.fanIn)
-        spare = delta == logitGradient ? deltaB : delta
-        delta = target
-      }
-    }
+    // Decoder backward from ∂loss/∂logits; ∂/∂z goes to headGradient's scratch first.
+    decoder.backward(
+      parameters: p, input: z, outputs: decoderOutputs.map { UnsafePointer($0) }, derivatives: decoderDerivatives.map { UnsafePointer($0) },
+      delta: logitGradient, rows: r, gradient: gradient, ones: ones, inputGradient: headGradient, scratch: (deltaA, deltaB))
     // headGradient now holds ∂loss/∂z (r × k, packed); expand it in place (backwards, so the
     // r × k values are read before the r × 2k layout overwrites them) into
     // [∂/∂μ | ∂/∂log σ²] = [dz + μ/r | ½ dz ε σ + ½ (σ² − 1)/r].
@@ -317,48 +286,13 @@ final class VAENetwork {
 
     // Encoder backward, from the heads down; the first layer needs no input gradient.
     let top = encoderLayers.count - 1
-    backward(
-      heads, input: encoderOutputs[top], delta: headGradient, rows: r, gradient: gradient, inputGradient: deltaA)
+    headStack.layerBackward(
+      0, parameters: p, input: encoderOutputs[top], delta: headGradient, rows: r, gradient: gradient, ones: ones, inputGradient: deltaA)
     VectorKernels.multiply(deltaA, by: encoderDerivatives[top], r * heads.fanIn)
-    delta = deltaA
-    spare = deltaB
-    for i in stride(from: top, through: 0, by: -1) {
-      let l = encoderLayers[i]
-      let layerInput = i == 0 ? UnsafePointer(x) : UnsafePointer(encoderOutputs[i - 1])
-      backward(l, input: layerInput, delta: delta, rows: r, gradient: gradient, inputGradient: i == 0 ? nil : spare)
-      if i > 0 {
-        VectorKernels.multiply(spare, by: encoderDerivatives[i - 1], r * l.fanIn)
-        swap(&delta, &spare)
-      }
-    }
+    encoder.backward(
+      parameters: p, input: x, outputs: encoderOutputs.map { UnsafePointer($0) }, derivatives: encoderDerivatives.map { UnsafePointer($0) },
+      delta: deltaA, rows: r, gradient: gradient, ones: ones, inputGradient: nil, scratch: (deltaB, logitGradient))
     return (reconstruction, kl)
-  }
-
-  /// out = input · W + b for `rows` rows (bias broadcast first, then one GEMM with β = 1).
-  @inline(__always)
-  private func affine(_ l: Layer, input: UnsafePointer<Float>, rows r: Int, output: UnsafeMutablePointer<Float>) {
-    let bias = UnsafePointer(parameters + l.biasOffset)
-    for row in 0..<r { (output + row * l.fanOut).update(from: bias, count: l.fanOut) }
-    Float.gemm(
-      false, false, r, l.fanOut, l.fanIn, 1, input, l.fanIn, UnsafePointer(parameters + l.weightOffset), l.fanOut, 1,
-      output, l.fanOut)
-  }
-
-  /// ∂W = inputᵀ · delta, ∂b = deltaᵀ · 1 into `gradient`, and (unless nil) inputGradient = delta · Wᵀ.
-  @inline(__always)
-  private func backward(
-    _ l: Layer, input: UnsafePointer<Float>, delta: UnsafePointer<Float>, rows r: Int,
-    gradient: UnsafeMutablePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?
-  ) {
-    Float.gemm(true, false, l.fanIn, l.fanOut, r, 1, input, l.fanIn, delta, l.fanOut, 0, gradient + l.weightOffset, l.fanOut)
-    cblas_sgemv(
-      CblasRowMajor, CblasTrans, Int32(r), Int32(l.fanOut), 1, delta, Int32(l.fanOut), ones, 1, 0,
-      gradient + l.biasOffset, 1)
-    if let inputGradient {
-      Float.gemm(
-        false, true, r, l.fanIn, l.fanOut, 1, delta, l.fanOut, UnsafePointer(parameters + l.weightOffset), l.fanOut, 0,
-        inputGradient, l.fanIn)
-    }
   }
 
   // MARK: - Optimiser

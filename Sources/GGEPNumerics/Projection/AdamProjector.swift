@@ -108,7 +108,7 @@ public struct AdamProjector: Projector {
 
     for _ in 1...steps {
       z.withUnsafeBufferPointer { generator.forward($0.baseAddress!, workspace: ws) }
-      lossAndGradient(t: t, scale: scale, z: z, output: ws.activations[ws.activations.count - 1], gradOut: &gradOut, losses: &losses, rows: rows)
+      lossAndGradient(t: t, scale: scale, z: z, output: ws.outputPointer, gradOut: &gradOut, losses: &losses, rows: rows)
       gradOut.withUnsafeBufferPointer { g in
         gradZ.withUnsafeMutableBufferPointer { generator.pullback(g.baseAddress!, into: $0.baseAddress!, workspace: ws) }
       }
@@ -118,7 +118,7 @@ public struct AdamProjector: Projector {
       adam.step(&z, gradient: gradZ)
     }
     z.withUnsafeBufferPointer { generator.forward($0.baseAddress!, workspace: ws) }
-    let output = ws.activations[ws.activations.count - 1]
+    let output = ws.outputPointer
     lossAndGradient(t: t, scale: scale, z: z, output: output, gradOut: &gradOut, losses: &losses, rows: rows)
 
     var result = Matrix<Double>(rows: p, cols: n)
@@ -148,11 +148,12 @@ public struct AdamProjector: Projector {
 
   /// Per-row loss and ∂L/∂G for the current outputs. Row j of the batch belongs to target j / R.
   private func lossAndGradient(
-    t: [Float], scale: [Float], z: [Float], output y: [Float], gradOut: inout [Float], losses: inout [Float], rows: Int
+    t: [Float], scale: [Float], z: [Float], output y: UnsafePointer<Float>, gradOut: inout [Float], losses: inout [Float], rows: Int
   ) {
     let (n, k, R) = (generator.outputDimension, generator.latentDimension, restarts)
     t.withUnsafeBufferPointer { tp in
-      y.withUnsafeBufferPointer { yp in
+      do {
+        let yp = UnsafeBufferPointer(start: y, count: rows * n)
         gradOut.withUnsafeMutableBufferPointer { gp in
           for row in 0..<rows {
             let target = row / R
