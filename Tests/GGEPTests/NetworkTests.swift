@@ -3,6 +3,7 @@ import XCTest
 
 @testable import GGEPCore
 @testable import GGEPModels
+@testable import GGEPExperiments
 
 /// The one network stack (issue 11): every activation's pullback and the parameter gradient of
 /// `DenseStack.backward` against central finite differences of a Double reference, and a
@@ -181,5 +182,96 @@ final class NetworkTests: XCTestCase {
     XCTAssertEqual(Activation(name: "leaky-relu"), .leakyRelu(slope: 0.01))
     XCTAssertNil(Activation(name: "leaky-relu(2)"))
     XCTAssertNil(Activation(name: "gelu"))
+  }
+}
+
+/// The one model file: a dense generator's round trip, its errors, and a config's generator
+/// made from whatever the file holds.
+final class ModelFileTests: XCTestCase {
+  func temporaryPath(_ name: String) -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ggep-model-tests-\(getpid())")
+    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory.appendingPathComponent(name).path
+  }
+
+  func smallGenerator() -> DenseGeneratorModel {
+    var rng = RandomStream(seed: 12)
+    let widths = [3, 10, 8]
+    let layers = (0..<2).map { l in
+      DenseLayer(
+        weights: Matrix(rows: widths[l], cols: widths[l + 1], storage: rng.normals(widths[l] * widths[l + 1])).asFloat,
+        bias: l == 0 ? rng.normals(widths[l + 1]).map(Float.init) : [], activation: l == 0 ? .leakyRelu(slope: 0.2) : .tanh)
+    }
+    return DenseGeneratorModel(layers: layers, provenance: ["trained_by": "ModelFileTests"])
+  }
+
+  func testDenseGeneratorRoundTripAndLoadByContent() throws {
+    let model = smallGenerator()
+    let path = temporaryPath("g.h5")
+    try model.save(to: path)
+    XCTAssertEqual(try ModelFile.kind(of: path), "dense-generator")
+    guard case .denseGenerator(let back) = try ModelFile.load(path) else { return XCTFail("not loaded as a dense generator") }
+    XCTAssertEqual(back.checksum, model.checksum)
+    XCTAssertEqual(back.shapes, model.shapes)
+    XCTAssertEqual(back.provenance, ["trained_by": "ModelFileTests"])
+    for (a, b) in zip(back.layers, model.layers) {
+      XCTAssertEqual(a.weights.storage.map(\.bitPattern), b.weights.storage.map(\.bitPattern))
+      XCTAssertEqual(a.bias.map(\.bitPattern), b.bias.map(\.bitPattern))
+    }
+    let header = try ModelHeader.verified(path)
+    XCTAssertEqual([header.latentDimension, header.outputDimension], [3, 8])
+    XCTAssertEqual(header.widths, [3, 10, 8])
+    // The committed VAE loads through the same door, as its decoder.
+    let vae = try ModelFile.load(MNISTLocation.packageRoot + "/models/mnist-vae.h5")
+    XCTAssertEqual(vae.checksum, "58e431e987e5cd5de50c690402582c464d1dc4089707d95fcddd2f04d43962b8")
+    XCTAssertEqual(vae.generator.layers.map(\.activation), [.softplus, .softplus, .sigmoid])
+  }
+
+  func testDamagedModelFilesNameTheFile() throws {
+    let path = temporaryPath("g2.h5")
+    try smallGenerator().save(to: path)
+    let tampered = temporaryPath("g2-tampered.h5")
+    try? FileManager.default.removeItem(atPath: tampered)
+    try FileManager.default.copyItem(atPath: path, toPath: tampered)
+    let file = try HDF5File.open(tampered, writable: true)
+    var w = try file.root.readFloats("generator/w2").values
+    w[3] += 1
+    try file.root.write("generator/w2", w, shape: [10, 8])
+    try file.close()
+    XCTAssertThrowsError(try ModelFile.load(tampered)) { error in
+      XCTAssertTrue("\(error)".contains(tampered) && "\(error)".contains("checksum mismatch"), "\(error)")
+    }
+    let truncated = temporaryPath("g2-truncated.h5")
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated))
+    XCTAssertThrowsError(try ModelFile.load(truncated)) { error in
+      XCTAssertTrue("\(error)".contains(truncated), "\(error)")
+    }
+  }
+}
+
+extension ModelFileTests {
+  /// `generator: {kind: model, file: …}` makes the generator the file holds; its checksum is
+  /// in the job keys and the results' generator_checksum.
+  func testAConfigRunsOnAModelFile() throws {
+    let path = temporaryPath("prior.h5")
+    try smallGenerator().save(to: path)
+    let fixture = try ConfigFixture()
+    let plan = try fixture.plan("""
+      m: 40
+      signal: {source: generator, count: 2}
+      generator: {kind: model, file: \(path)}
+      problem: {kind: spiked}
+      algorithm: {kind: prfm, iterations: 5}
+      projection: {steps: 20, restarts: 2}
+
+      """)
+    XCTAssertEqual(plan.points[0].spec.generator.n, 8)
+    XCTAssertEqual(plan.points[0].spec.generator.k, 3)
+    let summary = try ExperimentRunner(plan: plan, options: .init(jobs: 1, out: fixture.directory.appendingPathComponent("r").path, progress: nil)).run()
+    let records = try ResultsFile.read(summary.resultsPath).records
+    XCTAssertEqual(records.count, 2)
+    XCTAssertTrue(records.allSatisfy { $0.status == .ok && $0.generatorChecksum == smallGenerator().checksum }, "\(records.map(\.error))")
+    XCTAssertTrue(records[0].generator.hasPrefix("dense-generator(sha256:"))
   }
 }

@@ -446,7 +446,8 @@ final class VAETests: XCTestCase {
     XCTAssertEqual(try file.root.shape(of: "encoder/w1"), [64, 48])
     XCTAssertEqual(try file.root.shape(of: "encoder/w_logvar"), [32, 4])
     XCTAssertEqual(try file.root.shape(of: "decoder/w3"), [48, 64])
-    XCTAssertEqual(try file.root.stringAttribute("format"), "ggep-vae/1")
+    XCTAssertEqual(try file.root.stringAttribute("format"), "ggep-model/1")
+    XCTAssertEqual(try file.root.stringAttribute("model"), "vae")
     XCTAssertEqual(try file.root.stringAttribute("checksum"), model.checksum)
     XCTAssertEqual(try file.root.int64Attribute("epochs"), 2)
     XCTAssertEqual(try file.root.int64Attribute("batch_size"), 50)
@@ -501,7 +502,13 @@ final class VAETests: XCTestCase {
     }
     assertThrows(try VAEModel.load(from: tampered), containing: [tampered, "checksum mismatch", model.checksum])
     let format = try variant("format.h5") { try $0.setAttribute("format", "other/2") }
-    assertThrows(try VAEModel.load(from: format), containing: [format, "format is 'other/2', expected 'ggep-vae/1'"])
+    assertThrows(try VAEModel.load(from: format), containing: [format, "format is 'other/2', expected 'ggep-model/1'"])
+    // A file of the VAE format this one replaced still loads, the same model.
+    let legacy = try variant("legacy.h5") { try $0.setAttribute("format", "ggep-vae/1") }
+    XCTAssertEqual(try VAEModel.load(from: legacy).checksum, model.checksum)
+    // Another kind of model is not a VAE.
+    let other = try variant("other.h5") { try $0.setAttribute("model", "dense-generator") }
+    assertThrows(try VAEModel.load(from: other), containing: [other, "holds a 'dense-generator' model, not a VAE"])
     let foreign = temporaryPath("foreign.h5")
     try writeHDF5Atomically(to: foreign) { try $0.root.write("x", [1.0, 2.0]) }
     assertThrows(try VAEModel.load(from: foreign), containing: [foreign, "no 'format' attribute"])

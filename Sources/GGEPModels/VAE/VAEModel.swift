@@ -13,8 +13,8 @@ import GGEPCore
 /// for the default architecture), each as IEEE-754 binary32 little-endian values in row-major
 /// order, concatenated with no separators.
 public struct VAEModel: Sendable {
-  /// The `format` attribute of a model file.
-  public static let format = "ggep-vae/1"
+  /// The `format` attribute of a model file (`ModelFile`).
+  public static var format: String { ModelFile.format }
 
   public let architecture: VAEArchitecture
   public let tensors: [String: [Float]]

@@ -1,14 +1,15 @@
 import Foundation
 import GGEPCore
 
-/// The VAE model file (HDF5, format `ggep-vae/1`):
+/// The VAE model file (HDF5, the one model format `ggep-model/1` with `model` = `vae`; files of
+/// the earlier `ggep-vae/1` load too):
 ///
 ///     /encoder/w1 b1 w2 b2 w_mu b_mu w_logvar b_logvar    float32; weights in × out
 ///     /decoder/w1 b1 w2 b2 w3 b3                            (h_out = h_in · W + b)
 ///     /training/epoch, train_loss, test_loss, seconds       per-epoch history (if trained here)
 ///
 ///     root attributes:
-///       format          "ggep-vae/1"
+///       format          "ggep-model/1"; model "vae"
 ///       architecture    JSON {"decoder_hidden":[500,500],"encoder_hidden":[500,500],"input":784,"latent":20}
 ///       activations     JSON {"decoder":["softplus","softplus","sigmoid"],"encoder":["softplus","softplus","identity"]}
 ///       weight_layout   how weights are oriented
@@ -31,7 +32,8 @@ extension VAEModel {
       for t in tensorList {
         try root.write(t.path, tensors[t.path]!, shape: t.shape)
       }
-      try root.setAttribute("format", Self.format)
+      try root.setAttribute("format", ModelFile.format)
+      try root.setAttribute("model", "vae")
       try root.setAttribute("architecture", architecture.json)
       try root.setAttribute("activations", architecture.activationsJSON)
       try root.setAttribute("weight_layout", Self.weightLayout)
@@ -90,8 +92,13 @@ extension VAEModel {
       throw fail("/", "no 'format' attribute: not a ggep VAE model file")
     }
     let format = try root.stringAttribute("format")
-    guard format == Self.format else {
-      throw fail("/", "format is '\(format)', expected '\(Self.format)'")
+    // The one model format (model = vae), or the VAE format it replaced.
+    guard format == ModelFile.format || format == ModelFile.legacyVAEFormat else {
+      throw fail("/", "format is '\(format)', expected '\(ModelFile.format)'")
+    }
+    if format == ModelFile.format {
+      let model = attributes.contains("model") ? try root.stringAttribute("model") : "(none)"
+      guard model == "vae" else { throw fail("/", "holds a '\(model)' model, not a VAE") }
     }
     guard attributes.contains("architecture") else { throw fail("/", "missing attribute 'architecture'") }
     let architectureText = try root.stringAttribute("architecture")

@@ -87,6 +87,7 @@ extension ExperimentSpec: KindSpec {
     var files: [(path: String, checksum: String)] = []
     func collect(_ g: GeneratorSpec) {
       if case .vaeMNIST(let model, let checksum) = g.architecture { files.append((model, checksum)) }
+      if case .model(let file, let checksum) = g.architecture { files.append((file, checksum)) }
       g.factors.forEach(collect)
     }
     collect(generator)

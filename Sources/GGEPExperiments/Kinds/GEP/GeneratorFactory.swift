@@ -32,14 +32,15 @@ public final class GeneratorFactory: @unchecked Sendable {
       built = BuiltGenerator(
         generator: FeedForwardGenerator.reluRandom(n: spec.n, k: spec.k, hidden: hidden, seed: UInt64(spec.seed)),
         exactBasis: nil)
-    case .vaeMNIST(let path, let checksum):
-      let model = try VAEModel.load(from: path)
+    case .vaeMNIST(let path, let checksum), .model(let path, let checksum):
+      // What the file holds decides the generator (a VAE's decoder, a dense generator).
+      let model = try ModelFile.load(path)
       guard model.checksum == checksum else {
         throw VAEModelError(
           file: path, object: "/",
           message: "content checksum is \(model.checksum.prefix(12))…, but the plan was made with \(checksum.prefix(12))…: the model file changed")
       }
-      built = BuiltGenerator(generator: model.decoderGenerator(), exactBasis: nil)
+      built = BuiltGenerator(generator: model.generator, exactBasis: nil)
     case .product(let specs):
       let factors = try specs.map { try build($0) }
       built = BuiltGenerator(generator: ProductGenerator(factors: factors.map(\.generator)), exactBasis: nil, factors: factors)

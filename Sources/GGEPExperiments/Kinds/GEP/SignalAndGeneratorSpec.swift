@@ -125,6 +125,10 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     /// is part of the spec (and so of every job key): a retrained model never resumes, or is
     /// mistaken for, another model's results.
     case vaeMNIST(model: String, checksum: String)
+    /// Any model file (`ModelFile`): the generator is what the file holds — a VAE's decoder or
+    /// a dense generator (a trained prior, an imported network). The checksum is in the key.
+    /// Written `generator: {kind: model, file: models/gan.h5}`.
+    case model(file: String, checksum: String)
     /// GCCA's product prior (SPEC 9): (cos θ·Ĝ₁(z₁); sin θ·Ĝ₂(z₂)), two factors, each any
     /// other generator; n = n₁ + n₂, k = k₁ + k₂ + 1 (θ). Written `generator: {product: [g₁, g₂]}`.
     case product([GeneratorSpec])
@@ -133,6 +137,7 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       case linear
       case reluRandom = "relu-random"
       case vaeMNIST = "vae-mnist"
+      case model
       case product
     }
 
@@ -141,6 +146,7 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       case .linear: return .linear
       case .reluRandom: return .reluRandom
       case .vaeMNIST: return .vaeMNIST
+      case .model: return .model
       case .product: return .product
       }
     }
@@ -150,7 +156,7 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
   /// comma-separated): the `generator_checksum` column.
   public var contentChecksum: String {
     switch architecture {
-    case .vaeMNIST(_, let checksum): return checksum
+    case .vaeMNIST(_, let checksum), .model(_, let checksum): return checksum
     case .product(let factors): return factors.contains { !$0.contentChecksum.isEmpty } ? factors.map(\.contentChecksum).joined(separator: ",") : ""
     case .linear, .reluRandom: return ""
     }
@@ -218,7 +224,22 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     }
     var allowed = ["kind", "n", "k", "seed"]
     if kind == .reluRandom { allowed.append("hidden") }
+    if kind == .model {
+      let file = try table.string("file")
+      let header: ModelHeader
+      do {
+        header = try ModelHeader.verified(file)
+      } catch {
+        throw table.error("file", "cannot use \(file): \(error)")
+      }
+      architecture = .model(file: file, checksum: header.checksum)
+      n = header.outputDimension
+      k = header.latentDimension
+      seed = 0
+      return
+    }
     if kind == .vaeMNIST { allowed = ["kind", "model"] }
+    if kind == .model { allowed = ["kind", "file"] }
     try table.checkKnownKeys(allowed: allowed, context: "for kind \(kind.rawValue)")
     if kind == .vaeMNIST {
       let model = try table.string("model", default: Self.defaultVAEModel)
@@ -241,14 +262,14 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       architecture = .linear
     case .reluRandom:
       architecture = .reluRandom(hidden: try table.int("hidden", default: 4 * k, .atLeast(1)))
-    case .vaeMNIST, .product:
+    case .vaeMNIST, .model, .product:
       preconditionFailure("handled above")
     }
     seed = try table.int("seed", default: 1, .atLeast(0))
   }
 
   private enum CodingKeys: String, CodingKey {
-    case kind, hidden, n, k, seed, model, checksum, factors
+    case kind, hidden, n, k, seed, model, checksum, factors, file
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -257,6 +278,10 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     if case .reluRandom(let hidden) = architecture { try container.encode(hidden, forKey: .hidden) }
     if case .vaeMNIST(let model, let checksum) = architecture {
       try container.encode(model, forKey: .model)
+      try container.encode(checksum, forKey: .checksum)
+    }
+    if case .model(let file, let checksum) = architecture {
+      try container.encode(file, forKey: .file)
       try container.encode(checksum, forKey: .checksum)
     }
     if case .product(let factors) = architecture { try container.encode(factors, forKey: .factors) }
@@ -273,6 +298,8 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     case .vaeMNIST:
       architecture = .vaeMNIST(
         model: try container.decode(String.self, forKey: .model), checksum: try container.decode(String.self, forKey: .checksum))
+    case .model:
+      architecture = .model(file: try container.decode(String.self, forKey: .file), checksum: try container.decode(String.self, forKey: .checksum))
     case .product: architecture = .product(try container.decode([GeneratorSpec].self, forKey: .factors))
     }
     n = try container.decode(Int.self, forKey: .n)
