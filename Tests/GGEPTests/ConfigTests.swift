@@ -397,9 +397,9 @@ final class ConfigTests: XCTestCase {
       path: path,
       overrides: [
         "algorithm.eta=0.1", "problem={kind: spiked, beta: 3}", "signal.count=2", "sweep.algorithm.eta=[0.3, 0.4]",
-        "sweep.m[1]=30", "projection.steps=7",
+        "sweep.m[1]=30", "projection.method=adam", "projection.steps=7",
       ])
-    XCTAssertEqual(document.overrides.count, 6)
+    XCTAssertEqual(document.overrides.count, 7)
     XCTAssertEqual(document.root["algorithm"]?["eta"]?.mark, .commandLine)
     XCTAssertEqual(document.root["sweep"]?["algorithm.eta"]?.compactText, "[0.3, 0.4]")
     let plan = try ExperimentPlan(document: document)
@@ -408,6 +408,10 @@ final class ConfigTests: XCTestCase {
     XCTAssertEqual(plan.points[0].spec.problem, .spiked(.init(beta: 3)))
     XCTAssertEqual(plan.points[0].spec.projection.steps, 7)
     XCTAssertEqual(plan.jobs.count, 8)
+    // Projection keys are per method: Adam's steps under the exact projection are an error.
+    assertConfigError(["--set: projection.steps: unknown key for method exact (allowed: method, mode)"]) {
+      _ = try ExperimentPlan.load(path: path, overrides: ["projection.steps=7"])
+    }
 
     // An override of a list value replaces the list.
     let lists = try ConfigDocument.load(path: path, overrides: ["sweep.m=[100,200,300]"])

@@ -23,6 +23,25 @@ public struct AdamProjector: Projector {
     case oracleNorm = "oracle-norm"
   }
 
+  /// The Adam projection's own settings (SPEC 4): what a config's `projection: {method: adam}`
+  /// sets beyond the target's scale mode.
+  public struct Settings: Hashable, Sendable {
+    public var steps: Int
+    public var learningRate: Double
+    public var restarts: Int
+    public var lambdaZ: Double
+    /// Start the first restart from the previous iteration's ẑ.
+    public var warmStart: Bool
+
+    public init(steps: Int = 100, learningRate: Double = 0.1, restarts: Int = 3, lambdaZ: Double = 0.001, warmStart: Bool = false) {
+      self.steps = steps
+      self.learningRate = learningRate
+      self.restarts = restarts
+      self.lambdaZ = lambdaZ
+      self.warmStart = warmStart
+    }
+  }
+
   public let generator: any Generator
   public let mode: ScaleMode
   public let steps: Int
@@ -46,6 +65,12 @@ public struct AdamProjector: Projector {
     self.restarts = restarts
     self.lambdaZ = Float(lambdaZ)
     self.warmStart = warmStart
+  }
+
+  public init(generator: any Generator, mode: ScaleMode, settings s: Settings) {
+    self.init(
+      generator: generator, mode: mode, steps: s.steps, learningRate: s.learningRate, restarts: s.restarts, lambdaZ: s.lambdaZ,
+      warmStart: s.warmStart)
   }
 
   public var dimension: Int { generator.outputDimension }

@@ -146,13 +146,33 @@ public struct AlgorithmSpec: Codable, Hashable, Sendable {
   }
 }
 
-/// How P_G is computed (SPEC section 4).
+/// How P_G is computed (SPEC section 4): the method with its own settings, and the target's
+/// scale mode.
 public struct ProjectionSpec: Codable, Hashable, Sendable {
-  public enum Method: String, CaseIterable, Codable, Sendable {
-    /// Closed form; only a linear generator has one.
+  public enum Method: Hashable, Sendable {
+    /// Closed form; only a linear generator has one. No settings.
     case exact
-    /// Adam on z with restarts.
-    case adam
+    /// Adam on z with restarts, and its settings.
+    case adam(AdamProjector.Settings)
+
+    public enum Kind: String, CaseIterable, Codable, Sendable {
+      case exact, adam
+    }
+
+    public var kind: Kind {
+      switch self {
+      case .exact: return .exact
+      case .adam: return .adam
+      }
+    }
+
+    /// The keys each method takes, besides `method` and `mode`.
+    static func keys(_ kind: Kind) -> [String] {
+      switch kind {
+      case .exact: return []
+      case .adam: return ["steps", "learning_rate", "restarts", "lambda_z", "warm_start"]
+      }
+    }
   }
 
   public enum Mode: String, CaseIterable, Codable, Sendable {
@@ -164,50 +184,82 @@ public struct ProjectionSpec: Codable, Hashable, Sendable {
 
   public var method: Method
   public var mode: Mode
-  public var steps: Int
-  public var learningRate: Double
-  public var restarts: Int
-  public var lambdaZ: Double
-  /// Start the first restart from the previous iteration's ẑ.
-  public var warmStart: Bool
 
-  public init(
-    method: Method, mode: Mode = .cosine, steps: Int = 100, learningRate: Double = 0.1, restarts: Int = 3,
-    lambdaZ: Double = 0.001, warmStart: Bool = false
-  ) {
+  public init(method: Method, mode: Mode = .cosine) {
     self.method = method
     self.mode = mode
-    self.steps = steps
-    self.learningRate = learningRate
-    self.restarts = restarts
-    self.lambdaZ = lambdaZ
-    self.warmStart = warmStart
   }
 
-  public static let keys = ["method", "mode", "steps", "learning_rate", "restarts", "lambda_z", "warm_start"]
+  /// The Adam settings (the defaults for a method without them; what job keys encode for it).
+  public var adam: AdamProjector.Settings {
+    if case .adam(let settings) = method { return settings }
+    return AdamProjector.Settings()
+  }
+  public var steps: Int { adam.steps }
+  public var learningRate: Double { adam.learningRate }
+  public var restarts: Int { adam.restarts }
+  public var lambdaZ: Double { adam.lambdaZ }
+  public var warmStart: Bool { adam.warmStart }
+
+  /// Every key a projection takes, over all methods.
+  public static let keys = ["method", "mode"] + Method.Kind.allCases.flatMap { Method.keys($0) }
 
   init(_ table: ConfigTable, generator: GeneratorSpec) throws(ConfigError) {
-    try table.checkKnownKeys(allowed: Self.keys)
-    let natural: Method = generator.architecture.kind == .linear ? .exact : .adam
-    method = try table.oneOf("method", default: natural)
-    if method == .exact && generator.architecture.kind != .linear {
+    let natural: Method.Kind = generator.architecture.kind == .linear ? .exact : .adam
+    let kind: Method.Kind = try table.oneOf("method", default: natural)
+    // Keys are per method: `steps` under method exact is an error, not ignored.
+    try table.checkKnownKeys(allowed: ["method", "mode"] + Method.keys(kind), context: "for method \(kind.rawValue)")
+    if kind == .exact && generator.architecture.kind != .linear {
       throw table.error(
         "method",
         "exact projection needs a linear generator; generator.kind \(generator.architecture.kind.rawValue) needs method adam, got exact")
     }
     mode = try table.oneOf("mode", default: Mode.cosine)
-    steps = try table.int("steps", default: 100, .atLeast(1))
-    learningRate = try table.double("learning_rate", default: 0.1, .greaterThan(0))
-    restarts = try table.int("restarts", default: 3, .atLeast(1))
-    lambdaZ = try table.double("lambda_z", default: 0.001, .atLeast(0))
-    warmStart = try table.bool("warm_start", default: false)
+    switch kind {
+    case .exact:
+      method = .exact
+    case .adam:
+      method = .adam(AdamProjector.Settings(
+        steps: try table.int("steps", default: 100, .atLeast(1)),
+        learningRate: try table.double("learning_rate", default: 0.1, .greaterThan(0)),
+        restarts: try table.int("restarts", default: 3, .atLeast(1)),
+        lambdaZ: try table.double("lambda_z", default: 0.001, .atLeast(0)),
+        warmStart: try table.bool("warm_start", default: false)))
+    }
   }
 
+  // The key encoding predates per-method settings and is kept exactly (JobKeyPinTests): every
+  // field, with the Adam defaults for method exact.
   private enum CodingKeys: String, CodingKey {
     case method, mode, steps
     case learningRate = "learning_rate"
     case restarts
     case lambdaZ = "lambda_z"
     case warmStart = "warm_start"
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(method.kind, forKey: .method)
+    try container.encode(mode, forKey: .mode)
+    let a = adam
+    try container.encode(a.steps, forKey: .steps)
+    try container.encode(a.learningRate, forKey: .learningRate)
+    try container.encode(a.restarts, forKey: .restarts)
+    try container.encode(a.lambdaZ, forKey: .lambdaZ)
+    try container.encode(a.warmStart, forKey: .warmStart)
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    mode = try container.decode(Mode.self, forKey: .mode)
+    switch try container.decode(Method.Kind.self, forKey: .method) {
+    case .exact: method = .exact
+    case .adam:
+      method = .adam(AdamProjector.Settings(
+        steps: try container.decode(Int.self, forKey: .steps), learningRate: try container.decode(Double.self, forKey: .learningRate),
+        restarts: try container.decode(Int.self, forKey: .restarts), lambdaZ: try container.decode(Double.self, forKey: .lambdaZ),
+        warmStart: try container.decode(Bool.self, forKey: .warmStart)))
+    }
   }
 }

@@ -157,10 +157,8 @@ public struct BatchRunner: Sendable {
         throw ProjectionError(message: "projection.method exact needs a generator with an exact projection (linear)")
       }
       return ExactLinearProjector(basis: basis)
-    case .adam:
-      return AdamProjector(
-        generator: built.generator, mode: spec.mode == .cosine ? .cosine : .oracleNorm, steps: spec.steps,
-        learningRate: spec.learningRate, restarts: spec.restarts, lambdaZ: spec.lambdaZ, warmStart: spec.warmStart)
+    case .adam(let settings):
+      return AdamProjector(generator: built.generator, mode: spec.mode == .cosine ? .cosine : .oracleNorm, settings: settings)
     }
   }
 

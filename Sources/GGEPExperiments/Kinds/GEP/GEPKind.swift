@@ -135,7 +135,7 @@ extension JobRecord {
     let batch = batch ?? [job]
     var record = JobRecord(
       key: job.key, groupKey: job.groupKey, planIndex: job.index, problem: job.spec.problem.label, generator: "\(job.spec.generator.architecture.kind.rawValue)",
-      algorithm: job.spec.algorithm.label, projection: job.spec.projection.method.rawValue, m: job.spec.m,
+      algorithm: job.spec.algorithm.label, projection: job.spec.projection.method.kind.rawValue, m: job.spec.m,
       eta: BatchRunner.steps(job.spec.algorithm, lambda1: .nan).eta,
       etaLambda1: BatchRunner.steps(job.spec.algorithm, lambda1: .nan).etaLambda1, seed: job.spec.seed, signal: job.signalIndex, trial: job.trial,
       sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),
