@@ -122,4 +122,24 @@ final class JobKeyPinTests: XCTestCase {
       XCTAssertEqual(found.keysSHA256, expected.keysSHA256, "\(path): the job keys changed")
     }
   }
+
+  /// A field added after the pin joins the key only when set: at its default the encoding (and
+  /// so the key) is the old one.
+  func testAFieldAddedAtItsDefaultLeavesTheEncodingAlone() throws {
+    struct Old: Encodable { var m = 100 }
+    struct New: Encodable {
+      var m = 100
+      var added = 0.5
+      enum CodingKeys: String, CodingKey { case m, added }
+      func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(m, forKey: .m)
+        try container.encode(added, forKey: .added, unlessEqualTo: 0.5)
+      }
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    XCTAssertEqual(try encoder.encode(New()), try encoder.encode(Old()))
+    XCTAssertEqual(String(decoding: try encoder.encode(New(added: 0.7)), as: UTF8.self), #"{"added":0.7,"m":100}"#)
+  }
 }
