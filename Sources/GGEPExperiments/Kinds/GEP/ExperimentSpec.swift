@@ -137,6 +137,27 @@ public struct ExperimentSpec: Codable, Hashable, Sendable {
     }
   }
 
+  // The encoding is written out, not synthesized, so that a new field cannot slip into every
+  // job key: fields that existed when the keys were pinned always encode; a field added since
+  // encodes with `encode(_:forKey:unlessEqualTo:)` (Sweep/KeyEncoding.swift).
+  private enum CodingKeys: String, CodingKey {
+    case name, description, seed, trials, m, signal, generator, problem, algorithm, projection
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(name, forKey: .name)
+    try container.encodeIfPresent(description, forKey: .description)
+    try container.encode(seed, forKey: .seed)
+    try container.encode(trials, forKey: .trials)
+    try container.encode(m, forKey: .m)
+    try container.encode(signal, forKey: .signal)
+    try container.encode(generator, forKey: .generator)
+    try container.encode(problem, forKey: .problem)
+    try container.encode(algorithm, forKey: .algorithm)
+    try container.encode(projection, forKey: .projection)
+  }
+
   /// Sorted-key JSON of the whole spec: stable text for recording and comparing specs.
   public var canonicalJSON: String { Self.canonicalJSON(of: self) }
 
