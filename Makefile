@@ -1,7 +1,7 @@
 # ggep: the two commands are `make sweep` and `make test`; each sets up what it needs.
 SHELL := /bin/bash
 SWIFT ?= swift
-DEBIAN_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev pkg-config
+DEBIAN_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev coinor-libclp-dev pkg-config
 PYTHON ?= python3
 GGEP := .build/release/ggep
 

@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, lowest first; a target imports only those below it (the compiler enforces it):
-//   GGEPCore         linear algebra (BLAS, LAPACK), RandomStream, SHA-256, HDF5, vector kernels, MNIST files
+//   GGEPCore         linear algebra (BLAS, LAPACK, LP), RandomStream, SHA-256, HDF5, vector kernels, MNIST files
 //   GGEPModels       network layers, generators, model files, training
 //   GGEPNumerics     problems, projection, algorithms: typed parameters, never config types
 //   GGEPExperiments  config schema, sweep, plan, runner, journal, results files, reports, audit, cluster
@@ -23,7 +23,7 @@ let package = Package(
     // MARK: - Public API
     .target(
       name: "GGEPCore",
-      dependencies: ["_CBLAS", "_LAPACKE", "_HDF5", "_ZLib", "_VectorMath"]
+      dependencies: ["_CBLAS", "_LAPACKE", "_HDF5", "_ZLib", "_CLP", "_VectorMath"]
     ),
     .target(
       name: "GGEPModels",
@@ -57,6 +57,11 @@ let package = Package(
       name: "_HDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
     .systemLibrary(
       name: "_ZLib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    // COIN-OR CLP, the LP solver of the layer-wise inversion (LP inversion, SPEC 10). Its
+    // pkg-config adds -llapack -lblas; on Debian those are OpenBLAS's own wrappers over
+    // libopenblas.so.0, so BLAS stays one library and one thread setting.
+    .systemLibrary(
+      name: "_CLP", pkgConfig: "clp", providers: [.apt(["coinor-libclp-dev"])]),
     // Vectorised softplus/sigmoid/Bernoulli/Adam kernels on glibc's libmvec (AVX2). Every
     // element takes the same 8-lane path (tails are padded), so results do not depend on an
     // element's position or the batch size. No -ffast-math: the formulas are kept as written.
