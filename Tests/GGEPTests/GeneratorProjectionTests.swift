@@ -33,6 +33,8 @@ final class GeneratorProjectionTests: XCTestCase {
       case .sigmoid: out = out.map { 1 / (1 + exp(-$0)) }
       case .leakyRelu(let a): out = out.map { $0 > 0 ? $0 : Double(a) * $0 }
       case .tanh: out = out.map { Foundation.tanh($0) }
+      case .plu(let a, let c):
+        out = out.map { max(Double(a) * ($0 + Double(c)) - Double(c), min(Double(a) * ($0 - Double(c)) + Double(c), $0)) }
       }
       h = out
     }

@@ -24,6 +24,7 @@ final class NetworkTests: XCTestCase {
     case .softplus: return max(x, 0) + log1p(exp(-Swift.abs(x)))
     case .sigmoid: return 1 / (1 + exp(-x))
     case .tanh: return Foundation.tanh(x)
+    case .plu(let a, let c): return max(Double(a) * (x + Double(c)) - Double(c), min(Double(a) * (x - Double(c)) + Double(c), x))
     }
   }
 
@@ -172,6 +173,22 @@ final class NetworkTests: XCTestCase {
         XCTAssertEqual(Double(out[r, j]), max(normalised, 0), accuracy: 1e-5 * max(1, Swift.abs(normalised)))
       }
     }
+  }
+
+  /// The strictly increasing activations invert entrywise: inverse(act(x)) = x (PLU on both
+  /// sides of its knees, sigmoid and tanh away from saturation); relu and softplus do not.
+  func testInvertibleActivationsInvert() {
+    for activation in [Activation.identity, .leakyRelu(slope: 0.2), .sigmoid, .tanh, .plu(alpha: 0.1, c: 1)] {
+      XCTAssertTrue(activation.isInvertible)
+      for x in [-3.5, -1.2, -0.4, 0.0, 0.3, 0.9, 2.7] {
+        let y = apply(activation, x)
+        XCTAssertEqual(activation.inverse(y)!, x, accuracy: 1e-9, "\(activation) at \(x)")
+      }
+    }
+    XCTAssertFalse(Activation.relu.isInvertible)
+    XCTAssertFalse(Activation.softplus.isInvertible)
+    XCTAssertEqual(Activation(name: "plu"), .plu(alpha: 0.1, c: 1))
+    XCTAssertEqual(Activation(name: "plu(0.2,0.5)"), .plu(alpha: 0.2, c: 0.5))
   }
 
   /// Activation names round-trip, and leaky-relu's slope is part of its name.
