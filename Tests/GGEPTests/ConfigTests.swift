@@ -292,6 +292,42 @@ final class ConfigTests: XCTestCase {
     }
   }
 
+  /// `relu-mlp` (SPEC 10): any widths, per-layer activations (or hidden/output), optional
+  /// biases, seeded N(0, 1/fan_in) weights; bad activations are errors at their key.
+  func testReluMLPGenerator() throws {
+    let text = """
+      m: 60
+      signal: {source: generator, count: 2}
+      generator: {kind: relu-mlp, widths: [4, 40, 60], activations: [relu, plu], bias: true, seed: 3}
+      problem: {kind: spiked}
+      algorithm: {kind: prfm, iterations: 3}
+      projection: {steps: 10, restarts: 2}
+
+      """
+    let plan = try fixture.plan(text)
+    let g = plan.points[0].spec.generator
+    XCTAssertEqual([g.k, g.n], [4, 60])
+    let built = try GeneratorFactory().build(g)
+    let layers = try XCTUnwrap(built.generator as? FeedForwardGenerator).layers
+    XCTAssertEqual(layers.map(\.activation), [.relu, .plu(alpha: 0.1, c: 1)])
+    XCTAssertEqual(layers.map(\.bias.count), [40, 60])
+    // The weights' scale is 1/√fan_in.
+    let w = layers[1].weights.storage.map(Double.init)
+    let variance = w.map { $0 * $0 }.reduce(0, +) / Double(w.count)
+    XCTAssertEqual(variance, 1.0 / 40, accuracy: 0.1 / 40)
+    let out = fixture.directory.appendingPathComponent("mlp").path
+    let summary = try ExperimentRunner(plan: plan, options: .init(jobs: 1, out: out, progress: nil)).run()
+    XCTAssertEqual(summary.failedJobs, 0)
+    let shorthand = try fixture.plan(text.replacingOccurrences(of: "activations: [relu, plu]", with: "hidden: relu, output: plu"), name: "b.yaml")
+    XCTAssertEqual(shorthand.jobs.map(\.key), plan.jobs.map(\.key))
+    XCTAssertThrowsError(try fixture.plan(text.replacingOccurrences(of: "[relu, plu]", with: "[relu, gelu]"), name: "c.yaml")) { error in
+      XCTAssertTrue("\(error)".contains("c.yaml:3: generator.activations: unknown activation \"gelu\""), "\(error)")
+    }
+    XCTAssertThrowsError(try fixture.plan(text.replacingOccurrences(of: "[relu, plu]", with: "[relu]"), name: "d.yaml")) { error in
+      XCTAssertTrue("\(error)".contains("has 1 entries, but widths [4, 40, 60] make 2 layer(s)"), "\(error)")
+    }
+  }
+
   func testUnknownKeySuggestsNearestKey() {
     assertMinimalError(
       replacing: "kind: prfm", with: "kind: prfm\n  etta: 0.1",

@@ -158,6 +158,12 @@ public struct ConfigValue: Sendable {
     return values
   }
 
+  public func stringList() throws(ConfigError) -> [String] {
+    var values: [String] = []
+    for item in try list() { values.append(try item.string()) }
+    return values
+  }
+
   /// The value as a mapping to read keys from.
   public func table() throws(ConfigError) -> ConfigTable {
     guard case .mapping = node.content else { throw mismatch("a mapping") }
@@ -276,6 +282,11 @@ public struct ConfigTable: Sendable {
       return fallback
     }
     return try child.intList(check)
+  }
+
+  public func stringList(_ key: String) throws(ConfigError) -> [String] {
+    guard let child = self[key] else { throw error(key, "missing required key (a list of strings)") }
+    return try child.stringList()
   }
 
   /// A nested mapping; an absent key reads as an empty mapping located at this one, so its

@@ -74,6 +74,24 @@ extension FeedForwardGenerator {
     return (FeedForwardGenerator(layers: [layer], summary: "linear(n=\(n),k=\(k),seed=\(seed))"), w)
   }
 
+  /// `relu-mlp` (SPEC 10): layers of `widths` (k first, n last) with `activations`, weights
+  /// W_l ~ N(0, 1/fan_in) drawn layer by layer (and, with `bias`, b_l ~ N(0, 1/fan_in) after
+  /// each W_l) from the generator's seed.
+  public static func reluMLP(widths: [Int], bias: Bool, activations: [Activation], seed: UInt64) -> FeedForwardGenerator {
+    precondition(widths.count >= 2 && activations.count == widths.count - 1)
+    let name = "relu-mlp(\(widths.map(String.init).joined(separator: "-")),\(activations.map(\.name).joined(separator: ",")),bias=\(bias),seed=\(seed))"
+    var rng = RandomStream(seed: seed, key: name, purpose: "weights")
+    var layers: [DenseLayer] = []
+    for l in 0..<(widths.count - 1) {
+      let (i, o) = (widths[l], widths[l + 1])
+      let scale = 1 / Double(i).squareRoot()
+      let w = Matrix(rows: i, cols: o, storage: rng.normals(i * o, scale: scale)).asFloat
+      let b = bias ? rng.normals(o, scale: scale).map(Float.init) : []
+      layers.append(DenseLayer(weights: w, bias: b, activation: activations[l]))
+    }
+    return FeedForwardGenerator(layers: layers, summary: name)
+  }
+
   /// `relu-random`: G(z) = W₂ relu(W₁ z), W₁ ∈ R^(h×k) with N(0, 1/h) entries and
   /// W₂ ∈ R^(n×h) with N(0, 1/n) entries, no biases: the expansive Gaussian network of
   /// Hand & Voroninski (papers/inverting-generative-models.txt).

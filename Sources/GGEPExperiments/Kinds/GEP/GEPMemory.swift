@@ -47,6 +47,7 @@ extension ExperimentSpec {
     switch g.architecture {
     case .linear: return Double(g.k + g.n)
     case .reluRandom(let hidden): return Double(g.k + hidden + g.n)
+    case .reluMLP(let widths, _, _): return Double(widths.reduce(0, +))
     case .vaeMNIST: return Double(g.k + 1000 + g.n)  // the decoder's two hidden layers of 500
     case .model(let file, _): return Double((try? ModelHeader.verified(file).widths.reduce(0, +)) ?? g.k + g.n)
     case .product(let factors): return factors.map(widths).reduce(0, +)
@@ -58,6 +59,7 @@ extension ExperimentSpec {
     switch g.architecture {
     case .linear: return Double(g.n * g.k) * 12  // Float weights and the Double basis
     case .reluRandom(let hidden): return Double((g.k + g.n) * hidden) * 4
+    case .reluMLP(let widths, _, _): return Double(zip(widths, widths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }) * 4
     case .vaeMNIST: return Double(g.k * 500 + 500 * 500 + 500 * g.n) * 4
     case .model(let file, _):
       let w = (try? ModelHeader.verified(file).widths) ?? [g.k, g.n]

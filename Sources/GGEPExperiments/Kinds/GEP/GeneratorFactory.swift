@@ -41,6 +41,11 @@ public final class GeneratorFactory: @unchecked Sendable {
           message: "content checksum is \(model.checksum.prefix(12))…, but the plan was made with \(checksum.prefix(12))…: the model file changed")
       }
       built = BuiltGenerator(generator: model.generator, exactBasis: nil)
+    case .reluMLP(let widths, let bias, let activations):
+      built = BuiltGenerator(
+        generator: FeedForwardGenerator.reluMLP(
+          widths: widths, bias: bias, activations: activations.map { Activation(name: $0)! }, seed: UInt64(spec.seed)),
+        exactBasis: nil)
     case .product(let specs):
       let factors = try specs.map { try build($0) }
       built = BuiltGenerator(generator: ProductGenerator(factors: factors.map(\.generator)), exactBasis: nil, factors: factors)

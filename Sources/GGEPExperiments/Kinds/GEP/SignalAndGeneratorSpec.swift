@@ -129,6 +129,11 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     /// a dense generator (a trained prior, an imported network). The checksum is in the key.
     /// Written `generator: {kind: model, file: models/gan.h5}`.
     case model(file: String, checksum: String)
+    /// A multilayer network of any widths (k first, n last) with a per-layer activation and
+    /// optional biases, its weights W_l ~ N(0, 1/fan_in) (and biases likewise) from the
+    /// generator's seed (SPEC 10's random nets). Written
+    /// `generator: {kind: relu-mlp, widths: [20, 400, 625], activations: [relu, relu]}`.
+    case reluMLP(widths: [Int], bias: Bool, activations: [String])
     /// GCCA's product prior (SPEC 9): (cos θ·Ĝ₁(z₁); sin θ·Ĝ₂(z₂)), two factors, each any
     /// other generator; n = n₁ + n₂, k = k₁ + k₂ + 1 (θ). Written `generator: {product: [g₁, g₂]}`.
     case product([GeneratorSpec])
@@ -138,6 +143,7 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       case reluRandom = "relu-random"
       case vaeMNIST = "vae-mnist"
       case model
+      case reluMLP = "relu-mlp"
       case product
     }
 
@@ -147,6 +153,7 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       case .reluRandom: return .reluRandom
       case .vaeMNIST: return .vaeMNIST
       case .model: return .model
+      case .reluMLP: return .reluMLP
       case .product: return .product
       }
     }
@@ -158,7 +165,7 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     switch architecture {
     case .vaeMNIST(_, let checksum), .model(_, let checksum): return checksum
     case .product(let factors): return factors.contains { !$0.contentChecksum.isEmpty } ? factors.map(\.contentChecksum).joined(separator: ",") : ""
-    case .linear, .reluRandom: return ""
+    case .linear, .reluRandom, .reluMLP: return ""
     }
   }
 
@@ -224,6 +231,37 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     }
     var allowed = ["kind", "n", "k", "seed"]
     if kind == .reluRandom { allowed.append("hidden") }
+    if kind == .reluMLP {
+      try table.checkKnownKeys(allowed: ["kind", "widths", "bias", "activations", "hidden", "output", "seed"], context: "for kind relu-mlp")
+      let widths = try table.intList("widths", .atLeast(1))
+      guard widths.count >= 2 else { throw table.error("widths", "lists the latent width k, any hidden widths and the output width n: at least 2, got \(widths)") }
+      let layers = widths.count - 1
+      var names: [String]
+      if table["activations"] != nil {
+        if table["hidden"] != nil || table["output"] != nil {
+          throw table.error("activations", "give activations (one per layer) or hidden/output, not both")
+        }
+        names = try table.stringList("activations")
+        guard names.count == layers else {
+          throw table.error("activations", "has \(names.count) entries, but widths \(widths) make \(layers) layer(s)")
+        }
+      } else {
+        let hidden = try table.string("hidden", default: "relu")
+        let output = try table.string("output", default: "relu")
+        names = [String](repeating: hidden, count: layers - 1) + [output]
+      }
+      for (i, name) in names.enumerated() where Activation(name: name) == nil {
+        throw table.error(
+          table["activations"] != nil ? "activations" : (i == layers - 1 ? "output" : "hidden"),
+          "unknown activation \"\(name)\"; one of identity, relu, leaky-relu, leaky-relu(a), softplus, sigmoid, tanh, plu")
+      }
+      names = names.map { Activation(name: $0)!.name }
+      architecture = .reluMLP(widths: widths, bias: try table.bool("bias", default: false), activations: names)
+      n = widths[widths.count - 1]
+      k = widths[0]
+      seed = try table.int("seed", default: 1, .atLeast(0))
+      return
+    }
     if kind == .model {
       let file = try table.string("file")
       let header: ModelHeader
@@ -262,14 +300,14 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       architecture = .linear
     case .reluRandom:
       architecture = .reluRandom(hidden: try table.int("hidden", default: 4 * k, .atLeast(1)))
-    case .vaeMNIST, .model, .product:
+    case .vaeMNIST, .model, .reluMLP, .product:
       preconditionFailure("handled above")
     }
     seed = try table.int("seed", default: 1, .atLeast(0))
   }
 
   private enum CodingKeys: String, CodingKey {
-    case kind, hidden, n, k, seed, model, checksum, factors, file
+    case kind, hidden, n, k, seed, model, checksum, factors, file, widths, bias, activations
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -283,6 +321,11 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     if case .model(let file, let checksum) = architecture {
       try container.encode(file, forKey: .file)
       try container.encode(checksum, forKey: .checksum)
+    }
+    if case .reluMLP(let widths, let bias, let activations) = architecture {
+      try container.encode(widths, forKey: .widths)
+      try container.encode(bias, forKey: .bias)
+      try container.encode(activations, forKey: .activations)
     }
     if case .product(let factors) = architecture { try container.encode(factors, forKey: .factors) }
     try container.encode(n, forKey: .n)
@@ -300,6 +343,10 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
         model: try container.decode(String.self, forKey: .model), checksum: try container.decode(String.self, forKey: .checksum))
     case .model:
       architecture = .model(file: try container.decode(String.self, forKey: .file), checksum: try container.decode(String.self, forKey: .checksum))
+    case .reluMLP:
+      architecture = .reluMLP(
+        widths: try container.decode([Int].self, forKey: .widths), bias: try container.decode(Bool.self, forKey: .bias),
+        activations: try container.decode([String].self, forKey: .activations))
     case .product: architecture = .product(try container.decode([GeneratorSpec].self, forKey: .factors))
     }
     n = try container.decode(Int.self, forKey: .n)
