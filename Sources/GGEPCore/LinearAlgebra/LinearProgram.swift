@@ -1,7 +1,9 @@
 import Foundation
 import _CLP
 
-/// A linear program, solved by COIN-OR CLP (the dual simplex):
+/// A linear program, solved by COIN-OR CLP (`initialSolve`: presolve, then the simplex method it
+/// picks; the plain dual simplex wrongly reported infeasible consistent systems with free
+/// variables and a fixed column):
 ///
 ///     minimise cᵀx   subject to   rowLower ≤ A x ≤ rowUpper,   columnLower ≤ x ≤ columnUpper
 ///
@@ -86,7 +88,7 @@ public struct LinearProgram: Sendable {
     Clp_setLogLevel(model, 0)
     Clp_loadProblem(model, Int32(n), Int32(m), starts, indices, values, cl, cu, objective, rl, ru)
     Clp_setOptimizationDirection(model, 1)
-    _ = Clp_dual(model, 0)
+    _ = Clp_initialSolve(model)
     let status = Status(rawValue: Clp_status(model)) ?? .errors
     let secondary = Clp_secondaryStatus(model)
     var x = [Double](repeating: .nan, count: n)
