@@ -61,4 +61,40 @@ final class InversionTests: XCTestCase {
       XCTAssertEqual("\(error)", "layer 2: the LP is primal infeasible (CLP status 1)")
     }
   }
+
+  /// A random two-layer ReLU net, SPEC 10's setting: k → n1 → n2.
+  func randomNet(k: Int, n1: Int, n2: Int, bias: Bool, output: Activation = .relu, seed: UInt64 = 1) -> InversionNetwork {
+    InversionNetwork(
+      FeedForwardGenerator.reluMLP(widths: [k, n1, n2], bias: bias, activations: [.relu, output], seed: seed))
+  }
+
+  /// In the good regime (each layer's active count at least doubles: k = 20, n1 = 100, n2 = 625)
+  /// LP inversion and the oracle recover z* of random nets to a latent SNR above 60 dB, with and
+  /// without biases, and through a PLU output.
+  func testLayerwiseInversionRecoversRandomNetsInTheGoodRegime() throws {
+    for (bias, output) in [(false, Activation.relu), (true, .relu), (false, .plu(alpha: 0.1, c: 1))] {
+      let net = randomNet(k: 20, n1: 100, n2: 625, bias: bias, output: output)
+      for s in 0..<3 {
+        var rng = RandomStream(seed: UInt64(s), key: "z*")
+        let z = rng.normals(20)
+        let x = net.forward(z).last!
+        let lp = try LPInverter(network: net).invert(x)
+        XCTAssertGreaterThan(signalToNoiseDB(z, lp), 60, "lp, bias \(bias), output \(output), signal \(s)")
+        let oracle = try OracleInverter(network: net, truth: z).invert(x)
+        XCTAssertGreaterThan(signalToNoiseDB(z, oracle), 60, "oracle, bias \(bias), output \(output)")
+      }
+    }
+  }
+
+  /// Per-layer SNR on known vectors, and the refusal of a layer no method can invert.
+  func testSNRAndUnsupportedLayers() {
+    XCTAssertEqual(signalToNoiseDB([3, 4], [3, 4]), 100)
+    XCTAssertEqual(signalToNoiseDB([3, 4], [3, 4.5]), 20 * log10(5 / 0.5), accuracy: 1e-12)  // 20 dB
+    XCTAssertEqual(signalToNoiseDB([1, 0], [0, 0]), 0, accuracy: 1e-12)
+    let softplusNet = InversionNetwork(FeedForwardGenerator.reluMLP(widths: [3, 9, 12], bias: false, activations: [.softplus, .relu], seed: 1))
+    XCTAssertEqual(
+      softplusNet.unsupportedLayer(),
+      "layer 1 (3 → 9) has activation softplus, which a layer-wise inversion can neither split by its support (relu) nor invert entrywise (identity, leaky-relu, sigmoid, tanh, plu)")
+    XCTAssertNil(randomNet(k: 3, n1: 9, n2: 20, bias: true, output: .plu(alpha: 0.1, c: 1)).unsupportedLayer())
+  }
 }

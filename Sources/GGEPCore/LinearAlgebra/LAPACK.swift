@@ -65,4 +65,17 @@ public enum LAPACK {
     guard info == 0 else { throw LAPACKError(routine: "dorgqr", info: info) }
     return Matrix(rows: m, cols: n, storage: q)
   }
+
+  /// The least-squares solution x of min ‖A x − b‖₂ for A m × n (m ≥ n, full column rank), by
+  /// QR (`dgels`); for m < n the minimum-norm solution of the underdetermined system.
+  public static func leastSquares(_ a: Matrix<Double>, _ b: [Double]) throws -> [Double] {
+    let (m, n) = (a.rows, a.cols)
+    precondition(b.count == m)
+    var matrix = a.storage
+    var rhs = b + [Double](repeating: 0, count: max(0, n - m))
+    let info = LAPACKE_dgels(
+      LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int32(m), Int32(n), 1, &matrix, Int32(n), &rhs, 1)
+    guard info == 0 else { throw LAPACKError(routine: "dgels", info: info) }
+    return Array(rhs.prefix(n))
+  }
 }

@@ -1,0 +1,168 @@
+import Foundation
+import GGEPCore
+import GGEPModels
+
+/// A generator's layers in Double, as the layer-wise inverters read them (SPEC 10): h₀ = z,
+/// h_l = act_l(h_{l−1} W_l + b_l), x = h_L.
+public struct InversionNetwork: Sendable {
+  public struct Layer: Sendable {
+    public let weights: Matrix<Double>  // in × out
+    public let bias: [Double]  // out, or empty
+    public let activation: Activation
+  }
+  public let layers: [Layer]
+
+  public init(_ generator: some LayeredGenerator) {
+    layers = generator.layers.map { l in
+      Layer(weights: Matrix(rows: l.inputWidth, cols: l.outputWidth, storage: l.weights.storage.map(Double.init)), bias: l.bias.map(Double.init), activation: l.activation)
+    }
+  }
+
+  public var latentDimension: Int { layers[0].weights.rows }
+
+  /// Every layer's output for z, in Double: [h₁, …, h_L = x].
+  public func forward(_ z: [Double]) -> [[Double]] {
+    var h = z
+    var outputs: [[Double]] = []
+    for layer in layers {
+      let (fanIn, fanOut) = (layer.weights.rows, layer.weights.cols)
+      var pre = layer.bias.isEmpty ? [Double](repeating: 0, count: fanOut) : layer.bias
+      for i in 0..<fanIn where h[i] != 0 {
+        let hi = h[i]
+        for j in 0..<fanOut { pre[j] += hi * layer.weights.storage[i * fanOut + j] }
+      }
+      h = pre.map { Double(Self.apply(layer.activation, $0)) }
+      outputs.append(h)
+    }
+    return outputs
+  }
+
+  static func apply(_ activation: Activation, _ x: Double) -> Double {
+    switch activation {
+    case .identity: return x
+    case .relu: return max(x, 0)
+    case .leakyRelu(let a): return x > 0 ? x : Double(a) * x
+    case .softplus: return max(x, 0) + log1p(exp(-Swift.abs(x)))
+    case .sigmoid: return 1 / (1 + exp(-x))
+    case .tanh: return Foundation.tanh(x)
+    case .plu(let a, let c):
+      let (alpha, cc) = (Double(a), Double(c))
+      return max(alpha * (x + cc) - cc, min(alpha * (x - cc) + cc, x))
+    }
+  }
+
+  /// Why a layer-wise method cannot invert this network, naming the layer and its activation:
+  /// each layer must be ReLU (split by its support) or strictly increasing (inverted entrywise).
+  public func unsupportedLayer() -> String? {
+    for (l, layer) in layers.enumerated() where layer.activation != .relu && !layer.activation.isInvertible {
+      return "layer \(l + 1) (\(layer.weights.rows) → \(layer.weights.cols)) has activation \(layer.activation.name), which a layer-wise "
+        + "inversion can neither split by its support (relu) nor invert entrywise (identity, leaky-relu, sigmoid, tanh, plu)"
+    }
+    return nil
+  }
+}
+
+/// SNR_dB(a, â) = 20·log₁₀(‖a‖ / ‖â − a‖), capped at 100 dB (an exact recovery), SPEC 10.
+public func signalToNoiseDB(_ truth: [Double], _ estimate: [Double]) -> Double {
+  precondition(truth.count == estimate.count)
+  var signal = 0.0, error = 0.0
+  for (a, b) in zip(truth, estimate) {
+    signal += a * a
+    error += (b - a) * (b - a)
+  }
+  guard error > 0 else { return 100 }
+  guard signal > 0 else { return -100 }
+  return min(100, 10 * log10(signal / error))
+}
+
+/// A method that inverts a generator: ẑ with G(ẑ) ≈ x.
+public protocol LatentInverter: Sendable {
+  var name: String { get }
+  func invert(_ x: [Double]) throws(InversionFailure) -> [Double]
+}
+
+/// LP inversion from the output down (Lei et al.; SPEC 10): each layer by `LPLayerInversion` —
+/// a ReLU layer split by its support, a strictly increasing one inverted entrywise first (values
+/// clipped into its range) and solved without the split — its input constrained ≥ 0 where it is
+/// a ReLU output; the latent is free.
+public struct LPInverter: LatentInverter {
+  public let network: InversionNetwork
+  /// The noiseless programs (ε = 0) instead of the ℓ∞ ones.
+  public let exact: Bool
+
+  public init(network: InversionNetwork, exact: Bool = false) {
+    self.network = network
+    self.exact = exact
+  }
+
+  public var name: String { exact ? "lp(noiseless)" : "lp" }
+
+  public func invert(_ x: [Double]) throws(InversionFailure) -> [Double] {
+    var y = x
+    for l in stride(from: network.layers.count - 1, through: 0, by: -1) {
+      let layer = network.layers[l]
+      let relu = layer.activation == .relu
+      if !relu {
+        let inverse = y.compactMap { layer.activation.inverse($0) }
+        guard inverse.count == y.count else {
+          throw InversionFailure(layer: l + 1, reason: "activation \(layer.activation.name) is not invertible")
+        }
+        y = inverse
+      }
+      let inputIsReLUOutput = l > 0 && network.layers[l - 1].activation == .relu
+      y = try LPLayerInversion.invert(
+        weights: layer.weights, bias: layer.bias, output: y, relu: relu, nonnegativeInput: inputIsReLUOutput, exact: exact,
+        layer: l + 1
+      ).h
+    }
+    return y
+  }
+}
+
+/// The oracle (Aberdam et al., Alg. 1): the true supports are known, so each layer is a linear
+/// system on its support rows, solved by least squares from x down to z. For experiments only:
+/// it needs z* (`truth`) to know the supports.
+public struct OracleInverter: LatentInverter {
+  public let network: InversionNetwork
+  public let truth: [Double]
+
+  public init(network: InversionNetwork, truth: [Double]) {
+    self.network = network
+    self.truth = truth
+  }
+
+  public var name: String { "oracle" }
+
+  public func invert(_ x: [Double]) throws(InversionFailure) -> [Double] {
+    let outputs = network.forward(truth)
+    var y = x
+    for l in stride(from: network.layers.count - 1, through: 0, by: -1) {
+      let layer = network.layers[l]
+      let (fanIn, fanOut) = (layer.weights.rows, layer.weights.cols)
+      var rows: [Int]
+      var target: [Double]
+      if layer.activation == .relu {
+        rows = (0..<fanOut).filter { outputs[l][$0] > 0 }
+        target = rows.map { y[$0] }
+      } else {
+        guard layer.activation.isInvertible else {
+          throw InversionFailure(layer: l + 1, reason: "activation \(layer.activation.name) is not invertible")
+        }
+        rows = Array(0..<fanOut)
+        target = y.map { layer.activation.inverse($0)! }
+      }
+      if !layer.bias.isEmpty { target = zip(target, rows).map { $0 - layer.bias[$1] } }
+      // A h = target with A = W_Sᵀ (|S| × fanIn).
+      var a = Matrix<Double>(rows: rows.count, cols: fanIn)
+      for (r, j) in rows.enumerated() {
+        for i in 0..<fanIn { a.storage[r * fanIn + i] = layer.weights.storage[i * fanOut + j] }
+      }
+      do {
+        y = try LAPACK.leastSquares(a, target)
+      } catch {
+        throw InversionFailure(layer: l + 1, reason: "least squares on the support failed: \(error)")
+      }
+    }
+    return y
+  }
+}
