@@ -97,4 +97,41 @@ final class InversionTests: XCTestCase {
       "layer 1 (3 → 9) has activation softplus, which a layer-wise inversion can neither split by its support (relu) nor invert entrywise (identity, leaky-relu, sigmoid, tanh, plu)")
     XCTAssertNil(randomNet(k: 3, n1: 9, n2: 20, bias: true, output: .plu(alpha: 0.1, c: 1)).unsupportedLayer())
   }
+
+  /// The inversion paper's claim, as behaviour: with n1 ≫ n2 (k = 20, n1 = 1000, n2 = 625) the
+  /// last layer cannot be inverted layer-wise (more active hidden units than observed outputs),
+  /// while gradient descent on z still finds z*.
+  func testWhenTheHiddenLayerIsWiderThanTheOutputLayerwiseFailsAndAdamSucceeds() throws {
+    let generator = FeedForwardGenerator.reluMLP(widths: [20, 1000, 625], bias: false, activations: [.relu, .relu], seed: 1)
+    let net = InversionNetwork(generator)
+    let adam = AdamInverter(generator: generator, settings: AdamProjector.Settings(steps: 400, learningRate: 0.05, restarts: 2, lambdaZ: 0))
+    var lpSNR: [Double] = []
+    var targets: [AdamInverter.Target] = []
+    var truths: [[Double]] = []
+    for s in 0..<3 {
+      var rng = RandomStream(seed: UInt64(s), key: "z*")
+      let z = rng.normals(20)
+      let x = net.forward(z).last!
+      truths.append(z)
+      lpSNR.append((try? signalToNoiseDB(z, LPInverter(network: net).invert(x))) ?? -100)
+      targets.append(AdamInverter.Target(x: x, rng: RandomStream(seed: UInt64(s), key: "adam")))
+    }
+    let adamSNR = zip(adam.invert(targets), truths).map { signalToNoiseDB($1, $0.z) }
+    print("n1 ≫ n2: lp latent SNR \(lpSNR.map { String(format: "%.1f", $0) }), adam \(adamSNR.map { String(format: "%.1f", $0) })")
+    XCTAssertTrue(lpSNR.allSatisfy { $0 < 40 }, "\(lpSNR)")
+    XCTAssertTrue(adamSNR.allSatisfy { $0 > 40 }, "\(adamSNR)")
+  }
+
+  /// Inpainting: with a third of the outputs hidden, LP and the oracle still recover z* from the
+  /// rest in the good regime.
+  func testMaskedOutputsAreLeftOut() throws {
+    let net = randomNet(k: 20, n1: 100, n2: 625, bias: true)
+    var rng = RandomStream(seed: 4, key: "z*")
+    let z = rng.normals(20)
+    var x = net.forward(z).last!
+    let observed = (0..<625).map { $0 % 3 != 0 }
+    for j in 0..<625 where !observed[j] { x[j] = 1e6 }  // garbage where hidden: must not matter
+    XCTAssertGreaterThan(signalToNoiseDB(z, try LPInverter(network: net).invert(x, observed: observed)), 60)
+    XCTAssertGreaterThan(signalToNoiseDB(z, try OracleInverter(network: net, truth: z).invert(x, observed: observed)), 60)
+  }
 }

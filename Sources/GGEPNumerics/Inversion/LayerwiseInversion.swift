@@ -19,6 +19,20 @@ public struct InversionNetwork: Sendable {
   }
 
   public var latentDimension: Int { layers[0].weights.rows }
+  public var outputDimension: Int { layers[layers.count - 1].weights.cols }
+
+  /// Layer `l` with only the output rows (columns of W) where `keep` is true, and `y` cut alike.
+  func restrict(_ l: Int, to keep: [Bool], _ y: [Double]) -> (Layer, [Double]) {
+    let layer = layers[l]
+    let (fanIn, fanOut) = (layer.weights.rows, layer.weights.cols)
+    let columns = (0..<fanOut).filter { keep[$0] }
+    var w = Matrix<Double>(rows: fanIn, cols: columns.count)
+    for i in 0..<fanIn {
+      for (c, j) in columns.enumerated() { w.storage[i * columns.count + c] = layer.weights.storage[i * fanOut + j] }
+    }
+    let b = layer.bias.isEmpty ? [] : columns.map { layer.bias[$0] }
+    return (Layer(weights: w, bias: b, activation: layer.activation), columns.map { y[$0] })
+  }
 
   /// Every layer's output for z, in Double: [h₁, …, h_L = x].
   public func forward(_ z: [Double]) -> [[Double]] {
@@ -75,10 +89,15 @@ public func signalToNoiseDB(_ truth: [Double], _ estimate: [Double]) -> Double {
   return min(100, 10 * log10(signal / error))
 }
 
-/// A method that inverts a generator: ẑ with G(ẑ) ≈ x.
+/// A method that inverts a generator: ẑ with G(ẑ) ≈ x on the observed entries of x
+/// (`observed` nil: all; inpainting hides the others).
 public protocol LatentInverter: Sendable {
   var name: String { get }
-  func invert(_ x: [Double]) throws(InversionFailure) -> [Double]
+  func invert(_ x: [Double], observed: [Bool]?) throws(InversionFailure) -> [Double]
+}
+
+extension LatentInverter {
+  public func invert(_ x: [Double]) throws(InversionFailure) -> [Double] { try invert(x, observed: nil) }
 }
 
 /// LP inversion from the output down (Lei et al.; SPEC 10): each layer by `LPLayerInversion` —
@@ -97,10 +116,14 @@ public struct LPInverter: LatentInverter {
 
   public var name: String { exact ? "lp(noiseless)" : "lp" }
 
-  public func invert(_ x: [Double]) throws(InversionFailure) -> [Double] {
+  public func invert(_ x: [Double], observed: [Bool]?) throws(InversionFailure) -> [Double] {
     var y = x
     for l in stride(from: network.layers.count - 1, through: 0, by: -1) {
-      let layer = network.layers[l]
+      var layer = network.layers[l]
+      // The output layer keeps only its observed rows (inpainting).
+      if l == network.layers.count - 1, let observed {
+        (layer, y) = network.restrict(l, to: observed, y)
+      }
       let relu = layer.activation == .relu
       if !relu {
         let inverse = y.compactMap { layer.activation.inverse($0) }
@@ -133,23 +156,24 @@ public struct OracleInverter: LatentInverter {
 
   public var name: String { "oracle" }
 
-  public func invert(_ x: [Double]) throws(InversionFailure) -> [Double] {
+  public func invert(_ x: [Double], observed: [Bool]?) throws(InversionFailure) -> [Double] {
     let outputs = network.forward(truth)
     var y = x
     for l in stride(from: network.layers.count - 1, through: 0, by: -1) {
       let layer = network.layers[l]
       let (fanIn, fanOut) = (layer.weights.rows, layer.weights.cols)
+      let seen: (Int) -> Bool = { j in l < network.layers.count - 1 || (observed?[j] ?? true) }
       var rows: [Int]
       var target: [Double]
       if layer.activation == .relu {
-        rows = (0..<fanOut).filter { outputs[l][$0] > 0 }
+        rows = (0..<fanOut).filter { outputs[l][$0] > 0 && seen($0) }
         target = rows.map { y[$0] }
       } else {
         guard layer.activation.isInvertible else {
           throw InversionFailure(layer: l + 1, reason: "activation \(layer.activation.name) is not invertible")
         }
-        rows = Array(0..<fanOut)
-        target = y.map { layer.activation.inverse($0)! }
+        rows = (0..<fanOut).filter(seen)
+        target = rows.map { layer.activation.inverse(y[$0])! }
       }
       if !layer.bias.isEmpty { target = zip(target, rows).map { $0 - layer.bias[$1] } }
       // A h = target with A = W_Sᵀ (|S| × fanIn).

@@ -12,10 +12,22 @@ public struct LinePlot: Sendable {
     public var y: Double
     /// Half-length of the error bar (e.g. one standard deviation); nil or 0 for none.
     public var error: Double?
-    public init(x: Double, y: Double, error: Double? = nil) {
+    /// An asymmetric bar instead (e.g. the 25th to 75th percentile around a median).
+    public var range: ClosedRange<Double>?
+    public init(x: Double, y: Double, error: Double? = nil, range: ClosedRange<Double>? = nil) {
       self.x = x
       self.y = y
       self.error = error
+      self.range = range
+    }
+
+    /// The bar's ends, if it has one.
+    var bar: (low: Double, high: Double)? {
+      if let range, range.lowerBound.isFinite, range.upperBound.isFinite, range.upperBound > range.lowerBound {
+        return (range.lowerBound, range.upperBound)
+      }
+      guard let e = error, e.isFinite, e > 0 else { return nil }
+      return (y - e, y + e)
     }
   }
 
@@ -315,8 +327,8 @@ public enum FigureRenderer {
     let points = panel.series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
     let xAxis = NiceAxis(values: points.map(\.x), fixed: panel.xRange, targetTicks: 5)
     let yValues = points.flatMap { p -> [Double] in
-      guard let e = p.error, e.isFinite, e > 0 else { return [p.y] }
-      return [p.y - e, p.y + e]
+      guard let bar = p.bar else { return [p.y] }
+      return [p.y, bar.low, bar.high]
     }
     let yAxis = NiceAxis(values: yValues, fixed: panel.yRange, targetTicks: 5)
     let xLabels = xAxis.ticks.map(xAxis.label)
@@ -387,8 +399,8 @@ public enum FigureRenderer {
         .filter { $0.x.isFinite && $0.y.isFinite }
       let errorStroke = FigureStroke(style.color, width: 1.5)
       for point in sorted {
-        guard let e = point.error, e.isFinite, e > 0 else { continue }
-        let x = px(point.x), low = py(point.y - e), high = py(point.y + e)
+        guard let bar = point.bar else { continue }
+        let x = px(point.x), low = py(bar.low), high = py(bar.high)
         let errorTag = FigureDrawing.Tag(role: "error-bar", name: series.name)
         data.append(.line(FigurePoint(x, low), FigurePoint(x, high), errorStroke, errorTag))
         for y in [low, high] {
