@@ -96,8 +96,8 @@ struct Report: ParsableCommand {
   @Option(help: "The problem (label, e.g. 'eq24-spike(gamma=5)') of the Figure 1 image grid. Default: the file's first.")
   var gridProblem: String?
 
-  @Option(help: "Title of a combined figure.")
-  var title = "Mean cosine similarity against m"
+  @Option(help: "Title of a combined figure (default: the kind's own; GEP: 'Mean cosine similarity against m').")
+  var title = ""
 
   @Flag(help: """
     Show each method at its best step size (the swept eta or eta_lambda1), chosen by 2-fold cross-validation over \

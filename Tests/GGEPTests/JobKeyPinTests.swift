@@ -67,10 +67,11 @@ final class JobKeyPinTests: XCTestCase {
     var keys: [String] = []
     var groups: [String] = []
     for job in plan.jobs {
-      var spec = job.spec
-      if let dataChecksum, case .samples(var data) = spec.problem {
+      var spec: any KindSpec = job.kindSpec
+      if let dataChecksum, var gep = spec as? ExperimentSpec, case .samples(var data) = gep.problem {
         data.checksum = dataChecksum
-        spec.problem = .samples(data)
+        gep.problem = .samples(data)
+        spec = gep
       }
       let group = JobSpec.groupKey(for: spec)
       if groups.last != group { groups.append(group) }
@@ -94,8 +95,9 @@ final class JobKeyPinTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(configs.count, 12, "\(configs)")
     for path in configs {
       let plan = try ExperimentPlan.load(path: path)
-      if ownDataChecksum == nil, let data = plan.points.first?.spec.problem.userData { ownDataChecksum = data.checksum }
-      entries[path] = Self.entry(plan, dataChecksum: plan.points.first?.spec.problem.userData == nil ? nil : ownDataChecksum)
+      let userData = (plan.points.first?.kindSpec as? ExperimentSpec)?.problem.userData
+      if ownDataChecksum == nil, let userData { ownDataChecksum = userData.checksum }
+      entries[path] = Self.entry(plan, dataChecksum: userData == nil ? nil : ownDataChecksum)
     }
 
     if writing {

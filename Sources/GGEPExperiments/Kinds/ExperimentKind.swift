@@ -94,7 +94,7 @@ public struct ReportOptions: Sendable {
 /// The registry of kinds.
 public enum ExperimentKinds {
   /// The kinds built in; the first is the default of `experiment:`. A new kind is one line here.
-  static let builtIn: [any ExperimentKind] = [GEPKind()]
+  static let builtIn: [any ExperimentKind] = [GEPKind(), InversionKind()]
 
   private final class Registry: @unchecked Sendable {
     // @unchecked: `kinds` is only read and written under `lock`.

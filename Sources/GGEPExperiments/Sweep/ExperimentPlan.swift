@@ -1,3 +1,4 @@
+import Foundation
 import GGEPCore
 import GGEPModels
 import GGEPNumerics
@@ -42,6 +43,21 @@ public struct JobSpec: Sendable {
   /// The key of a batch: SHA-256 over its members' job keys, in plan order.
   public static func batchKey(of jobs: [JobSpec]) -> String {
     digest16(jobs.map(\.key).joined(separator: "\n"))
+  }
+
+  /// The job's `params` attribute: its identity, sweep values, batch members and the point's
+  /// canonical settings, as JSON (every kind writes the same shape; resume reads `spec`).
+  public func parametersJSON(batch: [JobSpec]) -> String {
+    let labels = sweepLabels.map { "\"\($0.path)\":\(Self.jsonString($0.value))" }.joined(separator: ",")
+    let members = batch.map { "\"\($0.key)\"" }.joined(separator: ",")
+    return "{\"job_key\":\"\(key)\",\"group_key\":\"\(groupKey)\",\"signal\":\(signalIndex),\"trial\":\(trial),\"sweep\":{\(labels)},\"batch\":[\(members)],\"spec\":\(kindSpec.canonicalJSON)}"
+  }
+
+  /// `text` as a JSON string literal (quoted and escaped).
+  static func jsonString(_ text: String) -> String {
+    let data = (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8)
+    let array = String(decoding: data, as: UTF8.self)
+    return String(array.dropFirst().dropLast())
   }
 
   public static func groupKey(for spec: any KindSpec) -> String {

@@ -6,6 +6,8 @@ import GGEPModels
 ///
 ///     minimise ½‖M ⊙ (G(z) − x)‖² + λ_z‖z‖²   over R restarts, keep the lowest loss,
 ///
+/// (of every iterate, the start included),
+///
 /// M the observed entries (inpainting). A batch of targets runs as one set of GEMMs: rows are
 /// targets × restarts, as in the projector. Restart 0 may start from a given latent (the hybrid:
 /// a layer-wise ẑ); the others from N(0, I_k) drawn from each target's own stream, so a target's
@@ -78,9 +80,22 @@ public struct AdamInverter: Sendable {
       }
     }
 
+    // The best iterate per row, by its loss: Adam's normalised steps can leave an exact start
+    // (the hybrid's) or a minimum it has reached, so what is returned is never worse than any
+    // point the run evaluated.
+    var bestZ = z
+    var bestLoss = [Float](repeating: .infinity, count: rows)
+    func keepBest() {
+      for row in 0..<rows where losses[row] < bestLoss[row] {
+        bestLoss[row] = losses[row]
+        for j in 0..<k { bestZ[row * k + j] = z[row * k + j] }
+      }
+    }
+
     for _ in 0..<settings.steps {
       z.withUnsafeBufferPointer { generator.forward($0.baseAddress!, workspace: ws) }
       lossAndGradient()
+      keepBest()
       gradOut.withUnsafeBufferPointer { g in
         gradZ.withUnsafeMutableBufferPointer { generator.pullback(g.baseAddress!, into: $0.baseAddress!, workspace: ws) }
       }
@@ -89,11 +104,12 @@ public struct AdamInverter: Sendable {
     }
     z.withUnsafeBufferPointer { generator.forward($0.baseAddress!, workspace: ws) }
     lossAndGradient()
+    keepBest()
     return (0..<p).map { i in
       var best = 0
-      for r in 1..<R where losses[i * R + r] < losses[i * R + best] || !losses[i * R + best].isFinite { best = r }
+      for r in 1..<R where bestLoss[i * R + r] < bestLoss[i * R + best] || !bestLoss[i * R + best].isFinite { best = r }
       let row = i * R + best
-      return (z[(row * k)..<((row + 1) * k)].map(Double.init), Double(losses[row]))
+      return (bestZ[(row * k)..<((row + 1) * k)].map(Double.init), Double(bestLoss[row]))
     }
   }
 }

@@ -25,7 +25,7 @@ public struct AdamProjector: Projector {
 
   /// The Adam projection's own settings (SPEC 4): what a config's `projection: {method: adam}`
   /// sets beyond the target's scale mode.
-  public struct Settings: Hashable, Sendable {
+  public struct Settings: Hashable, Sendable, Codable {
     public var steps: Int
     public var learningRate: Double
     public var restarts: Int

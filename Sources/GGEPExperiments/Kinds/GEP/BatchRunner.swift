@@ -113,7 +113,7 @@ public struct BatchRunner: Sendable {
         algorithm: solver.label, projection: solver.usesProjection ? projector.summary : "none", m: spec.m,
         eta: steps.eta, etaLambda1: steps.etaLambda1, seed: spec.seed, signal: job.signalIndex, signalID: signalID, trial: job.trial,
         sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),
-        parametersJSON: Self.parametersJSON(job, batch: jobs), status: failed ? .failed : .ok, error: outcome.failure ?? "",
+        parametersJSON: job.parametersJSON(batch: jobs), status: failed ? .failed : .ok, error: outcome.failure ?? "",
         cosine: failed || !hasTruth ? .nan : outcome.cosine, distance: failed || !hasTruth ? .nan : distance, finalRho: failed ? .nan : outcome.finalRho,
         lambda1: instance.lambda1, lambda2: instance.lambda2, projectionLoss: outcome.projectionLoss,
         iterations: outcome.iterations, converged: outcome.converged, wallTime: seconds / Double(jobs.count),
@@ -205,19 +205,5 @@ public struct BatchRunner: Sendable {
     encoder.outputFormatting = [.sortedKeys]
     func json(_ value: some Encodable) -> String { String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self) }
     return "problem=\(json(spec.problem));m=\(spec.m);generator=\(json(spec.generator));signal=\(json(spec.signal));index=\(signal);trial=\(trial)"
-  }
-
-  /// The `params` attribute of a job: its identity, sweep values, the keys of the batch it ran
-  /// in (what `verify` re-runs) and its fully expanded spec.
-  static func parametersJSON(_ job: JobSpec, batch: [JobSpec]) -> String {
-    let labels = job.sweepLabels.map { "\"\($0.path)\":\(jsonString($0.value))" }.joined(separator: ",")
-    let members = batch.map { "\"\($0.key)\"" }.joined(separator: ",")
-    return "{\"job_key\":\"\(job.key)\",\"group_key\":\"\(job.groupKey)\",\"signal\":\(job.signalIndex),\"trial\":\(job.trial),\"sweep\":{\(labels)},\"batch\":[\(members)],\"spec\":\(job.spec.canonicalJSON)}"
-  }
-
-  static func jsonString(_ text: String) -> String {
-    let data = (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8)
-    let array = String(decoding: data, as: UTF8.self)
-    return String(array.dropFirst().dropLast())
   }
 }

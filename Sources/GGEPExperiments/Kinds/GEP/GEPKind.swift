@@ -34,7 +34,7 @@ public struct GEPKind: ExperimentKind {
   }
 
   public func report(combining paths: [String], to directory: String, options: ReportOptions) throws -> [String] {
-    try ResultReport.writeCombined(results: paths, to: directory, title: options.title, bestStep: options.bestStep)
+    try ResultReport.writeCombined(results: paths, to: directory, title: options.title.isEmpty ? "Mean cosine similarity against m" : options.title, bestStep: options.bestStep)
   }
 
   public func describe(_ records: [JobRecord]) -> [String] {
@@ -139,7 +139,7 @@ extension JobRecord {
       eta: BatchRunner.steps(job.spec.algorithm, lambda1: .nan).eta,
       etaLambda1: BatchRunner.steps(job.spec.algorithm, lambda1: .nan).etaLambda1, seed: job.spec.seed, signal: job.signalIndex, trial: job.trial,
       sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),
-      parametersJSON: BatchRunner.parametersJSON(job, batch: batch), status: .failed, error: reason, cosine: .nan, distance: .nan,
+      parametersJSON: job.parametersJSON(batch: batch), status: .failed, error: reason, cosine: .nan, distance: .nan,
       finalRho: .nan, lambda1: .nan, lambda2: .nan, projectionLoss: .nan, iterations: 0, converged: false, wallTime: 0,
       batchSize: 0, estimate: [], signalVector: [], rhoHistory: [], cosineHistory: [])
     record.generatorChecksum = job.spec.generator.contentChecksum

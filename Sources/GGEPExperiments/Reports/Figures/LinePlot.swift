@@ -14,11 +14,20 @@ public struct LinePlot: Sendable {
     public var error: Double?
     /// An asymmetric bar instead (e.g. the 25th to 75th percentile around a median).
     public var range: ClosedRange<Double>?
-    public init(x: Double, y: Double, error: Double? = nil, range: ClosedRange<Double>? = nil) {
+    /// A thin whisker beyond the bar (e.g. the 10th to 90th percentile).
+    public var outer: ClosedRange<Double>?
+    public init(x: Double, y: Double, error: Double? = nil, range: ClosedRange<Double>? = nil, outer: ClosedRange<Double>? = nil) {
       self.x = x
       self.y = y
       self.error = error
       self.range = range
+      self.outer = outer
+    }
+
+    /// The whisker's ends, if it has one.
+    var whisker: (low: Double, high: Double)? {
+      guard let outer, outer.lowerBound.isFinite, outer.upperBound.isFinite, outer.upperBound > outer.lowerBound else { return nil }
+      return (outer.lowerBound, outer.upperBound)
     }
 
     /// The bar's ends, if it has one.
@@ -327,8 +336,10 @@ public enum FigureRenderer {
     let points = panel.series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
     let xAxis = NiceAxis(values: points.map(\.x), fixed: panel.xRange, targetTicks: 5)
     let yValues = points.flatMap { p -> [Double] in
-      guard let bar = p.bar else { return [p.y] }
-      return [p.y, bar.low, bar.high]
+      var values = [p.y]
+      if let bar = p.bar { values += [bar.low, bar.high] }
+      if let whisker = p.whisker { values += [whisker.low, whisker.high] }
+      return values
     }
     let yAxis = NiceAxis(values: yValues, fixed: panel.yRange, targetTicks: 5)
     let xLabels = xAxis.ticks.map(xAxis.label)
@@ -390,14 +401,25 @@ public enum FigureRenderer {
 
     // Data, clipped a marker's width beyond the axes so points on the edge stay whole.
     var data: [FigureDrawing.Item] = []
-    for series in panel.series {
+    // Percentile bars of several series at one x would hide each other: with asymmetric bars,
+    // each series is moved a few pixels sideways (symmetric error bars keep the exact x).
+    let dodged = panel.series.contains { $0.points.contains { $0.range != nil || $0.outer != nil } }
+    for (seriesIndex, series) in panel.series.enumerated() {
       let style = styles[series.name] ?? SeriesStyle.at(0)
+      let shift = dodged ? (Double(seriesIndex) - Double(panel.series.count - 1) / 2) * 4 : 0
+      func px(_ x: Double) -> Double { plot.x + xAxis.fraction(x) * plot.width + shift }
       let tag = FigureDrawing.Tag(role: "series", name: series.name)
       let sorted = series.points.enumerated()
         .sorted { ($0.element.x, $0.offset) < ($1.element.x, $1.offset) }
         .map(\.element)
         .filter { $0.x.isFinite && $0.y.isFinite }
       let errorStroke = FigureStroke(style.color, width: 1.5)
+      for point in sorted {
+        guard let whisker = point.whisker else { continue }
+        let x = px(point.x)
+        data.append(.line(FigurePoint(x, py(whisker.low)), FigurePoint(x, py(whisker.high)), FigureStroke(style.color, width: 0.75),
+          FigureDrawing.Tag(role: "whisker", name: series.name)))
+      }
       for point in sorted {
         guard let bar = point.bar else { continue }
         let x = px(point.x), low = py(bar.low), high = py(bar.high)

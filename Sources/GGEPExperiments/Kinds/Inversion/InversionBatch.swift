@@ -1,0 +1,234 @@
+import Foundation
+import GGEPCore
+import GGEPModels
+import GGEPNumerics
+
+/// Runs one batch of inversion jobs (SPEC 10): jobs of one sweep point, differing in signal and
+/// trial.
+///
+/// Random streams, and why they are keyed as they are:
+/// * z* ~ N(0, I_k): keyed by the generator, the seed, the signal and the trial only (`latent`),
+///   so every method and every corruption level of a sweep meets the same z* — paired
+///   comparisons, as in the papers' figures;
+/// * the noise direction ε ~ N(0, I_n) and the random mask: keyed alike (`noise`, `mask`), so
+///   a noise sweep scales one ε and a mask sweep hides nested draws of one permutation;
+/// * Adam's restarts: keyed by the job (`restarts`).
+///
+/// x = G(z*) is computed in Double by `InversionNetwork.forward`, so an exact method can reach
+/// the 100 dB cap; noise: x + σε with σ = ‖x‖ / (√n · 10^{SNR/20}) or the given σ.
+struct InversionBatch {
+  let jobs: [JobSpec]
+
+  /// Latent SNR at or above which an inversion counts as a success (SPEC 10).
+  static let successThresholdDB = 40.0
+
+  /// What a job holds before its method runs.
+  struct Prepared {
+    var zStar: [Double]
+    var clean: [Double]
+    /// The corrupted x the method sees (hidden entries keep their value here; `observed` hides them).
+    var x: [Double]
+    var observed: [Bool]?
+  }
+
+  func run() throws -> [JobRecord] {
+    guard let spec = jobs.first?.kindSpec as? InversionSpec else { return [] }
+    let built = try GeneratorFactory.shared.build(spec.generator)
+    guard let layered = built.generator as? FeedForwardGenerator else {
+      throw UserError("generator \(built.generator.summary) has no layers to invert")
+    }
+    let network = InversionNetwork(layered)
+    let prepared = jobs.map { Self.prepare($0, spec: spec, network: network) }
+    let batchKey = JobSpec.batchKey(of: jobs)
+
+    var outcomes: [(z: [Double], iterations: Int, seconds: Double)?] = Array(repeating: nil, count: jobs.count)
+    var failures: [String?] = Array(repeating: nil, count: jobs.count)
+
+    /// A layer-wise method per job: each job's own time.
+    func layerwise(_ inverter: any LatentInverter, _ i: Int) {
+      let start = DispatchTime.now()
+      do {
+        let z = try inverter.invert(prepared[i].x, observed: prepared[i].observed)
+        outcomes[i] = (z, network.layers.count, Self.seconds(since: start))
+      } catch {
+        failures[i] = error.description
+      }
+    }
+
+    switch spec.method {
+    case .oracle:
+      for i in jobs.indices { layerwise(OracleInverter(network: network, truth: prepared[i].zStar), i) }
+    case .lp(let noiseless):
+      for i in jobs.indices { layerwise(LPInverter(network: network, exact: noiseless), i) }
+    case .adam(let settings), .hybrid(let settings):
+      var starts: [[Double]?] = Array(repeating: nil, count: jobs.count)
+      var startSeconds = [Double](repeating: 0, count: jobs.count)
+      if case .hybrid = spec.method {
+        // The layer-wise start; a job whose start fails fails (its reason names the layer).
+        for i in jobs.indices {
+          layerwise(LPInverter(network: network), i)
+          starts[i] = outcomes[i]?.z
+          startSeconds[i] = outcomes[i]?.seconds ?? 0
+        }
+      }
+      let live = jobs.indices.filter { failures[$0] == nil }
+      let start = DispatchTime.now()
+      let results = AdamInverter(generator: built.generator, settings: settings).invert(
+        live.map { i in
+          AdamInverter.Target(
+            x: prepared[i].x, observed: prepared[i].observed, start: starts[i],
+            rng: RandomStream(seed: UInt64(spec.seed), key: jobs[i].key, purpose: "restarts"))
+        })
+      // Adam's rows share GEMMs: each job is charged its share of the batch.
+      let share = live.isEmpty ? 0 : Self.seconds(since: start) / Double(live.count)
+      for (slot, i) in live.enumerated() {
+        outcomes[i] = (results[slot].z, settings.steps, startSeconds[i] + share)
+      }
+    }
+
+    return jobs.indices.map { i in
+      let job = jobs[i]
+      var record = JobRecord(
+        key: job.key, groupKey: job.groupKey, batchKey: batchKey, planIndex: job.index, signal: job.signalIndex, trial: job.trial,
+        sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, b in b }),
+        parametersJSON: job.parametersJSON(batch: jobs), status: .ok, wallTime: outcomes[i]?.seconds ?? 0, batchSize: jobs.count)
+      record.values = Self.settingValues(spec, label: built.generator.summary)
+      let p = prepared[i]
+      record.values["observed"] = .integer(p.observed?.filter { $0 }.count ?? p.x.count)
+      record.values["uniqueness"] = .text(Self.uniqueness(network: network, zStar: p.zStar, observed: p.observed).joined(separator: ","))
+      record.values["unique_predicted"] = .integer(record.text("uniqueness").split(separator: ",").allSatisfy { $0 != "no" } ? 1 : 0)
+      record.vectors["z_star"] = p.zStar
+      record.vectors["x"] = p.observed.map { mask in zip(p.x, mask).map { $1 ? $0 : 0 } } ?? p.x
+      guard let outcome = outcomes[i] else {
+        record.status = .failed
+        record.error = failures[i] ?? "the inversion did not run"
+        return record
+      }
+      let zHat = outcome.z
+      guard zHat.allSatisfy(\.isFinite) else {
+        record.status = .failed
+        record.error = "the recovered latent is not finite"
+        return record
+      }
+      let truth = network.forward(p.zStar), estimate = network.forward(zHat)
+      let snrLatent = signalToNoiseDB(p.zStar, zHat)
+      record.values["snr_latent_db"] = .real(snrLatent)
+      for l in 1...InversionKind.maxHiddenLayers {
+        record.values["snr_layer\(l)_db"] = .real(l < network.layers.count ? signalToNoiseDB(truth[l - 1], estimate[l - 1]) : .nan)
+      }
+      record.values["snr_output_db"] = .real(signalToNoiseDB(p.clean, estimate.last!))
+      record.values["success"] = .integer(snrLatent >= Self.successThresholdDB ? 1 : 0)
+      record.values["residual"] = .real(Self.residual(estimate.last!, p.x, observed: p.observed))
+      record.values["iterations"] = .integer(outcome.iterations)
+      record.vectors["z_hat"] = zHat
+      record.vectors["x_hat"] = estimate.last!
+      return record
+    }
+  }
+
+  /// z*, the clean output and the corrupted, masked x of a job.
+  static func prepare(_ job: JobSpec, spec: InversionSpec, network: InversionNetwork) -> Prepared {
+    let base = latentKey(spec, signal: job.signalIndex, trial: job.trial)
+    var latentRNG = RandomStream(seed: UInt64(spec.seed), key: base, purpose: "latent")
+    let zStar = latentRNG.normals(network.latentDimension)
+    let clean = network.forward(zStar).last!
+    var x = clean
+    let n = clean.count
+    if spec.noiseSNR != nil || spec.noiseSigma != nil {
+      var noiseRNG = RandomStream(seed: UInt64(spec.seed), key: base, purpose: "noise")
+      let sigma = spec.noiseSigma ?? norm(clean) / (Double(n).squareRoot() * pow(10, spec.noiseSNR! / 20))
+      let epsilon = noiseRNG.normals(n)
+      for j in 0..<n { x[j] += sigma * epsilon[j] }
+    }
+    var observed: [Bool]?
+    if spec.maskFraction > 0 {
+      var maskRNG = RandomStream(seed: UInt64(spec.seed), key: base, purpose: "mask")
+      var mask = [Bool](repeating: true, count: n)
+      // A permutation's first round(f·n) entries: larger fractions hide supersets.
+      for j in maskRNG.sample(n, from: n).prefix(Int((spec.maskFraction * Double(n)).rounded())) { mask[j] = false }
+      observed = mask
+    }
+    if spec.hiddenRows > 0 {
+      let side = Int(Double(n).squareRoot().rounded())
+      var mask = observed ?? [Bool](repeating: true, count: n)
+      for j in 0..<(spec.hiddenRows * side) { mask[j] = false }
+      observed = mask
+    }
+    return Prepared(zStar: zStar, clean: clean, x: x, observed: observed)
+  }
+
+  /// The key of a job's latent draw: the generator, the signal and the trial (not the method or
+  /// the corruption), so every method and every corruption level meets the same z*.
+  static func latentKey(_ spec: InversionSpec, signal: Int, trial: Int) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let generator = String(decoding: (try? encoder.encode(spec.generator)) ?? Data(), as: UTF8.self)
+    return "inversion \(generator) signal=\(signal) trial=\(trial)"
+  }
+
+  /// SPEC 10's uniqueness prediction per layer from the true supports: the first layer unique
+  /// when |S₁| ≥ 2k, a deeper ReLU layer when |S_i| ≥ 2|S_{i−1}| (the output counting only its
+  /// observed entries), an invertible output "exempt". A layer whose input is not a ReLU output
+  /// (dense input) compares with its input's full width.
+  static func uniqueness(network: InversionNetwork, zStar: [Double], observed: [Bool]?) -> [String] {
+    let outputs = network.forward(zStar)
+    let last = network.layers.count - 1
+    var inputCount = network.latentDimension
+    var verdicts: [String] = []
+    for (l, layer) in network.layers.enumerated() {
+      let seen: (Int) -> Bool = { j in l < last || (observed?[j] ?? true) }
+      let active = outputs[l].indices.filter { seen($0) && (layer.activation != .relu || outputs[l][$0] > 0) }.count
+      if l == last && layer.activation.isInvertible {
+        verdicts.append("exempt")
+      } else {
+        verdicts.append(active >= 2 * inputCount ? "yes" : "no")
+      }
+      inputCount = layer.activation == .relu ? outputs[l].filter { $0 > 0 }.count : outputs[l].count
+    }
+    return verdicts
+  }
+
+  /// ‖M ⊙ (x̂ − x)‖ / ‖M ⊙ x‖.
+  static func residual(_ xHat: [Double], _ x: [Double], observed: [Bool]?) -> Double {
+    var error = 0.0, signal = 0.0
+    for j in x.indices where observed?[j] ?? true {
+      error += (xHat[j] - x[j]) * (xHat[j] - x[j])
+      signal += x[j] * x[j]
+    }
+    return signal > 0 ? (error / signal).squareRoot() : error.squareRoot()
+  }
+
+  /// The columns a job has from its settings alone (also those of a job that failed).
+  static func settingValues(_ spec: InversionSpec, label: String? = nil) -> [String: ColumnValue] {
+    let generatorLabel = label ?? (try? GeneratorFactory.shared.build(spec.generator).generator.summary) ?? spec.generator.architecture.kind.rawValue
+    let widths = spec.widths
+    return [
+      "method": .text(spec.method.name),
+      "generator": .text(generatorLabel),
+      "generator_checksum": .text(spec.generator.contentChecksum),
+      "widths": .text(widths.map(String.init).joined(separator: "-")),
+      "k": .integer(spec.generator.k),
+      "n": .integer(spec.generator.n),
+      "n_hidden1": .integer(widths.count > 2 ? widths[1] : 0),
+      "seed": .integer(spec.seed),
+      "noise_snr_db": .real(spec.noiseSNR ?? .nan),
+      "noise_sigma": .real(spec.noiseSigma ?? .nan),
+      "mask_fraction": .real(spec.maskFraction),
+      "hidden_rows": .integer(spec.hiddenRows),
+    ]
+  }
+
+  static func seconds(since start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+  }
+}
+
+extension InversionSpec {
+  /// The generator's layer widths, latent first (k, n only when it cannot be built).
+  var widths: [Int] {
+    guard let built = try? GeneratorFactory.shared.build(generator), let layered = built.generator as? FeedForwardGenerator else {
+      return [generator.k, generator.n]
+    }
+    return layered.stack.widths
+  }
+}

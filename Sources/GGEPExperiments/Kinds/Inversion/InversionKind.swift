@@ -1,0 +1,108 @@
+import Foundation
+import GGEPCore
+import GGEPModels
+import GGEPNumerics
+
+/// Inverting a generator (SPEC 10): each job draws z*, makes x = G(z*), corrupts it, inverts it
+/// with one method, and records per-layer SNRs, success, the uniqueness prediction and ẑ.
+public struct InversionKind: ExperimentKind {
+  public init() {}
+  public var name: String { "inversion" }
+
+  /// Hidden layers whose SNR has a column (deeper networks record the first six).
+  public static let maxHiddenLayers = 6
+
+  public static let schema = ResultSchema(
+    columns: [
+      ResultColumn("method", .text, "adam, oracle, lp, lp-noiseless or hybrid"),
+      ResultColumn("generator", .text, "generator label"),
+      ResultColumn("generator_checksum", .text, "full SHA-256 of a trained generator's weights; empty for seeded generators"),
+      ResultColumn("widths", .text, "layer widths, latent first (20-100-625)"),
+      ResultColumn("k", .integer, "latent dimension"),
+      ResultColumn("n", .integer, "output dimension"),
+      ResultColumn("n_hidden1", .integer, "width of the first hidden layer (0 without one)"),
+      ResultColumn("seed", .integer, "sweep seed"),
+      ResultColumn("noise_snr_db", .real, "SNR of the added Gaussian noise in dB (NaN: none)"),
+      ResultColumn("noise_sigma", .real, "standard deviation of the added noise per entry, when given as such (NaN otherwise)"),
+      ResultColumn("mask_fraction", .real, "fraction of x's entries hidden at random"),
+      ResultColumn("hidden_rows", .integer, "top image rows hidden"),
+      ResultColumn("observed", .integer, "entries of x the method saw"),
+      ResultColumn("snr_latent_db", .real, "SNR of ẑ against z* in dB (capped at 100)"),
+    ] + (1...maxHiddenLayers).map { ResultColumn("snr_layer\($0)_db", .real, "SNR of hidden layer \($0) recomputed from ẑ, in dB (NaN beyond the depth)") }
+      + [
+        ResultColumn("snr_output_db", .real, "SNR of G(ẑ) against the clean x = G(z*), in dB"),
+        ResultColumn("success", .integer, "1 if the latent SNR is at least 40 dB"),
+        ResultColumn("uniqueness", .text, "per layer, SPEC 10's prediction that its inversion is unique: yes, no or exempt (invertible output)"),
+        ResultColumn("unique_predicted", .integer, "1 if every layer is predicted unique (or exempt)"),
+        ResultColumn("residual", .real, "‖M ⊙ (G(ẑ) − x)‖ / ‖M ⊙ x‖ on the observed entries"),
+        ResultColumn("iterations", .integer, "Adam steps, or layers solved by a layer-wise method"),
+      ],
+    vectors: [
+      ResultVector("z_star", "the latent z* (k)"), ResultVector("z_hat", "the recovered ẑ (k)"),
+      ResultVector("x", "the observed x (n; hidden entries 0)"), ResultVector("x_hat", "G(ẑ) (n)"),
+    ])
+
+  public var schema: ResultSchema { Self.schema }
+
+  public var summary: SummarySpec {
+    SummarySpec(
+      labels: ["method"], axisColumns: ["method"], trailing: [], refinements: [:],
+      columns: ["method", "generator", "widths", "k", "n", "n_hidden1", "noise_snr_db", "noise_sigma", "mask_fraction", "hidden_rows", "success"],
+      metric: "snr_latent_db", metricTitle: "latent SNR dB")
+  }
+
+  public func decode(point root: ConfigNode, defaultName: String) throws(ConfigError) -> any KindSpec {
+    try InversionSpec(config: root, defaultName: defaultName)
+  }
+
+  public func run(batch: [JobSpec]) throws -> [JobRecord] {
+    try InversionBatch(jobs: batch).run()
+  }
+
+  public func failedRecord(_ job: JobSpec, batch: [JobSpec], reason: String) -> JobRecord {
+    let spec = job.kindSpec as! InversionSpec
+    var record = JobRecord(
+      key: job.key, groupKey: job.groupKey, batchKey: JobSpec.batchKey(of: batch), planIndex: job.index, signal: job.signalIndex,
+      trial: job.trial, sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, b in b }),
+      parametersJSON: job.parametersJSON(batch: batch), status: .failed, error: reason, wallTime: 0, batchSize: batch.count)
+    record.values = InversionBatch.settingValues(spec)
+    return record
+  }
+
+  public func fileChecksums(_ record: JobRecord) -> [String] {
+    let checksum = record.text("generator_checksum")
+    return checksum.isEmpty ? [] : [checksum]
+  }
+
+  /// The latent SNR column is what the output SNR and the vectors imply: checked without a re-run.
+  public func rowProblems(_ r: JobRecord) -> [String] {
+    let z = r.vector("z_star"), zHat = r.vector("z_hat")
+    guard z.count == zHat.count, !z.isEmpty else { return ["/jobs/\(r.key): z_star and z_hat differ in length"] }
+    let snr = signalToNoiseDB(z, zHat)
+    return snr.bitPattern == r.real("snr_latent_db").bitPattern
+      ? [] : ["/runs/snr_latent_db is \(r.real("snr_latent_db")), but z_star and z_hat give \(snr)"]
+  }
+
+  public func report(_ path: String, to directory: String, options: ReportOptions) throws -> [String] {
+    try InversionReport.write(results: [path], to: directory, title: "")
+  }
+
+  public func report(combining paths: [String], to directory: String, options: ReportOptions) throws -> [String] {
+    try InversionReport.write(results: paths, to: directory, title: options.title)
+  }
+
+  public func describe(_ records: [JobRecord]) -> [String] {
+    func distinct(_ values: [String]) -> String {
+      var seen: [String] = []
+      for v in values where !seen.contains(v) { seen.append(v) }
+      return seen.joined(separator: ", ")
+    }
+    let ok = records.filter { $0.status == .ok }
+    let success = ok.isEmpty ? 0 : Double(ok.filter { $0.integer("success") == 1 }.count) / Double(ok.count)
+    return [
+      "  methods:   \(distinct(records.map { $0.text("method") }))",
+      "  networks:  \(distinct(records.map { $0.text("widths") }))",
+      String(format: "  success:   %.0f%% of finished jobs reach 40 dB in the latent", 100 * success),
+    ]
+  }
+}

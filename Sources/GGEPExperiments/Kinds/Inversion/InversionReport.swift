@@ -1,0 +1,266 @@
+import Foundation
+import GGEPCore
+
+/// `ggep report` for inversion results (SPEC 10), in the style of Aberdam et al.'s Figure 4:
+/// each method's median latent SNR against the swept parameter, with 25–75% bars and 10–90%
+/// whiskers; success rates; tables of the same with per-layer SNRs, the uniqueness prediction
+/// and time per inversion; image grids when the generator is a trained image model.
+enum InversionReport {
+  /// Columns a sweep may vary that make a figure's x axis, in order of preference.
+  static let axes = ["n_hidden1", "k", "n", "noise_snr_db", "noise_sigma", "mask_fraction", "hidden_rows"]
+  static let axisTitles = [
+    "n_hidden1": "first hidden width n1", "k": "latent dimension k", "n": "output dimension n", "noise_snr_db": "noise SNR (dB)",
+    "noise_sigma": "noise standard deviation",
+    "mask_fraction": "fraction of x hidden", "hidden_rows": "top rows hidden",
+  ]
+
+  /// A figure panel: the jobs with one value of every varying column but the axis.
+  struct Panel {
+    var title: String
+    var records: [JobRecord]
+  }
+
+  static func write(results paths: [String], to directory: String, title: String) throws -> [String] {
+    var records: [JobRecord] = []
+    var provenances: [RunProvenance] = []
+    for path in paths {
+      let (provenance, rows) = try ResultsFile.read(path)
+      provenances.append(provenance)
+      records += rows
+    }
+    try FileSystem.createDirectory(directory)
+    var written: [String] = []
+    func save(_ name: String, _ text: String) throws {
+      let file = (directory as NSString).appendingPathComponent(name)
+      try FigureFile.write(text, to: file)
+      written.append(file)
+    }
+    let name = title.isEmpty ? provenances.map(\.name).joined(separator: " + ") : title
+
+    if provenances.count == 1 {
+      let summary = try SummaryTable(
+        records: records, groupBy: SummaryTable.defaultGrouping(provenance: provenances[0], records: records), spec: InversionKind().summary)
+      try save("summary.md", summary.markdown())
+      try save("summary.csv", summary.csv())
+    }
+
+    let axis = axes.first { column in Set(records.map { $0.value(of: column)?.description ?? "" }).count > 1 }
+    let panels = Self.panels(records, axis: axis)
+    try save("table.md", table(panels, axis: axis, name: name))
+
+    if let axis {
+      let caption = "Points: median over jobs; bars: 25th–75th percentile; whiskers: 10th–90th. A failed job counts as -inf dB."
+      let snr = panels.map { panel in
+        LinePlot(
+          title: panel.title, xLabel: axisTitles[axis] ?? axis, yLabel: "latent SNR (dB)",
+          series: methods(panel.records).map { method in
+            LinePlot.Series(
+              name: method,
+              points: axisValues(panel.records, axis).compactMap { value in
+                let jobs = panel.records.filter { $0.text("method") == method && axisValue($0, axis) == value }
+                let q = quantiles(latentSNRs(jobs))
+                guard q.median.isFinite else { return nil }
+                return LinePlot.Point(x: value, y: q.median, range: q.p25...max(q.p25, q.p75), outer: q.p10...max(q.p10, q.p90))
+              })
+          })
+      }
+      let success = panels.map { panel in
+        LinePlot(
+          title: panel.title, xLabel: axisTitles[axis] ?? axis, yLabel: "success rate (latent SNR ≥ 40 dB)",
+          series: methods(panel.records).map { method in
+            LinePlot.Series(
+              name: method,
+              points: axisValues(panel.records, axis).map { value in
+                let jobs = panel.records.filter { $0.text("method") == method && axisValue($0, axis) == value }
+                return LinePlot.Point(x: value, y: successRate(jobs))
+              })
+          },
+          yRange: 0...1)
+      }
+      for ext in ["svg", "png"] {
+        let snrFile = (directory as NSString).appendingPathComponent("figure_snr.\(ext)")
+        try FigureRenderer.write(snr, to: snrFile, title: "\(name): latent SNR against \(axisTitles[axis] ?? axis)", caption: caption)
+        let successFile = (directory as NSString).appendingPathComponent("figure_success.\(ext)")
+        try FigureRenderer.write(
+          success, to: successFile, title: "\(name): success rate against \(axisTitles[axis] ?? axis)",
+          caption: "Share of jobs whose latent SNR reaches 40 dB (failed jobs count as failures).")
+        written += [snrFile, successFile]
+      }
+    }
+    written += try imageGrids(records, axis: axis, name: name, directory: directory)
+    return written
+  }
+
+  // MARK: - Grouping
+
+  static func axisValue(_ record: JobRecord, _ axis: String) -> Double {
+    switch record.value(of: axis) {
+    case .integer(let v): return Double(v)
+    case .real(let v): return v
+    default: return .nan
+    }
+  }
+
+  static func axisValues(_ records: [JobRecord], _ axis: String) -> [Double] {
+    Array(Set(records.map { axisValue($0, axis) }.filter(\.isFinite))).sorted()
+  }
+
+  /// Methods in a fixed order (the papers' first), then any other in order of appearance.
+  static func methods(_ records: [JobRecord]) -> [String] {
+    let order = ["adam", "hybrid", "latent-pursuit", "latent-pursuit-debiased", "layered-bp", "lp", "lp-noiseless", "oracle"]
+    var seen: [String] = []
+    for r in records where !seen.contains(r.text("method")) { seen.append(r.text("method")) }
+    return order.filter(seen.contains) + seen.filter { !order.contains($0) }
+  }
+
+  /// One panel per combination of the other varying columns (the generator's widths, the
+  /// corruption), titled by them.
+  static func panels(_ records: [JobRecord], axis: String?) -> [Panel] {
+    let others = (["widths", "generator"] + axes).filter { $0 != axis }.filter { column in
+      Set(records.map { $0.value(of: column)?.description ?? "" }).count > 1
+    }
+    // n₁ as the axis already varies the widths.
+    let varying = others.filter { !(axis == "n_hidden1" && ($0 == "widths" || $0 == "generator")) }
+    var order: [String] = []
+    var groups: [String: [JobRecord]] = [:]
+    for r in records {
+      let label = varying.map { "\($0) = \(r.value(of: $0).map(display) ?? "")" }.joined(separator: ", ")
+      if groups[label] == nil { order.append(label) }
+      groups[label, default: []].append(r)
+    }
+    let fixed = ["widths", "noise_snr_db", "noise_sigma", "mask_fraction", "hidden_rows"].filter { !varying.contains($0) && $0 != axis }
+    return order.map { label in
+      let first = groups[label]![0]
+      let context = fixed.compactMap { column -> String? in
+        guard let value = first.value(of: column) else { return nil }
+        switch column {
+        case "noise_snr_db": return value.real.map { $0.isNaN ? nil : "noise \(formatNumber($0)) dB" } ?? nil
+        case "noise_sigma": return value.real.map { $0.isNaN ? nil : "noise σ = \(formatNumber($0))" } ?? nil
+        case "mask_fraction": return value.real.map { $0 == 0 ? nil : "\(formatNumber($0 * 100))% hidden" } ?? nil
+        case "hidden_rows": return value.integer.map { $0 == 0 ? nil : "top \($0) rows hidden" } ?? nil
+        default: return axis == "n_hidden1" ? nil : "net \(display(value))"
+        }
+      }
+      return Panel(title: ([label].filter { !$0.isEmpty } + context).joined(separator: "; "), records: groups[label]!)
+    }
+  }
+
+  static func display(_ value: ColumnValue) -> String {
+    switch value {
+    case .text(let t): return t
+    case .integer(let i): return String(i)
+    case .real(let r): return r.isNaN ? "none" : formatNumber(r)
+    }
+  }
+
+  // MARK: - Statistics
+
+  /// Latent SNRs of jobs, failed ones as −∞ (a failure is worse than any recovery).
+  static func latentSNRs(_ jobs: [JobRecord]) -> [Double] {
+    jobs.map { $0.status == .ok ? $0.real("snr_latent_db") : -.infinity }
+  }
+
+  static func successRate(_ jobs: [JobRecord]) -> Double {
+    jobs.isEmpty ? .nan : Double(jobs.filter { $0.status == .ok && $0.integer("success") == 1 }.count) / Double(jobs.count)
+  }
+
+  /// Percentiles by linear interpolation between order statistics (numpy's default), so the
+  /// tables can be re-derived with `numpy.percentile`.
+  static func percentile(_ sorted: [Double], _ q: Double) -> Double {
+    guard !sorted.isEmpty else { return .nan }
+    let position = q * Double(sorted.count - 1)
+    let low = Int(position.rounded(.down)), high = min(low + 1, sorted.count - 1)
+    let (a, b) = (sorted[low], sorted[high])
+    if a == b || position == Double(low) { return a }
+    if !a.isFinite || !b.isFinite { return position - Double(low) < 0.5 ? a : b }
+    return a + (position - Double(low)) * (b - a)
+  }
+
+  static func quantiles(_ values: [Double]) -> (p10: Double, p25: Double, median: Double, p75: Double, p90: Double) {
+    let sorted = values.filter { !$0.isNaN }.sorted()
+    return (percentile(sorted, 0.1), percentile(sorted, 0.25), percentile(sorted, 0.5), percentile(sorted, 0.75), percentile(sorted, 0.9))
+  }
+
+  static func db(_ value: Double) -> String {
+    value.isFinite ? String(format: "%.1f", value) : (value < 0 ? "fail" : "–")
+  }
+
+  // MARK: - Tables
+
+  static func table(_ panels: [Panel], axis: String?, name: String) -> String {
+    var out = ["# \(name)", ""]
+    out.append("Latent SNR in dB: median [10th, 25th, 75th, 90th percentile] over jobs (a failed job counts as −∞, shown as `fail`); "
+      + "success: latent SNR ≥ 40 dB; unique: share of jobs whose every layer SPEC 10 predicts invertible uniquely; "
+      + "time: median seconds per inversion (Adam's batched rows: the batch's time over its jobs).")
+    out.append("")
+    for panel in panels {
+      if !panel.title.isEmpty { out += ["## \(panel.title)", ""] }
+      let values: [Double?] = axis.map { a in axisValues(panel.records, a).map(Optional.some) } ?? [nil]
+      let layers = (1...InversionKind.maxHiddenLayers).filter { l in panel.records.contains { $0.status == .ok && !$0.real("snr_layer\(l)_db").isNaN } }
+      let header = [axis ?? "", "method", "jobs", "latent SNR dB", "success", "unique"] + layers.map { "layer \($0) dB" }
+        + ["output dB", "time (s)", "failed"]
+      out.append("| " + header.joined(separator: " | ") + " |")
+      out.append("|" + header.map { _ in "---" }.joined(separator: "|") + "|")
+      for value in values {
+        for method in methods(panel.records) {
+          let jobs = panel.records.filter { $0.text("method") == method && (value == nil || axisValue($0, axis!) == value!) }
+          guard !jobs.isEmpty else { continue }
+          let ok = jobs.filter { $0.status == .ok }
+          let q = quantiles(latentSNRs(jobs))
+          let median = { (column: String) -> String in db(quantiles(ok.map { $0.real(column) }).median) }
+          let unique = Double(jobs.filter { $0.integer("unique_predicted") == 1 }.count) / Double(jobs.count)
+          var row = [value.map(formatNumber) ?? "", method, String(jobs.count)]
+          row.append("\(db(q.median)) [\(db(q.p10)), \(db(q.p25)), \(db(q.p75)), \(db(q.p90))]")
+          row.append(String(format: "%.0f%%", 100 * successRate(jobs)))
+          row.append(String(format: "%.0f%%", 100 * unique))
+          row += layers.map { median("snr_layer\($0)_db") }
+          row.append(median("snr_output_db"))
+          row.append(String(format: "%.4g", quantiles(ok.map(\.wallTime)).median))
+          row.append(String(jobs.count - ok.count))
+          out.append("| " + row.joined(separator: " | ") + " |")
+        }
+      }
+      out.append("")
+      let failures = Dictionary(grouping: panel.records.filter { $0.status == .failed }, by: { "\($0.text("method")): \($0.error)" })
+      if !failures.isEmpty {
+        out.append("Failed jobs:")
+        for (reason, jobs) in failures.sorted(by: { $0.key < $1.key }) { out.append("- \(jobs.count) × \(reason)") }
+        out.append("")
+      }
+    }
+    return out.joined(separator: "\n")
+  }
+
+  // MARK: - Image grids
+
+  /// For a trained image generator (square n, a model file): per axis value, the observed x and
+  /// each method's G(ẑ) for up to 8 signals of trial 0.
+  static func imageGrids(_ records: [JobRecord], axis: String?, name: String, directory: String) throws -> [String] {
+    guard let first = records.first, !first.text("generator_checksum").isEmpty else { return [] }
+    let n = first.integer("n"), side = Int(Double(n).squareRoot().rounded())
+    guard side * side == n else { return [] }
+    var written: [String] = []
+    let values: [Double?] = axis.map { a in axisValues(records, a).map(Optional.some) } ?? [nil]
+    for value in values.prefix(6) {
+      let jobs = records.filter { $0.trial == 0 && (value == nil || axisValue($0, axis!) == value!) }
+      let signals = Array(Set(jobs.map(\.signal))).sorted().prefix(8)
+      func row(_ label: String, _ pick: (Int) -> [Double]?) -> ImageGrid.Row? {
+        let images = signals.map { pick($0) ?? [Double](repeating: 0, count: n) }
+        return images.isEmpty ? nil : ImageGrid.Row(label: label, images: images)
+      }
+      let methodRows = methods(jobs).compactMap { method in
+        row(method) { s in jobs.first { $0.signal == s && $0.text("method") == method && $0.status == .ok }?.vector("x_hat") }
+      }
+      let observed = row("observed x") { s in jobs.first { $0.signal == s }?.vector("x") }
+      let rows = [observed].compactMap { $0 } + methodRows
+      guard !rows.isEmpty else { continue }
+      let suffix = value.map { "-\(axis!)=\(formatNumber($0))" } ?? ""
+      let grid = try ImageGrid(
+        title: "\(name): G(ẑ) per method" + (value.map { ", \(axis!) = \(formatNumber($0))" } ?? ""), rows: rows, scaling: .minMax)
+      let file = (directory as NSString).appendingPathComponent("grid\(suffix).png")
+      try grid.write(to: file)
+      written.append(file)
+    }
+    return written
+  }
+}

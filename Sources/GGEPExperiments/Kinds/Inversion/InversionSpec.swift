@@ -1,0 +1,194 @@
+import Foundation
+import GGEPCore
+import GGEPModels
+import GGEPNumerics
+
+/// One sweep point of an inversion experiment (`experiment: inversion`, SPEC 10): a generator,
+/// a method that inverts it, and what is done to its output first.
+///
+///     experiment: inversion
+///     name: inversion-smoke
+///     seed: 0
+///     signals: 20                 # draws z* ~ N(0, I_k) per point
+///     trials: 1                   # independent corruptions per draw
+///     generator: {kind: relu-mlp, widths: [20, 100, 625]}     # any layered generator
+///     method: {kind: lp}          # adam | oracle | lp | hybrid
+///     noise_snr_db: 40            # optional: Gaussian noise at this SNR of x
+///     noise_sigma: 0.01           # or: Gaussian noise of this standard deviation per entry
+///     mask_fraction: 0.3          # optional: this fraction of x's entries hidden at random
+///     hidden_rows: 13             # optional: the top rows of a square-image output hidden
+///
+/// Each job draws z* (keyed by the generator, the signal and the trial only, so every method
+/// and every corruption level meets the same z*), makes x = G(z*), corrupts it (noise and masks
+/// keyed by the corruption too), and inverts the observed entries.
+public struct InversionSpec: KindSpec, Codable, Hashable {
+  public enum Method: Hashable, Sendable, Codable {
+    case adam(AdamProjector.Settings)
+    case oracle
+    case lp(noiseless: Bool)
+    /// The LP's ẑ as Adam's start, with (by default) fewer steps.
+    case hybrid(AdamProjector.Settings)
+
+    public var name: String {
+      switch self {
+      case .adam: return "adam"
+      case .oracle: return "oracle"
+      case .lp(let noiseless): return noiseless ? "lp-noiseless" : "lp"
+      case .hybrid: return "hybrid"
+      }
+    }
+
+    static let kinds = ["adam", "oracle", "lp", "hybrid"]
+    var isLayerwise: Bool { if case .adam = self { return false } else { return true } }
+  }
+
+  public var name: String
+  public var description: String?
+  public var seed: Int
+  public var trials: Int
+  public var signals: Int
+  public var generator: GeneratorSpec
+  public var method: Method
+  public var noiseSNR: Double?
+  /// The noise's standard deviation per entry instead of an SNR (σ ≥ 0).
+  public var noiseSigma: Double?
+  public var maskFraction: Double
+  public var hiddenRows: Int
+
+  public var signalCount: Int { signals }
+
+  public static let rootKeys = [
+    "experiment", "name", "description", "seed", "trials", "signals", "generator", "method", "noise_snr_db", "noise_sigma",
+    "mask_fraction", "hidden_rows",
+  ]
+
+  public init(config root: ConfigNode, defaultName: String) throws(ConfigError) {
+    let table = try ConfigValue(root, path: .root).table()
+    try table.checkKnownKeys(allowed: Self.rootKeys)
+    name = try table.string("name", default: defaultName)
+    description = try table.optionalString("description")
+    seed = try table.int("seed", default: 0, .atLeast(0))
+    trials = try table.int("trials", default: 1, .atLeast(1))
+    signals = try table.int("signals", default: 10, .atLeast(1))
+    generator = try GeneratorSpec(try table.table("generator"))
+    if case .product = generator.architecture {
+      throw table.error("generator", "an inversion needs one generator, not a product")
+    }
+    noiseSNR = try table.optionalDouble("noise_snr_db")
+    if let noiseSNR, !noiseSNR.isFinite || noiseSNR < -20 {
+      throw table.error("noise_snr_db", "must be a finite SNR in dB (≥ −20; larger is less noise), got \(noiseSNR)")
+    }
+    noiseSigma = try table.optionalDouble("noise_sigma")
+    if let noiseSigma, !noiseSigma.isFinite || noiseSigma < 0 {
+      throw table.error("noise_sigma", "is the noise's standard deviation per entry: must be finite and ≥ 0, got \(formatConfigNumber(noiseSigma))")
+    }
+    if noiseSNR != nil && noiseSigma != nil {
+      throw table.error("noise_sigma", "give the noise either as noise_snr_db or as noise_sigma, not both")
+    }
+    maskFraction = try table.double("mask_fraction", default: 0)
+    guard maskFraction >= 0, maskFraction < 1 else {
+      throw table.error("mask_fraction", "must be in [0, 1) (the fraction of x's entries hidden), got \(formatConfigNumber(maskFraction))")
+    }
+    hiddenRows = try table.int("hidden_rows", default: 0, .atLeast(0))
+    if hiddenRows > 0 {
+      let side = Int(Double(generator.n).squareRoot().rounded())
+      guard side * side == generator.n, hiddenRows < side else {
+        throw table.error(
+          "hidden_rows", "hides the top rows of a square image: needs n = side² and fewer than side rows (n = \(generator.n)), got \(hiddenRows)")
+      }
+    }
+
+    let methodTable = try table.table("method")
+    let kind = try methodTable.string("kind", default: "adam")
+    guard Method.kinds.contains(kind) else {
+      throw methodTable.error("kind", "unknown inversion method \"\(kind)\"; one of \(Method.kinds.joined(separator: ", "))")
+    }
+    let adamKeys = ["steps", "learning_rate", "restarts", "lambda_z"]
+    switch kind {
+    case "adam", "hybrid":
+      try methodTable.checkKnownKeys(allowed: ["kind"] + adamKeys, context: "for method \(kind)")
+      let settings = AdamProjector.Settings(
+        steps: try methodTable.int("steps", default: kind == "adam" ? 500 : 100, .atLeast(1)),
+        learningRate: try methodTable.double("learning_rate", default: 0.05, .greaterThan(0)),
+        restarts: try methodTable.int("restarts", default: kind == "adam" ? 3 : 1, .atLeast(1)),
+        lambdaZ: try methodTable.double("lambda_z", default: 0, .atLeast(0)))
+      method = kind == "adam" ? .adam(settings) : .hybrid(settings)
+    case "lp":
+      try methodTable.checkKnownKeys(allowed: ["kind", "noiseless"], context: "for method lp")
+      method = .lp(noiseless: try methodTable.bool("noiseless", default: false))
+    default:
+      try methodTable.checkKnownKeys(allowed: ["kind"], context: "for method \(kind)")
+      method = .oracle
+    }
+    // The generator is built now: its layers are what every method's per-layer SNR is measured
+    // on, and a layer-wise method is refused before any job runs when the network has a layer
+    // it cannot invert, naming the layer and its activation.
+    let built: BuiltGenerator
+    do {
+      built = try GeneratorFactory.shared.build(generator)
+    } catch {
+      throw table.error("generator", "cannot build it: \(error)")
+    }
+    guard let layered = built.generator as? FeedForwardGenerator else {
+      throw table.error("generator", "an inversion needs a layered network (relu-mlp, relu-random, vae-mnist or a model file), got \(built.generator.summary)")
+    }
+    if method.isLayerwise, let problem = InversionNetwork(layered).unsupportedLayer() {
+      throw methodTable.error("kind", "method \(kind) cannot invert this generator: \(problem)")
+    }
+  }
+
+  // MARK: - KindSpec
+
+  /// Everything but the name, description and trial count (which never change a job's numbers).
+  public var identityJSON: String {
+    var identity = self
+    identity.name = ""
+    identity.description = nil
+    identity.trials = 1
+    return Self.json(identity)
+  }
+
+  public var canonicalJSON: String { Self.json(self) }
+
+  static func json(_ value: InversionSpec) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+  }
+
+  public var namedFiles: [(path: String, checksum: String)] {
+    switch generator.architecture {
+    case .vaeMNIST(let file, let checksum), .model(let file, let checksum): return [(file, checksum)]
+    default: return []
+    }
+  }
+
+  public func memoryEstimate(jobs: Int) -> MemoryEstimate {
+    let widths = (try? GeneratorFactory.shared.build(generator).generator as? FeedForwardGenerator)??.stack.widths ?? [generator.k, generator.n]
+    let widest = Double(widths.dropFirst().max() ?? generator.n)
+    let largestIn = Double(widths.dropLast().max() ?? generator.k)
+    // An LP of up to 2·out rows × (in + 1) columns (and CLP's copy), per job at a time; Adam's
+    // rows × Σwidths buffers for the batch.
+    let lp = method.isLayerwise ? 3 * (2 * widest) * (largestIn + 1) * 8 : 0
+    let restarts: Double
+    switch method {
+    case .adam(let s), .hybrid(let s): restarts = Double(s.restarts)
+    default: restarts = 0
+    }
+    let adam = Double(jobs) * restarts * Double(widths.reduce(0, +)) * 4 * 4
+    return MemoryEstimate(
+      terms: [(lp, "generator.widths", "\(widths)", "one layer's linear program"), (adam, "signals", String(signals), "Adam's batched buffers")],
+      jobs: jobs)
+  }
+
+  public func progressLabel(sweepLabels: [SweepLabel]) -> String {
+    var parts = [method.name, widths.map(String.init).joined(separator: "-")]
+    if let noiseSNR { parts.append("snr=\(formatNumber(noiseSNR))dB") }
+    if let noiseSigma { parts.append("σ=\(formatNumber(noiseSigma))") }
+    if maskFraction > 0 { parts.append("mask=\(formatNumber(maskFraction))") }
+    if hiddenRows > 0 { parts.append("hidden_rows=\(hiddenRows)") }
+    let named = ["method", "generator"]
+    return (parts + sweepLabels.filter { !named.contains($0.path) && !$0.value.hasPrefix("{") && !$0.value.hasPrefix("[") }.map(\.description))
+      .joined(separator: " ")
+  }
+}
