@@ -66,6 +66,25 @@ public enum LAPACK {
     return Matrix(rows: m, cols: n, storage: q)
   }
 
+  /// The singular values of A (m × n), in decreasing order, by `dgesdd` without vectors
+  /// (jobz 'N'). Deterministic for a given BLAS core and thread count; O(mn·min(m, n)).
+  public static func singularValues(_ a: Matrix<Double>) throws -> [Double] {
+    let (m, n) = (a.rows, a.cols)
+    guard m > 0, n > 0 else { return [] }
+    var matrix = a.storage
+    var s = [Double](repeating: 0, count: min(m, n))
+    // U and Vᵀ are not referenced with jobz 'N', but row-major LAPACKE checks ldvt ≥ n anyway.
+    var u = [Double](repeating: 0, count: 1)
+    var vt = [Double](repeating: 0, count: n)
+    let info = LAPACKE_dgesdd(
+      LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int32(m), Int32(n), &matrix, Int32(n), &s, &u, 1, &vt, Int32(n))
+    guard info == 0 else { throw LAPACKError(routine: "dgesdd", info: info) }
+    return s
+  }
+
+  /// The spectral norm ‖A‖₂ (the largest singular value; 0 for an empty matrix).
+  public static func spectralNorm(_ a: Matrix<Double>) throws -> Double { try singularValues(a).first ?? 0 }
+
   /// The least-squares solution x of min ‖A x − b‖₂ for A m × n (m ≥ n, full column rank), by
   /// QR (`dgels`); for m < n the minimum-norm solution of the underdetermined system.
   public static func leastSquares(_ a: Matrix<Double>, _ b: [Double]) throws -> [Double] {

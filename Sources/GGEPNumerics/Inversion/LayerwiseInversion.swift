@@ -94,6 +94,9 @@ public func signalToNoiseDB(_ truth: [Double], _ estimate: [Double]) -> Double {
 public protocol LatentInverter: Sendable {
   var name: String { get }
   func invert(_ x: [Double], observed: [Bool]?) throws(InversionFailure) -> [Double]
+  /// ẑ and the work it took: solver iterations summed over layers (pursuits), or the layers
+  /// solved (LP, oracle: one direct solve each).
+  func invertCounting(_ x: [Double], observed: [Bool]?) throws(InversionFailure) -> (z: [Double], iterations: Int)
 }
 
 extension LatentInverter {
@@ -114,7 +117,12 @@ public struct LPInverter: LatentInverter {
     self.exact = exact
   }
 
-  public var name: String { exact ? "lp(noiseless)" : "lp" }
+  public var name: String { exact ? "lp-noiseless" : "lp" }
+
+  /// ẑ and the linear programs solved (one per layer).
+  public func invertCounting(_ x: [Double], observed: [Bool]?) throws(InversionFailure) -> (z: [Double], iterations: Int) {
+    (try invert(x, observed: observed), network.layers.count)
+  }
 
   public func invert(_ x: [Double], observed: [Bool]?) throws(InversionFailure) -> [Double] {
     var y = x
@@ -156,17 +164,37 @@ public struct OracleInverter: LatentInverter {
 
   public var name: String { "oracle" }
 
+  /// ẑ and the least-squares solves (one per layer).
+  public func invertCounting(_ x: [Double], observed: [Bool]?) throws(InversionFailure) -> (z: [Double], iterations: Int) {
+    (try invert(x, observed: observed), network.layers.count)
+  }
+
   public func invert(_ x: [Double], observed: [Bool]?) throws(InversionFailure) -> [Double] {
-    let outputs = network.forward(truth)
+    try network.leastSquaresOnSupports(x, observed: observed, supports: network.forward(truth).map { $0.map { $0 > 0 } })
+  }
+}
+
+extension InversionNetwork {
+  /// The oracle's descent with the supports given (Aberdam et al., Alg. 1; SPEC 10): from x
+  /// down to z, each layer's input by least squares (`dgels`) on its equations,
+  ///
+  ///     ReLU layer l:        (h W_l + b_l)_j = y_j     for j ∈ S_l (and observed, at the output)
+  ///     invertible layer l:  (h W_l + b_l)_j = φ⁻¹(y_j) for every (observed) j
+  ///
+  /// with y the estimate of layer l's output from the step above. `supports[l]` marks S_l over
+  /// layer l's outputs (read only for ReLU layers). The oracle passes the true supports;
+  /// Latent-Pursuit's debiasing step the recovered ones — with every support frozen the
+  /// network is linear in z, and this is its least-squares fit.
+  func leastSquaresOnSupports(_ x: [Double], observed: [Bool]?, supports: [[Bool]]) throws(InversionFailure) -> [Double] {
     var y = x
-    for l in stride(from: network.layers.count - 1, through: 0, by: -1) {
-      let layer = network.layers[l]
-      let (fanIn, fanOut) = (layer.weights.rows, layer.weights.cols)
-      let seen: (Int) -> Bool = { j in l < network.layers.count - 1 || (observed?[j] ?? true) }
+    for l in stride(from: layers.count - 1, through: 0, by: -1) {
+      let layer = layers[l]
+      let fanOut = layer.weights.cols
+      let seen: (Int) -> Bool = { j in l < layers.count - 1 || (observed?[j] ?? true) }
       var rows: [Int]
       var target: [Double]
       if layer.activation == .relu {
-        rows = (0..<fanOut).filter { outputs[l][$0] > 0 && seen($0) }
+        rows = (0..<fanOut).filter { supports[l][$0] && seen($0) }
         target = rows.map { y[$0] }
       } else {
         guard layer.activation.isInvertible else {
@@ -175,18 +203,38 @@ public struct OracleInverter: LatentInverter {
         rows = (0..<fanOut).filter(seen)
         target = rows.map { layer.activation.inverse(y[$0])! }
       }
-      if !layer.bias.isEmpty { target = zip(target, rows).map { $0 - layer.bias[$1] } }
-      // A h = target with A = W_Sᵀ (|S| × fanIn).
-      var a = Matrix<Double>(rows: rows.count, cols: fanIn)
-      for (r, j) in rows.enumerated() {
-        for i in 0..<fanIn { a.storage[r * fanIn + i] = layer.weights.storage[i * fanOut + j] }
-      }
-      do {
-        y = try LAPACK.leastSquares(a, target)
-      } catch {
-        throw InversionFailure(layer: l + 1, reason: "least squares on the support failed: \(error)")
-      }
+      y = try leastSquares(l, rows: rows, target: target)
     }
     return y
+  }
+
+  /// h minimising Σ_{j ∈ rows} ((h W_l + b_l)_j − target_j)², by QR (`dgels`; the minimum-norm
+  /// solution when the rows do not determine h).
+  func leastSquares(_ l: Int, rows: [Int], target: [Double]) throws(InversionFailure) -> [Double] {
+    let layer = layers[l]
+    let (fanIn, fanOut) = (layer.weights.rows, layer.weights.cols)
+    let rhs = layer.bias.isEmpty ? target : zip(target, rows).map { $0 - layer.bias[$1] }
+    // A h = rhs with A = W_Sᵀ (|S| × fanIn).
+    var a = Matrix<Double>(rows: rows.count, cols: fanIn)
+    for (r, j) in rows.enumerated() {
+      for i in 0..<fanIn { a.storage[r * fanIn + i] = layer.weights.storage[i * fanOut + j] }
+    }
+    do {
+      return try LAPACK.leastSquares(a, rhs)
+    } catch {
+      throw InversionFailure(layer: l + 1, reason: "least squares on the support failed: \(error)")
+    }
+  }
+
+  /// The first layer no layer-wise method can invert, as the failure to throw: `method` names
+  /// the inverter, the reason the layer's shape and activation (SPEC 10: each layer must be ReLU
+  /// or strictly increasing).
+  func refuseUnsupported(_ method: String) throws(InversionFailure) {
+    for (l, layer) in layers.enumerated() where layer.activation != .relu && !layer.activation.isInvertible {
+      throw InversionFailure(
+        layer: l + 1,
+        reason: "\(method) cannot invert activation \(layer.activation.name) (\(layer.weights.rows) → \(layer.weights.cols)): it is neither "
+          + "relu (split by its support) nor strictly increasing (identity, leaky-relu, sigmoid, tanh, plu)")
+    }
   }
 }

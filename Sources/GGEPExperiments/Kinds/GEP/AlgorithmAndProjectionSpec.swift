@@ -154,15 +154,26 @@ public struct ProjectionSpec: Codable, Hashable, Sendable {
     case exact
     /// Adam on z with restarts, and its settings.
     case adam(AdamProjector.Settings)
+    /// A layer-wise inversion (SPEC 10): LP, Latent-Pursuit or Layered Basis-Pursuit.
+    case layerwise(LayerwiseMethod)
+    /// A layer-wise ẑ refined by a few Adam steps.
+    case hybrid(start: LayerwiseMethod, adam: AdamProjector.Settings)
 
     public enum Kind: String, CaseIterable, Codable, Sendable {
-      case exact, adam
+      case exact, adam, lp
+      case latentPursuit = "latent-pursuit"
+      case layeredBP = "layered-bp"
+      case hybrid
     }
 
     public var kind: Kind {
       switch self {
       case .exact: return .exact
       case .adam: return .adam
+      case .layerwise(.lp): return .lp
+      case .layerwise(.latentPursuit): return .latentPursuit
+      case .layerwise(.layeredBP): return .layeredBP
+      case .hybrid: return .hybrid
       }
     }
 
@@ -171,6 +182,8 @@ public struct ProjectionSpec: Codable, Hashable, Sendable {
       switch kind {
       case .exact: return []
       case .adam: return ["steps", "learning_rate", "restarts", "lambda_z", "warm_start"]
+      case .lp, .latentPursuit, .layeredBP: return LayerwiseMethodConfig.keys(kind.rawValue)
+      case .hybrid: return ["start", "steps", "learning_rate", "restarts", "lambda_z"]
       }
     }
   }
@@ -193,7 +206,16 @@ public struct ProjectionSpec: Codable, Hashable, Sendable {
   /// The Adam settings (the defaults for a method without them; what job keys encode for it).
   public var adam: AdamProjector.Settings {
     if case .adam(let settings) = method { return settings }
+    if case .hybrid(_, let settings) = method { return settings }
     return AdamProjector.Settings()
+  }
+
+  /// The layer-wise method of a layer-wise or hybrid projection.
+  public var layerwise: LayerwiseMethod? {
+    switch method {
+    case .layerwise(let m), .hybrid(let m, _): return m
+    default: return nil
+    }
   }
   public var steps: Int { adam.steps }
   public var learningRate: Double { adam.learningRate }
@@ -218,6 +240,17 @@ public struct ProjectionSpec: Codable, Hashable, Sendable {
     switch kind {
     case .exact:
       method = .exact
+    case .lp, .latentPursuit, .layeredBP:
+      method = .layerwise(try LayerwiseMethodConfig.read(kind.rawValue, table))
+    case .hybrid:
+      // Adam refines a layer-wise ẑ: a few steps, one restart, a small rate near the answer.
+      method = .hybrid(
+        start: try LayerwiseMethodConfig.readStart(table),
+        adam: AdamProjector.Settings(
+          steps: try table.int("steps", default: 20, .atLeast(1)),
+          learningRate: try table.double("learning_rate", default: 0.01, .greaterThan(0)),
+          restarts: try table.int("restarts", default: 1, .atLeast(1)),
+          lambdaZ: try table.double("lambda_z", default: 0.001, .atLeast(0))))
     case .adam:
       method = .adam(AdamProjector.Settings(
         steps: try table.int("steps", default: 100, .atLeast(1)),
@@ -225,6 +258,18 @@ public struct ProjectionSpec: Codable, Hashable, Sendable {
         restarts: try table.int("restarts", default: 3, .atLeast(1)),
         lambdaZ: try table.double("lambda_z", default: 0.001, .atLeast(0)),
         warmStart: try table.bool("warm_start", default: false)))
+    }
+    if let layerwise {
+      // Refused at plan time, naming the layer and its activation.
+      let built: BuiltGenerator
+      do {
+        built = try GeneratorFactory.shared.build(generator)
+      } catch {
+        throw table.error("method", "cannot build the generator to check it: \(error)")
+      }
+      if let problem = LayerwiseMethodConfig.refusal(layerwise, generator: built) {
+        throw table.error("method", "projection method \(problem)")
+      }
     }
   }
 
@@ -236,6 +281,8 @@ public struct ProjectionSpec: Codable, Hashable, Sendable {
     case restarts
     case lambdaZ = "lambda_z"
     case warmStart = "warm_start"
+    /// Only for layer-wise and hybrid projections (added later: absent from older keys).
+    case layerwise
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -248,18 +295,21 @@ public struct ProjectionSpec: Codable, Hashable, Sendable {
     try container.encode(a.restarts, forKey: .restarts)
     try container.encode(a.lambdaZ, forKey: .lambdaZ)
     try container.encode(a.warmStart, forKey: .warmStart)
+    try container.encodeIfPresent(layerwise, forKey: .layerwise)
   }
 
   public init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
     mode = try container.decode(Mode.self, forKey: .mode)
+    let adam = AdamProjector.Settings(
+      steps: try container.decode(Int.self, forKey: .steps), learningRate: try container.decode(Double.self, forKey: .learningRate),
+      restarts: try container.decode(Int.self, forKey: .restarts), lambdaZ: try container.decode(Double.self, forKey: .lambdaZ),
+      warmStart: try container.decode(Bool.self, forKey: .warmStart))
     switch try container.decode(Method.Kind.self, forKey: .method) {
     case .exact: method = .exact
-    case .adam:
-      method = .adam(AdamProjector.Settings(
-        steps: try container.decode(Int.self, forKey: .steps), learningRate: try container.decode(Double.self, forKey: .learningRate),
-        restarts: try container.decode(Int.self, forKey: .restarts), lambdaZ: try container.decode(Double.self, forKey: .lambdaZ),
-        warmStart: try container.decode(Bool.self, forKey: .warmStart)))
+    case .adam: method = .adam(adam)
+    case .lp, .latentPursuit, .layeredBP: method = .layerwise(try container.decode(LayerwiseMethod.self, forKey: .layerwise))
+    case .hybrid: method = .hybrid(start: try container.decode(LayerwiseMethod.self, forKey: .layerwise), adam: adam)
     }
   }
 }

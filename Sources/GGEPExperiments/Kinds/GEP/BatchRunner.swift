@@ -159,6 +159,15 @@ public struct BatchRunner: Sendable {
       return ExactLinearProjector(basis: basis)
     case .adam(let settings):
       return AdamProjector(generator: built.generator, mode: spec.mode == .cosine ? .cosine : .oracleNorm, settings: settings)
+    case .layerwise(let method), .hybrid(let method, _):
+      guard let layered = built.generator as? FeedForwardGenerator else {
+        throw ProjectionError(message: "projection.method \(spec.method.kind.rawValue) needs a layered generator, got \(built.generator.summary)")
+      }
+      var refinement: AdamProjector.Settings?
+      if case .hybrid(_, let settings) = spec.method { refinement = settings }
+      return LayerwiseProjector(
+        generator: layered, inverter: method.inverter(InversionNetwork(layered)), mode: spec.mode == .cosine ? .cosine : .oracleNorm,
+        refinement: refinement)
     }
   }
 

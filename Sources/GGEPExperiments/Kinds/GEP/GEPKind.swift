@@ -109,6 +109,8 @@ extension ExperimentSpec: KindSpec {
       case .ppower: break
       }
     }
+    // A swept projection names its method (`P=latent-pursuit`), so that the lines differ.
+    if sweepLabels.contains(where: { $0.path == "projection" }) { parts.append("P=\(projection.method.kind.rawValue)") }
     return (parts + ["m=\(m)"] + extra).joined(separator: " ")
   }
 }

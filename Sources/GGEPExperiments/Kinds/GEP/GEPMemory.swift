@@ -32,7 +32,7 @@ extension ExperimentSpec {
       ))
     }
     if spec.algorithm.method.kind != .rifle {
-      let R = spec.projection.method.kind == .adam ? Double(spec.projection.restarts) : 1
+      let R = [.adam, .hybrid].contains(spec.projection.method.kind) ? Double(spec.projection.restarts) : 1
       let k = Double(spec.generator.k)
       let rows = J * R
       let projection = rows * Self.widths(spec.generator) * 4 * 3 + rows * (k * 16 + n * 4) + J * n * 16

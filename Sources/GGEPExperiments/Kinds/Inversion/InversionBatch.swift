@@ -48,8 +48,8 @@ struct InversionBatch {
     func layerwise(_ inverter: any LatentInverter, _ i: Int) {
       let start = DispatchTime.now()
       do {
-        let z = try inverter.invert(prepared[i].x, observed: prepared[i].observed)
-        outcomes[i] = (z, network.layers.count, Self.seconds(since: start))
+        let (z, iterations) = try inverter.invertCounting(prepared[i].x, observed: prepared[i].observed)
+        outcomes[i] = (z, iterations, Self.seconds(since: start))
       } catch {
         failures[i] = error.description
       }
@@ -58,17 +58,21 @@ struct InversionBatch {
     switch spec.method {
     case .oracle:
       for i in jobs.indices { layerwise(OracleInverter(network: network, truth: prepared[i].zStar), i) }
-    case .lp(let noiseless):
-      for i in jobs.indices { layerwise(LPInverter(network: network, exact: noiseless), i) }
-    case .adam(let settings), .hybrid(let settings):
+    case .layerwise(let method):
+      let inverter = method.inverter(network)
+      for i in jobs.indices { layerwise(inverter, i) }
+    case .adam(let settings), .hybrid(_, let settings):
       var starts: [[Double]?] = Array(repeating: nil, count: jobs.count)
       var startSeconds = [Double](repeating: 0, count: jobs.count)
-      if case .hybrid = spec.method {
+      var startIterations = [Int](repeating: 0, count: jobs.count)
+      if case .hybrid(let method, _) = spec.method {
         // The layer-wise start; a job whose start fails fails (its reason names the layer).
+        let inverter = method.inverter(network)
         for i in jobs.indices {
-          layerwise(LPInverter(network: network), i)
+          layerwise(inverter, i)
           starts[i] = outcomes[i]?.z
           startSeconds[i] = outcomes[i]?.seconds ?? 0
+          startIterations[i] = outcomes[i]?.iterations ?? 0
         }
       }
       let live = jobs.indices.filter { failures[$0] == nil }
@@ -82,7 +86,7 @@ struct InversionBatch {
       // Adam's rows share GEMMs: each job is charged its share of the batch.
       let share = live.isEmpty ? 0 : Self.seconds(since: start) / Double(live.count)
       for (slot, i) in live.enumerated() {
-        outcomes[i] = (results[slot].z, settings.steps, startSeconds[i] + share)
+        outcomes[i] = (results[slot].z, startIterations[i] + settings.steps, startSeconds[i] + share)
       }
     }
 
@@ -210,6 +214,7 @@ struct InversionBatch {
       "k": .integer(spec.generator.k),
       "n": .integer(spec.generator.n),
       "n_hidden1": .integer(widths.count > 2 ? widths[1] : 0),
+      "expansion": .real(pow(Double(widths.last!) / Double(widths[0]), 1 / Double(widths.count - 1))),
       "seed": .integer(spec.seed),
       "noise_snr_db": .real(spec.noiseSNR ?? .nan),
       "noise_sigma": .real(spec.noiseSigma ?? .nan),

@@ -14,13 +14,14 @@ public struct InversionKind: ExperimentKind {
 
   public static let schema = ResultSchema(
     columns: [
-      ResultColumn("method", .text, "adam, oracle, lp, lp-noiseless or hybrid"),
+      ResultColumn("method", .text, "adam, oracle, lp, lp-noiseless, latent-pursuit, latent-pursuit-debiased, layered-bp, hybrid (from Latent-Pursuit) or hybrid-<start>"),
       ResultColumn("generator", .text, "generator label"),
       ResultColumn("generator_checksum", .text, "full SHA-256 of a trained generator's weights; empty for seeded generators"),
       ResultColumn("widths", .text, "layer widths, latent first (20-100-625)"),
       ResultColumn("k", .integer, "latent dimension"),
       ResultColumn("n", .integer, "output dimension"),
       ResultColumn("n_hidden1", .integer, "width of the first hidden layer (0 without one)"),
+      ResultColumn("expansion", .real, "mean expansion per layer, (n/k)^(1/L) for L layers"),
       ResultColumn("seed", .integer, "sweep seed"),
       ResultColumn("noise_snr_db", .real, "SNR of the added Gaussian noise in dB (NaN: none)"),
       ResultColumn("noise_sigma", .real, "standard deviation of the added noise per entry, when given as such (NaN otherwise)"),
@@ -35,7 +36,7 @@ public struct InversionKind: ExperimentKind {
         ResultColumn("uniqueness", .text, "per layer, SPEC 10's prediction that its inversion is unique: yes, no or exempt (invertible output)"),
         ResultColumn("unique_predicted", .integer, "1 if every layer is predicted unique (or exempt)"),
         ResultColumn("residual", .real, "‖M ⊙ (G(ẑ) − x)‖ / ‖M ⊙ x‖ on the observed entries"),
-        ResultColumn("iterations", .integer, "Adam steps, or layers solved by a layer-wise method"),
+        ResultColumn("iterations", .integer, "solver iterations summed over layers (pursuits), layers solved (lp, oracle), Adam steps (a hybrid adds its start's)"),
       ],
     vectors: [
       ResultVector("z_star", "the latent z* (k)"), ResultVector("z_hat", "the recovered ẑ (k)"),

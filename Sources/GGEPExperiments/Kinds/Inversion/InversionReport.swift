@@ -7,10 +7,10 @@ import GGEPCore
 /// and time per inversion; image grids when the generator is a trained image model.
 enum InversionReport {
   /// Columns a sweep may vary that make a figure's x axis, in order of preference.
-  static let axes = ["n_hidden1", "k", "n", "noise_snr_db", "noise_sigma", "mask_fraction", "hidden_rows"]
+  static let axes = ["k", "expansion", "n_hidden1", "n", "noise_snr_db", "noise_sigma", "mask_fraction", "hidden_rows"]
   static let axisTitles = [
     "n_hidden1": "first hidden width n1", "k": "latent dimension k", "n": "output dimension n", "noise_snr_db": "noise SNR (dB)",
-    "noise_sigma": "noise standard deviation",
+    "noise_sigma": "noise standard deviation", "expansion": "expansion per layer (n/k)^(1/L)",
     "mask_fraction": "fraction of x hidden", "hidden_rows": "top rows hidden",
   ]
 
@@ -116,11 +116,14 @@ enum InversionReport {
   /// One panel per combination of the other varying columns (the generator's widths, the
   /// corruption), titled by them.
   static func panels(_ records: [JobRecord], axis: String?) -> [Panel] {
-    let others = (["widths", "generator"] + axes).filter { $0 != axis }.filter { column in
-      Set(records.map { $0.value(of: column)?.description ?? "" }).count > 1
+    // A column splits the panels only where it is not a function of the axis (n₁ as the axis
+    // varies the widths with it; a k sweep at scaled widths varies n₁ with k).
+    let varying = (["widths", "generator"] + axes).filter { $0 != axis }.filter { column in
+      guard Set(records.map { $0.value(of: column)?.description ?? "" }).count > 1 else { return false }
+      guard let axis else { return true }
+      let byValue = Dictionary(grouping: records, by: { axisValue($0, axis) })
+      return byValue.values.contains { Set($0.map { $0.value(of: column)?.description ?? "" }).count > 1 }
     }
-    // n₁ as the axis already varies the widths.
-    let varying = others.filter { !(axis == "n_hidden1" && ($0 == "widths" || $0 == "generator")) }
     var order: [String] = []
     var groups: [String: [JobRecord]] = [:]
     for r in records {
@@ -138,7 +141,7 @@ enum InversionReport {
         case "noise_sigma": return value.real.map { $0.isNaN ? nil : "noise σ = \(formatNumber($0))" } ?? nil
         case "mask_fraction": return value.real.map { $0 == 0 ? nil : "\(formatNumber($0 * 100))% hidden" } ?? nil
         case "hidden_rows": return value.integer.map { $0 == 0 ? nil : "top \($0) rows hidden" } ?? nil
-        default: return axis == "n_hidden1" ? nil : "net \(display(value))"
+        default: return Set(groups[label]!.map { $0.text("widths") }).count > 1 ? nil : "net \(display(value))"
         }
       }
       return Panel(title: ([label].filter { !$0.isEmpty } + context).joined(separator: "; "), records: groups[label]!)

@@ -12,7 +12,7 @@ import GGEPNumerics
 ///     signals: 20                 # draws z* ~ N(0, I_k) per point
 ///     trials: 1                   # independent corruptions per draw
 ///     generator: {kind: relu-mlp, widths: [20, 100, 625]}     # any layered generator
-///     method: {kind: lp}          # adam | oracle | lp | hybrid
+///     method: {kind: lp}          # adam | oracle | lp | latent-pursuit | layered-bp | hybrid
 ///     noise_snr_db: 40            # optional: Gaussian noise at this SNR of x
 ///     noise_sigma: 0.01           # or: Gaussian noise of this standard deviation per entry
 ///     mask_fraction: 0.3          # optional: this fraction of x's entries hidden at random
@@ -25,21 +25,33 @@ public struct InversionSpec: KindSpec, Codable, Hashable {
   public enum Method: Hashable, Sendable, Codable {
     case adam(AdamProjector.Settings)
     case oracle
-    case lp(noiseless: Bool)
-    /// The LP's ẑ as Adam's start, with (by default) fewer steps.
-    case hybrid(AdamProjector.Settings)
+    /// LP, Latent-Pursuit or Layered Basis-Pursuit, with its settings.
+    case layerwise(LayerwiseMethod)
+    /// A layer-wise ẑ as Adam's start, with (by default) fewer steps.
+    case hybrid(start: LayerwiseMethod, adam: AdamProjector.Settings)
 
+    /// The name results record: `adam`, `oracle`, the layer-wise method's (`lp`,
+    /// `latent-pursuit-debiased`, …), `hybrid` (from Latent-Pursuit) or `hybrid-<start>`.
     public var name: String {
       switch self {
       case .adam: return "adam"
       case .oracle: return "oracle"
-      case .lp(let noiseless): return noiseless ? "lp-noiseless" : "lp"
-      case .hybrid: return "hybrid"
+      case .layerwise(let method): return method.name
+      case .hybrid(let start, _):
+        if case .latentPursuit(let s) = start, !s.debias { return "hybrid" }
+        return "hybrid-\(start.name)"
       }
     }
 
-    static let kinds = ["adam", "oracle", "lp", "hybrid"]
+    static let kinds = ["adam", "oracle"] + LayerwiseMethod.kinds + ["hybrid"]
     var isLayerwise: Bool { if case .adam = self { return false } else { return true } }
+    /// The layer-wise method a job runs (the hybrid's start), if any.
+    var layerwise: LayerwiseMethod? {
+      switch self {
+      case .layerwise(let method), .hybrid(let method, _): return method
+      default: return nil
+      }
+    }
   }
 
   public var name: String
@@ -104,21 +116,26 @@ public struct InversionSpec: KindSpec, Codable, Hashable {
       throw methodTable.error("kind", "unknown inversion method \"\(kind)\"; one of \(Method.kinds.joined(separator: ", "))")
     }
     let adamKeys = ["steps", "learning_rate", "restarts", "lambda_z"]
-    switch kind {
-    case "adam", "hybrid":
-      try methodTable.checkKnownKeys(allowed: ["kind"] + adamKeys, context: "for method \(kind)")
-      let settings = AdamProjector.Settings(
-        steps: try methodTable.int("steps", default: kind == "adam" ? 500 : 100, .atLeast(1)),
+    func adam(steps: Int, restarts: Int) throws(ConfigError) -> AdamProjector.Settings {
+      AdamProjector.Settings(
+        steps: try methodTable.int("steps", default: steps, .atLeast(1)),
         learningRate: try methodTable.double("learning_rate", default: 0.05, .greaterThan(0)),
-        restarts: try methodTable.int("restarts", default: kind == "adam" ? 3 : 1, .atLeast(1)),
+        restarts: try methodTable.int("restarts", default: restarts, .atLeast(1)),
         lambdaZ: try methodTable.double("lambda_z", default: 0, .atLeast(0)))
-      method = kind == "adam" ? .adam(settings) : .hybrid(settings)
-    case "lp":
-      try methodTable.checkKnownKeys(allowed: ["kind", "noiseless"], context: "for method lp")
-      method = .lp(noiseless: try methodTable.bool("noiseless", default: false))
-    default:
-      try methodTable.checkKnownKeys(allowed: ["kind"], context: "for method \(kind)")
+    }
+    switch kind {
+    case "adam":
+      try methodTable.checkKnownKeys(allowed: ["kind"] + adamKeys, context: "for method adam")
+      method = .adam(try adam(steps: 500, restarts: 3))
+    case "hybrid":
+      try methodTable.checkKnownKeys(allowed: ["kind", "start"] + adamKeys, context: "for method hybrid")
+      method = .hybrid(start: try LayerwiseMethodConfig.readStart(methodTable), adam: try adam(steps: 100, restarts: 1))
+    case "oracle":
+      try methodTable.checkKnownKeys(allowed: ["kind"], context: "for method oracle")
       method = .oracle
+    default:
+      try methodTable.checkKnownKeys(allowed: ["kind"] + LayerwiseMethodConfig.keys(kind), context: "for method \(kind)")
+      method = .layerwise(try LayerwiseMethodConfig.read(kind, methodTable))
     }
     // The generator is built now: its layers are what every method's per-layer SNR is measured
     // on, and a layer-wise method is refused before any job runs when the network has a layer
@@ -132,19 +149,26 @@ public struct InversionSpec: KindSpec, Codable, Hashable {
     guard let layered = built.generator as? FeedForwardGenerator else {
       throw table.error("generator", "an inversion needs a layered network (relu-mlp, relu-random, vae-mnist or a model file), got \(built.generator.summary)")
     }
-    if method.isLayerwise, let problem = InversionNetwork(layered).unsupportedLayer() {
-      throw methodTable.error("kind", "method \(kind) cannot invert this generator: \(problem)")
+    if case .oracle = method, let problem = InversionNetwork(layered).unsupportedLayer() {
+      throw methodTable.error("kind", "method oracle cannot invert this generator: \(problem)")
+    }
+    if let layerwise = method.layerwise, let problem = LayerwiseMethodConfig.refusal(layerwise, generator: built) {
+      throw methodTable.error("kind", "method \(problem)")
     }
   }
 
   // MARK: - KindSpec
 
-  /// Everything but the name, description and trial count (which never change a job's numbers).
+  /// Everything but the name, description and the signal and trial counts (which never change
+  /// a job's numbers: more signals or trials resume the jobs already run). A field added later
+  /// must encode only when it is not at its default (optional, nil by default), so that the
+  /// keys of existing results stay (JobKeyPinTests).
   public var identityJSON: String {
     var identity = self
     identity.name = ""
     identity.description = nil
     identity.trials = 1
+    identity.signals = 0
     return Self.json(identity)
   }
 
@@ -172,7 +196,7 @@ public struct InversionSpec: KindSpec, Codable, Hashable {
     let lp = method.isLayerwise ? 3 * (2 * widest) * (largestIn + 1) * 8 : 0
     let restarts: Double
     switch method {
-    case .adam(let s), .hybrid(let s): restarts = Double(s.restarts)
+    case .adam(let s), .hybrid(_, let s): restarts = Double(s.restarts)
     default: restarts = 0
     }
     let adam = Double(jobs) * restarts * Double(widths.reduce(0, +)) * 4 * 4
