@@ -5,7 +5,8 @@ DEBIAN_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev coinor-
 PYTHON ?= python3
 GGEP := .build/release/ggep
 
-.PHONY: all deps build python-deps data model test test-python test-faults test-slurm sweep beyond smoke bench clean
+.PHONY: all deps build python-deps data model test test-python test-faults test-slurm sweep beyond smoke bench clean \
+  inversion-random inversion-expansion projectors-in-prfm
 
 all: build
 
@@ -111,6 +112,21 @@ beyond: build data
 
 beyond-%:
 	$(MAKE) --no-print-directory beyond BEYOND_CONFIGS=configs/beyond/$*.yaml
+
+# The inversion studies (issue 13; experiments/<study>/README.md): every config of
+# configs/<study>/ into results/<study>/<config>/ with its report (tables, figures).
+INVERSION_STUDIES := inversion-random inversion-expansion projectors-in-prfm
+
+$(INVERSION_STUDIES): build
+	@start=$$(date +%s); \
+	for config in configs/$@/*.yaml; do \
+	  name=$$(basename $$config .yaml); t0=$$(date +%s); \
+	  $(GGEP) run $$config --out results/$@/$$name || exit $$?; \
+	  $(GGEP) report results/$@/$$name/results.h5 > /dev/null || exit $$?; \
+	  echo "$$name: $$(( $$(date +%s) - t0 )) s"; \
+	done; \
+	$(GGEP) index results/$@ > /dev/null; \
+	echo; echo "make $@: $$(( $$(date +%s) - start )) s after the build. Results: results/$@/<config>/{results.h5,table.md,figure_*.svg,png}"
 
 # The walking skeleton's example, for a quick look at the pipeline.
 smoke: build

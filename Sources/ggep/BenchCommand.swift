@@ -7,7 +7,7 @@ import GGEPExperiments
 
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Measure sgemm, the batched projection and a PRFM job on this machine (build with -c release).")
+    abstract: "Measure sgemm, the batched projection, a PRFM job, each inversion method and each projector on this machine (build with -c release).")
 
   @Flag(help: "Fewer repetitions (a smoke run, not a measurement).")
   var quick = false
@@ -19,7 +19,7 @@ struct Bench: ParsableCommand {
     print("ggep \(BuildInfo.gitDescribe) bench, BLAS threads 1, \(ProcessInfo.processInfo.activeProcessorCount) cores")
     try Benchmark.run(quick: quick) { line in
       let rate = line.gflops.map { String(format: "%7.1f GFLOP/s", $0) } ?? String(repeating: " ", count: 15)
-      let name = line.name.padding(toLength: 56, withPad: " ", startingAt: 0)
+      let name = line.name.padding(toLength: 64, withPad: " ", startingAt: 0)
       print(name + String(format: "%9.4f s  ", line.seconds) + rate + "  " + line.note)
     }
   }

@@ -100,6 +100,9 @@ public enum Benchmark {
         name: "PRFM job, eq24 m=300 T=30, \(images) image(s) batched", seconds: seconds, gflops: flops / seconds / 1e9,
         note: String(format: "%.3f s per image-job", seconds / Double(images))))
     }
+
+    // 4. Inversion methods and layer-wise projectors (SPEC 10).
+    try runInversion(quick: quick, report: report)
   }
 
   static func best(of repeats: Int, _ body: () -> Void) -> Double {

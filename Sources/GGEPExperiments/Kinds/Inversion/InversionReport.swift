@@ -49,6 +49,10 @@ enum InversionReport {
     try save("table.md", table(panels, axis: axis, name: name))
 
     if let axis {
+      // Widths and dimensions are swept over decades: a log axis when the values span 4× or more.
+      let values = records.map { axisValue($0, axis) }.filter { $0.isFinite }
+      let logarithmic = ["k", "n_hidden1", "n", "expansion"].contains(axis) && (values.min() ?? 0) > 0
+        && (values.max() ?? 0) >= 4 * (values.min() ?? 1)
       let caption = "Points: median over jobs; bars: 25th–75th percentile; whiskers: 10th–90th. A failed job counts as -inf dB."
       let snr = panels.map { panel in
         LinePlot(
@@ -60,9 +64,13 @@ enum InversionReport {
                 let jobs = panel.records.filter { $0.text("method") == method && axisValue($0, axis) == value }
                 let q = quantiles(latentSNRs(jobs))
                 guard q.median.isFinite else { return nil }
-                return LinePlot.Point(x: value, y: q.median, range: q.p25...max(q.p25, q.p75), outer: q.p10...max(q.p10, q.p90))
+                // Bars are clipped to the axis: a −219 dB tail would flatten every other line.
+                func clip(_ v: Double) -> Double { min(max(v, -25), 105) }
+                return LinePlot.Point(
+                  x: value, y: q.median, range: clip(q.p25)...max(clip(q.p25), clip(q.p75)), outer: clip(q.p10)...max(clip(q.p10), clip(q.p90)))
               })
-          })
+          },
+          yRange: -20...100, xLogarithmic: logarithmic)
       }
       let success = panels.map { panel in
         LinePlot(
@@ -75,7 +83,7 @@ enum InversionReport {
                 return LinePlot.Point(x: value, y: successRate(jobs))
               })
           },
-          yRange: 0...1)
+          yRange: 0...1, xLogarithmic: logarithmic)
       }
       for ext in ["svg", "png"] {
         let snrFile = (directory as NSString).appendingPathComponent("figure_snr.\(ext)")
@@ -212,7 +220,7 @@ enum InversionReport {
           let q = quantiles(latentSNRs(jobs))
           let median = { (column: String) -> String in db(quantiles(ok.map { $0.real(column) }).median) }
           let unique = Double(jobs.filter { $0.integer("unique_predicted") == 1 }.count) / Double(jobs.count)
-          var row = [value.map(formatNumber) ?? "", method, String(jobs.count)]
+          var row = [value.map { String(format: "%.4g", $0) } ?? "", method, String(jobs.count)]
           row.append("\(db(q.median)) [\(db(q.p10)), \(db(q.p25)), \(db(q.p75)), \(db(q.p90))]")
           row.append(String(format: "%.0f%%", 100 * successRate(jobs)))
           row.append(String(format: "%.0f%%", 100 * unique))

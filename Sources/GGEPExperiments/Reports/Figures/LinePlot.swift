@@ -60,11 +60,14 @@ public struct LinePlot: Sendable {
   /// The y axis's range (e.g. 0...1 for cosine similarity); nil: nice bounds around the data
   /// and its error bars. Anything outside a fixed range is clipped a few pixels beyond it.
   public var yRange: ClosedRange<Double>?
+  /// A logarithmic x axis (for widths or dimensions swept over decades).
+  public var xLogarithmic = false
 
   public init(
     title: String, xLabel: String, yLabel: String, series: [Series],
-    xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil
+    xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil, xLogarithmic: Bool = false
   ) {
+    self.xLogarithmic = xLogarithmic
     self.title = title
     self.xLabel = xLabel
     self.yLabel = yLabel
@@ -104,6 +107,25 @@ public struct NiceAxis: Sendable, Equatable {
   public var upper: Double
   public var step: Double
   public var ticks: [Double]
+  /// Positions by log₁₀ (ticks at 1, 2, 5 × 10ᵏ); values must be positive.
+  public var logarithmic = false
+
+  /// A logarithmic axis around positive `values`: bounds 15% beyond them, ticks at 1, 2, 5 × 10ᵏ.
+  public init(logarithmicValues values: [Double]) {
+    let positive = values.filter { $0.isFinite && $0 > 0 }
+    let (lo, hi) = (positive.min().map { $0 / 1.15 } ?? 1, positive.max().map { $0 * 1.15 } ?? 10)
+    lower = lo
+    upper = Swift.max(hi, lo * 1.5)
+    step = 1
+    logarithmic = true
+    var ticks: [Double] = []
+    var decade = pow(10, log10(lo).rounded(.down))
+    while decade <= upper {
+      for m in [1.0, 2, 5] where decade * m >= lower && decade * m <= upper { ticks.append(decade * m) }
+      decade *= 10
+    }
+    self.ticks = ticks
+  }
 
   /// Bounds that contain `values` (or exactly `fixed`), with about `targetTicks` intervals.
   public init(values: [Double], fixed: ClosedRange<Double>? = nil, targetTicks: Int = 5) {
@@ -149,12 +171,15 @@ public struct NiceAxis: Sendable, Equatable {
 
   /// Tick labels with as many decimals as the step needs, all alike ("0.0", "0.5", "1.0").
   public func label(_ value: Double) -> String {
+    if logarithmic { return String(format: "%g", value) }
     let decimals = Swift.max(0, -Int((log10(step) + 1e-9).rounded(.down)))
     let text = String(format: "%.\(decimals)f", value)
     return Double(text) == 0 ? String(format: "%.\(decimals)f", 0.0) : text
   }
 
-  public func fraction(_ value: Double) -> Double { (value - lower) / (upper - lower) }
+  public func fraction(_ value: Double) -> Double {
+    logarithmic ? log(value / lower) / log(upper / lower) : (value - lower) / (upper - lower)
+  }
 }
 
 /// Lays out line plots (panels side by side, one shared legend below them) as a
@@ -334,7 +359,8 @@ public enum FigureRenderer {
   private static func panelItems(_ panel: LinePlot, in frame: FigureRect, styles: [String: SeriesStyle]) -> [FigureDrawing.Item] {
     var items: [FigureDrawing.Item] = []
     let points = panel.series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
-    let xAxis = NiceAxis(values: points.map(\.x), fixed: panel.xRange, targetTicks: 5)
+    let xAxis = panel.xLogarithmic && points.allSatisfy({ $0.x > 0 })
+      ? NiceAxis(logarithmicValues: points.map(\.x)) : NiceAxis(values: points.map(\.x), fixed: panel.xRange, targetTicks: 5)
     let yValues = points.flatMap { p -> [Double] in
       var values = [p.y]
       if let bar = p.bar { values += [bar.low, bar.high] }

@@ -125,6 +125,10 @@ public enum ResultReport {
       return entries.filter { entry in
         let key = entry.split(separator: ":").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         return !["kind", "eta", "eta_lambda1"].contains(key)
+      }.map { entry in
+        // A swept projection reads `P=latent-pursuit`.
+        guard axis == "projection", entry.hasPrefix("method:") else { return entry }
+        return "P=" + entry.dropFirst("method:".count).trimmingCharacters(in: .whitespaces)
       }.joined(separator: ", ")
     }
     let residues = records.map { r in
