@@ -39,10 +39,23 @@ def main():
     if axis is None:
         runs["point"] = "all"
         axis = "point"
+    # A method that ran with several settings (a swept support_threshold) is one line per
+    # setting, labelled as ggep's table labels it: `latent-pursuit (support_threshold: 0.001)`.
+    def residue(value):
+        value = value.strip()
+        if not (value.startswith("{") and value.endswith("}")):
+            return ""
+        return ", ".join(e.strip() for e in value[1:-1].split(",") if not e.strip().startswith("kind:"))
+    if "sweep.method" in runs:
+        runs["residue"] = runs["sweep.method"].map(residue)
+        several = runs.groupby("method")["residue"].nunique()
+        runs["method"] = [f"{m} ({r})" if several[m] > 1 and r else m for m, r in zip(runs["method"], runs["residue"])]
     # A failed job counts as −∞ dB (as in ggep's table) and as a failure.
     runs["snr"] = np.where(runs["status"] == "ok", runs["snr_latent_db"], -np.inf)
     runs["ok_success"] = (runs["status"] == "ok") & (runs["success"] == 1)
-    methods = [m for m in ORDER if m in set(runs["method"])] + sorted(set(runs["method"]) - set(ORDER))
+    seen = list(dict.fromkeys(runs["method"]))
+    rank = lambda label: ORDER.index(label.split(" ")[0]) if label.split(" ")[0] in ORDER else len(ORDER)
+    methods = sorted(seen, key=lambda label: (rank(label), seen.index(label)))
     groups = runs.groupby([axis, "method"])
     median = groups["snr"].apply(lambda s: np.percentile(s, 50)).unstack()[methods]
     success = groups["ok_success"].mean().unstack()[methods]

@@ -323,6 +323,31 @@ else
   fail "model replaced: MNIST not in data/mnist (make data)"
 fi
 
+# Inversion (issue 13): bad configs are refused before any job runs, naming file, key and value;
+# an LP the solver cannot satisfy fails its job with the solver's status (exit 3), never a crash.
+cat > "$tmp/inv.yaml" <<'EOF'
+experiment: inversion
+name: inv
+signals: 2
+generator: {kind: relu-mlp, widths: [10, 40, 160]}
+method: {kind: lp}
+EOF
+sed 's/{kind: lp}/{kind: gradient}/' "$tmp/inv.yaml" > "$tmp/inv-method.yaml"
+expect "inversion: an unknown method is refused with file, key and value" 1 'inv-method.yaml:5: method.kind: unknown inversion method "gradient"' \
+  "$GGEP" plan "$tmp/inv-method.yaml"
+sed 's/widths: \[10, 40, 160\]}/widths: [10, 40, 160], activations: [softplus, relu]}/' "$tmp/inv.yaml" > "$tmp/inv-softplus.yaml"
+expect "inversion: a layer-wise method on a softplus layer names the layer and activation" 1 'method lp cannot invert this generator: layer 1 \(10 → 40\) has activation softplus' \
+  "$GGEP" run "$tmp/inv-softplus.yaml" --out "$tmp/inv-softplus"
+{ cat "$tmp/inv.yaml"; echo "mask_fraction: 1"; } > "$tmp/inv-mask.yaml"
+expect "inversion: a mask fraction of 1 is refused" 1 'inv-mask.yaml:6: mask_fraction: must be in \[0, 1\).*got 1' \
+  "$GGEP" plan "$tmp/inv-mask.yaml"
+"$GGEP" run "$tmp/inv.yaml" --out "$tmp/inv" >/dev/null 2>&1
+protect "$tmp/inv/results.h5"
+{ sed 's/{kind: lp}/{kind: lp, noiseless: true}/' "$tmp/inv.yaml"; echo "noise_snr_db: 20"; } > "$tmp/inv-noisy.yaml"
+expect "inversion: an infeasible noiseless LP fails its jobs with CLP's status (exit 3)" 3 'layer [0-9]: the LP is primal infeasible \(CLP status 1\)' \
+  "$GGEP" run "$tmp/inv-noisy.yaml" --out "$tmp/inv-noisy"
+unset "protected[$tmp/inv/results.h5]"
+
 echo
 echo "fault battery: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -44,7 +44,8 @@ struct Run: ParsableCommand {
     let batches = ExperimentRunner(plan: plan, options: options).batches
     try plan.checkMemory(budget, batches: batches)
     let workers = plan.workersWithin(budget, requested: jobs, batches: batches)
-    if workers < jobs {
+    // Fewer batches than workers is not a memory limit: say so only when memory is what limits.
+    if workers < min(jobs, batches.count) {
       print("note: running \(workers) batch(es) at once instead of \(jobs), so that they fit in \(budget)")
       options.jobs = workers
     }

@@ -24,8 +24,9 @@ public struct InversionFailure: UserFacingError, Sendable {
 /// and `exact` fixes ε = 0 (the noiseless feasibility problem, which may be infeasible on noisy
 /// data). With a unique solution the noiseless program recovers h exactly (in polynomial time);
 /// with noise, ε is the smallest ℓ∞ residual any h achieves. A `linear` layer (an invertible
-/// output already inverted entrywise) has every row in the first form. τ = 1e-9·max|y|, so that
-/// an LP's round-off above zero does not join the support.
+/// output already inverted entrywise) has every row in the first form. S = {j : y_j > τ} with
+/// τ = threshold·max|y| (default 1e-9: an LP's round-off above zero does not join the support;
+/// with noise, zeros of y become ±σ and τ must be above the noise for the split to be right).
 public enum LPLayerInversion {
   public struct Result: Sendable {
     public var h: [Double]
@@ -34,12 +35,13 @@ public enum LPLayerInversion {
   }
 
   public static func invert(
-    weights: Matrix<Double>, bias: [Double], output y: [Double], relu: Bool, nonnegativeInput: Bool, exact: Bool = false, layer: Int
+    weights: Matrix<Double>, bias: [Double], output y: [Double], relu: Bool, nonnegativeInput: Bool, exact: Bool = false,
+    supportThreshold: Double = 1e-9, layer: Int
   ) throws(InversionFailure) -> Result {
     let (fanIn, fanOut) = (weights.rows, weights.cols)
     precondition(y.count == fanOut && (bias.isEmpty || bias.count == fanOut))
     let scale = y.map { Swift.abs($0) }.max() ?? 0
-    let threshold = 1e-9 * max(scale, 1e-300)
+    let threshold = supportThreshold * max(scale, 1e-300)
     var rows: [[Double]] = []
     var lower: [Double] = []
     var upper: [Double] = []

@@ -108,13 +108,28 @@ extension LatentInverter {
 /// clipped into its range) and solved without the split — its input constrained ≥ 0 where it is
 /// a ReLU output; the latent is free.
 public struct LPInverter: LatentInverter {
-  public let network: InversionNetwork
-  /// The noiseless programs (ε = 0) instead of the ℓ∞ ones.
-  public let exact: Bool
+  public struct Settings: Hashable, Sendable, Codable {
+    /// The noiseless programs (ε = 0) instead of the ℓ∞ ones.
+    public var noiseless: Bool
+    /// A ReLU layer's support is {j : y_j > threshold·max|y|}; raise it above the noise.
+    public var supportThreshold: Double
+    public init(noiseless: Bool = false, supportThreshold: Double = 1e-9) {
+      self.noiseless = noiseless
+      self.supportThreshold = supportThreshold
+    }
+  }
 
-  public init(network: InversionNetwork, exact: Bool = false) {
+  public let network: InversionNetwork
+  public let settings: Settings
+  public var exact: Bool { settings.noiseless }
+
+  public init(network: InversionNetwork, settings: Settings = Settings()) {
     self.network = network
-    self.exact = exact
+    self.settings = settings
+  }
+
+  public init(network: InversionNetwork, exact: Bool) {
+    self.init(network: network, settings: Settings(noiseless: exact))
   }
 
   public var name: String { exact ? "lp-noiseless" : "lp" }
@@ -143,7 +158,7 @@ public struct LPInverter: LatentInverter {
       let inputIsReLUOutput = l > 0 && network.layers[l - 1].activation == .relu
       y = try LPLayerInversion.invert(
         weights: layer.weights, bias: layer.bias, output: y, relu: relu, nonnegativeInput: inputIsReLUOutput, exact: exact,
-        layer: l + 1
+        supportThreshold: settings.supportThreshold, layer: l + 1
       ).h
     }
     return y

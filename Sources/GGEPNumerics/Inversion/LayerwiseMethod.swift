@@ -6,7 +6,7 @@ import GGEPModels
 /// it. A new layer-wise method is a new `LatentInverter` plus a case here.
 public enum LayerwiseMethod: Hashable, Sendable, Codable {
   /// LP inversion (Lei et al.): the ℓ∞ programs, or the noiseless (ε = 0) ones.
-  case lp(noiseless: Bool)
+  case lp(LPInverter.Settings)
   /// Latent-Pursuit (Aberdam et al., Algs. 3–5), with or without debiasing.
   case latentPursuit(LatentPursuit.Settings)
   /// Layered Basis-Pursuit (Aberdam et al., Alg. 2).
@@ -19,7 +19,7 @@ public enum LayerwiseMethod: Hashable, Sendable, Codable {
   /// `layered-bp`).
   public var name: String {
     switch self {
-    case .lp(let noiseless): return noiseless ? "lp-noiseless" : "lp"
+    case .lp(let s): return s.noiseless ? "lp-noiseless" : "lp"
     case .latentPursuit(let s): return s.debias ? "latent-pursuit-debiased" : "latent-pursuit"
     case .layeredBP: return "layered-bp"
     }
@@ -27,7 +27,7 @@ public enum LayerwiseMethod: Hashable, Sendable, Codable {
 
   public func inverter(_ network: InversionNetwork) -> any LatentInverter {
     switch self {
-    case .lp(let noiseless): return LPInverter(network: network, exact: noiseless)
+    case .lp(let settings): return LPInverter(network: network, settings: settings)
     case .latentPursuit(let settings): return LatentPursuit(network: network, settings: settings)
     case .layeredBP(let settings): return LayeredBasisPursuit(network: network, settings: settings)
     }

@@ -28,6 +28,7 @@ enum InversionReport {
       provenances.append(provenance)
       records += rows
     }
+    records = Self.labelVariants(records)
     try FileSystem.createDirectory(directory)
     var written: [String] = []
     func save(_ name: String, _ text: String) throws {
@@ -74,7 +75,7 @@ enum InversionReport {
       }
       let success = panels.map { panel in
         LinePlot(
-          title: panel.title, xLabel: axisTitles[axis] ?? axis, yLabel: "success rate (latent SNR ≥ 40 dB)",
+          title: panel.title, xLabel: axisTitles[axis] ?? axis, yLabel: "success rate",
           series: methods(panel.records).map { method in
             LinePlot.Series(
               name: method,
@@ -101,6 +102,35 @@ enum InversionReport {
 
   // MARK: - Grouping
 
+  /// Each record's `method` as a line of a figure or table: the method's name, and where one
+  /// name ran with several settings (`support_threshold` swept, two hybrids), those settings
+  /// (`latent-pursuit (support_threshold: 0.001)`), so that no two settings are pooled.
+  static func labelVariants(_ records: [JobRecord]) -> [JobRecord] {
+    func residue(_ r: JobRecord) -> String {
+      var parts: [String] = []
+      for (axis, value) in r.sweepValues.sorted(by: { $0.key < $1.key }) {
+        if axis == "method" {
+          let text = value.trimmingCharacters(in: .whitespaces)
+          guard text.hasPrefix("{"), text.hasSuffix("}") else { continue }
+          parts += text.dropFirst().dropLast().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.hasPrefix("kind:") }
+        } else if axis.hasPrefix("method.") {
+          parts.append("\(axis.dropFirst(7)): \(value)")
+        }
+      }
+      return parts.joined(separator: ", ")
+    }
+    let residues = records.map(residue)
+    var variants: [String: Set<String>] = [:]
+    for (r, res) in zip(records, residues) { variants[r.text("method"), default: []].insert(res) }
+    return zip(records, residues).map { r, res in
+      guard (variants[r.text("method")]?.count ?? 0) > 1, !res.isEmpty else { return r }
+      var labelled = r
+      labelled.values["method"] = .text("\(r.text("method")) (\(res))")
+      return labelled
+    }
+  }
+
   static func axisValue(_ record: JobRecord, _ axis: String) -> Double {
     switch record.value(of: axis) {
     case .integer(let v): return Double(v)
@@ -118,7 +148,12 @@ enum InversionReport {
     let order = ["adam", "hybrid", "latent-pursuit", "latent-pursuit-debiased", "layered-bp", "lp", "lp-noiseless", "oracle"]
     var seen: [String] = []
     for r in records where !seen.contains(r.text("method")) { seen.append(r.text("method")) }
-    return order.filter(seen.contains) + seen.filter { !order.contains($0) }
+    // By the base name's place in `order` (variants of one method together), then as they came.
+    func rank(_ label: String) -> Int {
+      let base = label.split(separator: " ", maxSplits: 1).first.map(String.init) ?? label
+      return order.firstIndex(of: base) ?? order.count
+    }
+    return seen.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
   }
 
   /// One panel per combination of the other varying columns (the generator's widths, the

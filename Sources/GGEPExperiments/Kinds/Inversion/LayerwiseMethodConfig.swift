@@ -5,7 +5,7 @@ import GGEPNumerics
 /// How a config writes a layer-wise inversion method (SPEC 10), the same under an inversion
 /// job's `method:` and a GEP job's `projection:`:
 ///
-///     {kind: lp}                              # the ℓ∞ programs; noiseless: true for ε = 0
+///     {kind: lp}                              # the ℓ∞ programs; noiseless: true for ε = 0; support_threshold
 ///     {kind: latent-pursuit, debias: true}    # lambda, gamma, rho, iterations, tolerance, support_threshold
 ///     {kind: layered-bp, lambda: [1e-6]}      # lambda (one, or one per hidden layer), iterations, tolerance, support_threshold
 ///
@@ -15,7 +15,7 @@ enum LayerwiseMethodConfig {
   /// The keys each method takes besides `kind`.
   static func keys(_ kind: String) -> [String] {
     switch kind {
-    case "lp": return ["noiseless"]
+    case "lp": return ["noiseless", "support_threshold"]
     case "latent-pursuit": return ["lambda", "gamma", "rho", "iterations", "tolerance", "support_threshold", "debias"]
     case "layered-bp": return ["lambda", "iterations", "tolerance", "support_threshold"]
     default: return []
@@ -27,7 +27,9 @@ enum LayerwiseMethodConfig {
   static func read(_ kind: String, _ table: ConfigTable) throws(ConfigError) -> LayerwiseMethod {
     switch kind {
     case "lp":
-      return .lp(noiseless: try table.bool("noiseless", default: false))
+      return .lp(LPInverter.Settings(
+        noiseless: try table.bool("noiseless", default: false),
+        supportThreshold: try table.double("support_threshold", default: LPInverter.Settings().supportThreshold, .within(0...1))))
     case "latent-pursuit":
       let d = LatentPursuit.Settings()
       return .latentPursuit(LatentPursuit.Settings(
