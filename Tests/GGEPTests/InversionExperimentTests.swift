@@ -152,6 +152,41 @@ final class InversionExperimentTests: XCTestCase {
     XCTAssertEqual(InversionReport.percentile([-.infinity, 2], 0.25), -.infinity)
   }
 
+  /// A trained image generator (the committed VAE's decoder, 20-500-500-784, softplus hidden
+  /// layers: Adam only) inverted with the top 13 of 28 rows hidden and with half the pixels
+  /// hidden: the report draws an image grid per corruption, the observed x has the hidden rows
+  /// at 0, and the layer-wise methods are refused on the softplus layers.
+  func testATrainedImageModelGetsImageGrids() throws {
+    let model = MNISTLocation.packageRoot + "/models/mnist-vae.h5"
+    let text = """
+      experiment: inversion
+      signals: 3
+      generator: {kind: vae-mnist, model: \(model)}
+      method: {kind: adam, steps: 40, restarts: 1}
+      sweep:
+        hidden_rows: [0, 13]
+
+      """
+    let plan = try fixture.plan(text)
+    let summary = try run(plan, jobs: 2, "vae")
+    XCTAssertEqual(summary.failedJobs, 0)
+    let records = try ResultsFile.read(summary.resultsPath).records
+    for r in records {
+      XCTAssertFalse(r.text("generator_checksum").isEmpty)
+      XCTAssertEqual(r.integer("observed"), 784 - 28 * r.integer("hidden_rows"))
+      XCTAssertTrue(r.vector("x").prefix(28 * r.integer("hidden_rows")).allSatisfy { $0 == 0 })
+      XCTAssertTrue(r.real("snr_output_db").isFinite)
+    }
+    let written = try InversionKind().report(summary.resultsPath, to: fixture.directory.appendingPathComponent("report").path, options: ReportOptions())
+    let grids = written.filter { ($0 as NSString).lastPathComponent.hasPrefix("grid") }.map { ($0 as NSString).lastPathComponent }
+    XCTAssertEqual(grids.sorted(), ["grid-hidden_rows=0.png", "grid-hidden_rows=13.png"])
+    let png = try Data(contentsOf: URL(fileURLWithPath: written.first { $0.hasSuffix("grid-hidden_rows=13.png") }!))
+    XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
+    assertConfigError(["method lp cannot invert this generator", "has activation softplus"]) {
+      _ = try fixture.plan(text.replacingOccurrences(of: "{kind: adam, steps: 40, restarts: 1}", with: "{kind: lp}"), name: "lp.yaml")
+    }
+  }
+
   /// Bad configs are refused at plan time with the file, the key and the value.
   func testBadConfigsAreRefusedBeforeAnyJobRuns() throws {
     let good = """
