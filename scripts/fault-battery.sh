@@ -348,6 +348,20 @@ expect "inversion: an infeasible noiseless LP fails its jobs with CLP's status (
   "$GGEP" run "$tmp/inv-noisy.yaml" --out "$tmp/inv-noisy"
 unset "protected[$tmp/inv/results.h5]"
 
+# A PyTorch generator (issue 15): a damaged safetensors file stops the plan, naming the file.
+fixture_st="$(pwd)/Tests/GGEPTests/Fixtures/pytorch/mlp.safetensors"
+head -c 2000 "$fixture_st" > "$tmp/cut.safetensors"
+cat > "$tmp/pt.yaml" <<EOF
+m: 100
+signal: {source: generator}
+generator: {kind: pytorch, file: $tmp/cut.safetensors, preset: mlp, widths: [8, 32, 48, 100]}
+problem: {kind: spiked}
+algorithm: {kind: prfm}
+EOF
+expect "pytorch: a truncated safetensors file stops the plan, naming file and tensor" 1 "pt.yaml:3: generator.file: .*cut.safetensors: tensor \"[0-9.a-z_]+\": truncated" \
+  "$GGEP" run "$tmp/pt.yaml" --out "$tmp/pt"
+check "pytorch: nothing written for the refused plan" test ! -e "$tmp/pt"
+
 echo
 echo "fault battery: $passed passed, $failed failed"
 [ "$failed" = 0 ]

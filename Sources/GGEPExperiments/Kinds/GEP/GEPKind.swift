@@ -88,6 +88,7 @@ extension ExperimentSpec: KindSpec {
     func collect(_ g: GeneratorSpec) {
       if case .vaeMNIST(let model, let checksum) = g.architecture { files.append((model, checksum)) }
       if case .model(let file, let checksum) = g.architecture { files.append((file, checksum)) }
+      if case .pytorch(let file, let checksum, _) = g.architecture { files.append((file, checksum)) }
       g.factors.forEach(collect)
     }
     collect(generator)

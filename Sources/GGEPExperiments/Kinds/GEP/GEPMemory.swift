@@ -50,6 +50,7 @@ extension ExperimentSpec {
     case .reluMLP(let widths, _, _): return Double(widths.reduce(0, +))
     case .vaeMNIST: return Double(g.k + 1000 + g.n)  // the decoder's two hidden layers of 500
     case .model(let file, _): return Double((try? ModelHeader.verified(file).widths.reduce(0, +)) ?? g.k + g.n)
+    case .pytorch(_, _, let architecture): return Double(architecture.widths.reduce(0, +))
     case .product(let factors): return factors.map(widths).reduce(0, +)
     }
   }
@@ -63,6 +64,9 @@ extension ExperimentSpec {
     case .vaeMNIST: return Double(g.k * 500 + 500 * 500 + 500 * g.n) * 4
     case .model(let file, _):
       let w = (try? ModelHeader.verified(file).widths) ?? [g.k, g.n]
+      return Double(zip(w, w.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }) * 4
+    case .pytorch(_, _, let architecture):
+      let w = architecture.widths
       return Double(zip(w, w.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }) * 4
     case .product(let factors): return factors.map(weights).reduce(0, +)
     }

@@ -41,6 +41,13 @@ public final class GeneratorFactory: @unchecked Sendable {
           message: "content checksum is \(model.checksum.prefix(12))…, but the plan was made with \(checksum.prefix(12))…: the model file changed")
       }
       built = BuiltGenerator(generator: model.generator, exactBasis: nil)
+    case .pytorch(let path, let checksum, let architecture):
+      let loaded = try PyTorchImport.load(path, architecture: architecture)
+      guard loaded.checksum == checksum else {
+        throw SafeTensorsError(
+          file: path, "content checksum is \(loaded.checksum.prefix(12))…, but the plan was made with \(checksum.prefix(12))…: the file changed")
+      }
+      built = BuiltGenerator(generator: loaded.generator, exactBasis: nil)
     case .reluMLP(let widths, let bias, let activations):
       built = BuiltGenerator(
         generator: FeedForwardGenerator.reluMLP(

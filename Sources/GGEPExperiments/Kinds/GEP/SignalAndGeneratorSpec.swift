@@ -134,6 +134,10 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     /// generator's seed (SPEC 10's random nets). Written
     /// `generator: {kind: relu-mlp, widths: [20, 400, 625], activations: [relu, relu]}`.
     case reluMLP(widths: [Int], bias: Bool, activations: [String])
+    /// A PyTorch generator: its state dict in a safetensors file, its modules declared in the
+    /// config (`PyTorchArchitecture`). The file's SHA-256 is in the key. Written
+    /// `generator: {kind: pytorch, file: G.safetensors, preset: mlp, widths: [20, 128, 784], activations: [relu, sigmoid]}`.
+    case pytorch(file: String, checksum: String, architecture: PyTorchArchitecture)
     /// GCCA's product prior (SPEC 9): (cos θ·Ĝ₁(z₁); sin θ·Ĝ₂(z₂)), two factors, each any
     /// other generator; n = n₁ + n₂, k = k₁ + k₂ + 1 (θ). Written `generator: {product: [g₁, g₂]}`.
     case product([GeneratorSpec])
@@ -144,6 +148,7 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       case vaeMNIST = "vae-mnist"
       case model
       case reluMLP = "relu-mlp"
+      case pytorch
       case product
     }
 
@@ -154,6 +159,7 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       case .vaeMNIST: return .vaeMNIST
       case .model: return .model
       case .reluMLP: return .reluMLP
+      case .pytorch: return .pytorch
       case .product: return .product
       }
     }
@@ -163,7 +169,7 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
   /// comma-separated): the `generator_checksum` column.
   public var contentChecksum: String {
     switch architecture {
-    case .vaeMNIST(_, let checksum), .model(_, let checksum): return checksum
+    case .vaeMNIST(_, let checksum), .model(_, let checksum), .pytorch(_, let checksum, _): return checksum
     case .product(let factors): return factors.contains { !$0.contentChecksum.isEmpty } ? factors.map(\.contentChecksum).joined(separator: ",") : ""
     case .linear, .reluRandom, .reluMLP: return ""
     }
@@ -262,6 +268,22 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       seed = try table.int("seed", default: 1, .atLeast(0))
       return
     }
+    if kind == .pytorch {
+      let file = try table.string("file")
+      let architecture = try Self.pytorchArchitecture(table)
+      let loaded: PyTorchImport.Loaded
+      do {
+        loaded = try PyTorchImport.load(file, architecture: architecture)
+      } catch {
+        throw table.error("file", "\(error)")
+      }
+      Self.warnOnce(loaded.unused.isEmpty ? nil : "warning: \(file): \(loaded.unused.count) tensor(s) the architecture does not use: \(loaded.unused.joined(separator: ", "))")
+      self.architecture = .pytorch(file: file, checksum: loaded.checksum, architecture: architecture)
+      n = loaded.generator.outputDimension
+      k = loaded.generator.latentDimension
+      seed = 0
+      return
+    }
     if kind == .model {
       let file = try table.string("file")
       let header: ModelHeader
@@ -300,14 +322,14 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       architecture = .linear
     case .reluRandom:
       architecture = .reluRandom(hidden: try table.int("hidden", default: 4 * k, .atLeast(1)))
-    case .vaeMNIST, .model, .reluMLP, .product:
+    case .vaeMNIST, .model, .reluMLP, .pytorch, .product:
       preconditionFailure("handled above")
     }
     seed = try table.int("seed", default: 1, .atLeast(0))
   }
 
   private enum CodingKeys: String, CodingKey {
-    case kind, hidden, n, k, seed, model, checksum, factors, file, widths, bias, activations
+    case kind, hidden, n, k, seed, model, checksum, factors, file, widths, bias, activations, architecture
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -326,6 +348,11 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       try container.encode(widths, forKey: .widths)
       try container.encode(bias, forKey: .bias)
       try container.encode(activations, forKey: .activations)
+    }
+    if case .pytorch(let file, let checksum, let modules) = architecture {
+      try container.encode(file, forKey: .file)
+      try container.encode(checksum, forKey: .checksum)
+      try container.encode(modules, forKey: .architecture)
     }
     if case .product(let factors) = architecture { try container.encode(factors, forKey: .factors) }
     try container.encode(n, forKey: .n)
@@ -347,6 +374,10 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       architecture = .reluMLP(
         widths: try container.decode([Int].self, forKey: .widths), bias: try container.decode(Bool.self, forKey: .bias),
         activations: try container.decode([String].self, forKey: .activations))
+    case .pytorch:
+      architecture = .pytorch(
+        file: try container.decode(String.self, forKey: .file), checksum: try container.decode(String.self, forKey: .checksum),
+        architecture: try container.decode(PyTorchArchitecture.self, forKey: .architecture))
     case .product: architecture = .product(try container.decode([GeneratorSpec].self, forKey: .factors))
     }
     n = try container.decode(Int.self, forKey: .n)

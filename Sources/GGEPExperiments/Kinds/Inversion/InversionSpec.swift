@@ -182,7 +182,7 @@ public struct InversionSpec: KindSpec, Codable, Hashable {
 
   public var namedFiles: [(path: String, checksum: String)] {
     switch generator.architecture {
-    case .vaeMNIST(let file, let checksum), .model(let file, let checksum): return [(file, checksum)]
+    case .vaeMNIST(let file, let checksum), .model(let file, let checksum), .pytorch(let file, let checksum, _): return [(file, checksum)]
     default: return []
     }
   }

@@ -1,0 +1,244 @@
+import Foundation
+import XCTest
+
+@testable import GGEPCore
+@testable import GGEPExperiments
+@testable import GGEPModels
+
+/// A researcher's own PyTorch generator (issue 15): the safetensors reader refuses every
+/// malformed file with the file and the tensor named, and MLPs saved by PyTorch
+/// (`scripts/export-pytorch-fixtures.py`, committed fixtures) give PyTorch's outputs and input
+/// gradients within 1e-5 relative.
+final class PyTorchImportTests: XCTestCase {
+  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/pytorch").path
+
+  /// A safetensors file from a header object and a data section.
+  func file(_ header: String, data: [UInt8]) -> [UInt8] {
+    let json = Array(header.utf8)
+    var bytes: [UInt8] = []
+    var length = UInt64(json.count)
+    for _ in 0..<8 {
+      bytes.append(UInt8(length & 0xff))
+      length >>= 8
+    }
+    return bytes + json + data
+  }
+
+  func floatBytes(_ values: [Float]) -> [UInt8] { values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init) } }
+
+  func assertRefused(_ bytes: [UInt8], _ fragments: [String], line: UInt = #line) {
+    do {
+      _ = try SafeTensorsFile(bytes: bytes, path: "g.safetensors")
+      XCTFail("expected a refusal containing \(fragments)", line: line)
+    } catch {
+      for fragment in fragments where !error.description.contains(fragment) {
+        XCTFail("\"\(error)\" does not contain \"\(fragment)\"", line: line)
+      }
+      XCTAssertTrue(error.description.hasPrefix("g.safetensors: "), "\(error)", line: line)
+    }
+  }
+
+  func testAWellFormedFileReadsEveryDtype() throws {
+    // 1.5 and −2 in F32, F16 (0x3E00, 0xC000), BF16 (0x3FC0, 0xC000) and F64; an I64 counter.
+    let f64: [UInt8] = [1.5, -2.0].flatMap { (v: Double) in withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init) }
+    let data = floatBytes([1.5, -2]) + [0x00, 0x3E, 0x00, 0xC0] + [0xC0, 0x3F, 0x00, 0xC0] + f64 + [7, 0, 0, 0, 0, 0, 0, 0]
+    let header = """
+      {"__metadata__": {"format": "pt"}, "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+       "b": {"dtype": "F16", "shape": [2], "data_offsets": [8, 12]}, "c": {"dtype": "BF16", "shape": [1, 2], "data_offsets": [12, 16]},
+       "d": {"dtype": "F64", "shape": [2], "data_offsets": [16, 32]}, "n": {"dtype": "I64", "shape": [], "data_offsets": [32, 40]}}
+      """
+    let st = try SafeTensorsFile(bytes: file(header, data: data), path: "g.safetensors")
+    for name in ["a", "b", "c", "d"] { XCTAssertEqual(try st.floats(name), [1.5, -2], name) }
+    XCTAssertEqual(try st.floats("n"), [7])
+    XCTAssertEqual(st.tensors["c"]?.shape, [1, 2])
+    XCTAssertEqual(st.metadata["format"], "pt")
+  }
+
+  func testEveryMalformedFileIsRefusedNamingTheFileAndTensor() {
+    let good = #"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}"#
+    let data = floatBytes([1, 2])
+    assertRefused([1, 2, 3], ["truncated: 3 byte(s)"])
+    assertRefused(Array(file(good, data: data).prefix(20)), ["header length 61 is beyond the file (20 bytes)"])
+    assertRefused(file(#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}"#, data: data), ["the header is not valid JSON"])
+    assertRefused(file(#"[1, 2]"#, data: []), ["not an object of tensors"])
+    assertRefused(Array(file(good, data: data).dropLast(3)), ["tensor \"w\": truncated: its data ends at byte 8", "only 5 bytes"])
+    assertRefused(
+      file(#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "v": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#, data: data),
+      ["tensor \"v\": its data_offsets overlap tensor \"w\""])
+    assertRefused(
+      file(#"{"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#, data: data), ["tensor \"w\": its data begins at byte 4", "not contiguous"])
+    assertRefused(file(#"{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}"#, data: data), ["4 byte(s) after the last tensor's data"])
+    assertRefused(file(#"{"w": {"dtype": "I8", "shape": [8], "data_offsets": [0, 8]}}"#, data: data), ["tensor \"w\": unsupported dtype I8"])
+    assertRefused(file(#"{"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}"#, data: data), ["tensor \"w\": shape [3] of F32 needs 12 bytes"])
+    assertRefused(file(#"{"w": {"dtype": "F32", "shape": [2]}}"#, data: data), ["tensor \"w\": its header entry needs dtype, shape and data_offsets"])
+  }
+
+  /// Shapes that disagree with the declared architecture name both shapes; a missing tensor
+  /// is an error, an unused one a warning.
+  func testTheArchitectureIsCheckedAgainstTheFile() throws {
+    let path = Self.fixtures + "/mlp.safetensors"
+    let right = PyTorchArchitecture(modules: [
+      .linear(inFeatures: 8, outFeatures: 32, name: "0"), .batchNorm1d(features: 32, epsilon: 1e-5, name: "1"), .activation("relu"),
+      .linear(inFeatures: 32, outFeatures: 48, name: "3"), .activation("leaky-relu(0.2)"), .linear(inFeatures: 48, outFeatures: 100, name: "5"),
+      .activation("sigmoid"),
+    ])
+    XCTAssertEqual(try PyTorchImport.load(path, architecture: right).unused, [])
+    var wrong = right
+    wrong.modules[3] = .linear(inFeatures: 32, outFeatures: 50, name: "3")
+    wrong.modules[5] = .linear(inFeatures: 50, outFeatures: 100, name: "5")
+    XCTAssertThrowsError(try PyTorchImport.load(path, architecture: wrong)) { error in
+      XCTAssertTrue("\(error)".hasSuffix("mlp.safetensors: tensor \"3.weight\": has shape [48, 32] in the file, but the declared architecture needs [50, 32]"), "\(error)")
+    }
+    var prefixed = right
+    prefixed.prefix = "main."
+    XCTAssertThrowsError(try PyTorchImport.load(path, architecture: prefixed)) { error in
+      XCTAssertTrue("\(error)".contains("tensor \"main.0.weight\": missing from the file"), "\(error)")
+    }
+    // Without the batch norm, its tensors are unused: a warning, and the numbers change.
+    var noNorm = right
+    noNorm.modules.remove(at: 1)
+    XCTAssertEqual(
+      try PyTorchImport.load(path, architecture: noNorm).unused, ["1.bias", "1.num_batches_tracked", "1.running_mean", "1.running_var", "1.weight"])
+  }
+
+  /// ggep's forward and input pullback of PyTorch's MLPs equal PyTorch's own, within 1e-5
+  /// relative (Float arithmetic both sides; batch norm folded here, applied there).
+  func testMLPsMatchPyTorch() throws {
+    let cases: [(String, PyTorchArchitecture)] = [
+      ("mlp", .sequentialMLP(widths: [8, 32, 48, 100], activations: ["relu", "leaky-relu(0.2)", "sigmoid"], batchNorm: false).withBatchNorm(after: 0)),
+      ("mlp-main", .sequentialMLP(widths: [6, 40, 64, 81], activations: ["tanh", "relu", "tanh"], prefix: "main.")),
+    ]
+    for (name, architecture) in cases {
+      let loaded = try PyTorchImport.load(Self.fixtures + "/\(name).safetensors", architecture: architecture)
+      XCTAssertEqual(loaded.unused, [], name)
+      let reference = try SafeTensorsFile(path: Self.fixtures + "/\(name)-reference.safetensors")
+      let (z, y, g, dz) = (try reference.doubles("z"), try reference.doubles("y"), try reference.doubles("g"), try reference.doubles("dz"))
+      let generator = loaded.generator
+      let (k, n) = (generator.latentDimension, generator.outputDimension)
+      let rows = z.count / k
+      XCTAssertEqual(y.count, rows * n, name)
+      let ws = generator.makeWorkspace(rows: rows)
+      let zf = z.map(Float.init), gf = g.map(Float.init)
+      zf.withUnsafeBufferPointer { generator.forward($0.baseAddress!, workspace: ws) }
+      let out = (0..<(rows * n)).map { Double(ws.outputPointer[$0]) }
+      var dzOut = [Float](repeating: 0, count: rows * k)
+      gf.withUnsafeBufferPointer { gp in dzOut.withUnsafeMutableBufferPointer { generator.pullback(gp.baseAddress!, into: $0.baseAddress!, workspace: ws) } }
+      func relative(_ a: [Double], _ b: [Double]) -> Double {
+        zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / b.map { $0 * $0 }.reduce(0, +).squareRoot()
+      }
+      let forwardError = relative(out, y), pullbackError = relative(dzOut.map(Double.init), dz)
+      XCTAssertLessThan(forwardError, 1e-5, "\(name) forward")
+      XCTAssertLessThan(pullbackError, 1e-5, "\(name) pullback")
+      print("\(name): forward relative error \(forwardError), pullback \(pullbackError)")
+    }
+  }
+}
+
+/// `generator: {kind: pytorch, …}` in configs: plan-time checks, a PRFM run, and inversion by
+/// every layer-wise method (the fixture's Linear/BN/ReLU, LeakyReLU, Sigmoid layers all qualify).
+final class PyTorchGeneratorConfigTests: XCTestCase {
+  var fixture: ConfigFixture!
+  override func setUpWithError() throws { fixture = try ConfigFixture() }
+  override func tearDown() { fixture = nil }
+
+  var gep: String {
+    """
+    m: 200
+    signal: {source: generator, count: 2}
+    generator:
+      kind: pytorch
+      file: \(PyTorchImportTests.fixtures)/mlp.safetensors
+      modules: [{linear: [8, 32]}, {batchnorm1d: 32}, relu, {linear: [32, 48]}, leaky-relu(0.2), {linear: [48, 100]}, sigmoid]
+    problem: {kind: spiked, beta: 2}
+    algorithm: {kind: prfm, eta: 0.2, iterations: 10}
+    projection: {steps: 20, restarts: 2}
+
+    """
+  }
+
+  func testAPyTorchGeneratorRunsInBothKinds() throws {
+    let plan = try fixture.plan(gep)
+    let g = (plan.points[0].kindSpec as! ExperimentSpec).generator
+    XCTAssertEqual([g.k, g.n], [8, 100])
+    XCTAssertEqual(g.contentChecksum.count, 64)
+    let summary = try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: fixture.directory.appendingPathComponent("gep").path, progress: nil)).run()
+    XCTAssertEqual(summary.failedJobs, 0)
+    XCTAssertTrue(try ResultsFile.read(summary.resultsPath).records.allSatisfy { $0.generatorChecksum == g.contentChecksum })
+
+    // The preset and a key prefix: the PyTorch examples' `main.` layout.
+    let preset = gep.replacingOccurrences(
+      of: "file: \(PyTorchImportTests.fixtures)/mlp.safetensors\n  modules: [{linear: [8, 32]}, {batchnorm1d: 32}, relu, {linear: [32, 48]}, leaky-relu(0.2), {linear: [48, 100]}, sigmoid]",
+      with: "file: \(PyTorchImportTests.fixtures)/mlp-main.safetensors\n  preset: mlp\n  prefix: main.\n  widths: [6, 40, 64, 81]\n  activations: [tanh, relu, tanh]")
+    let g2 = (try fixture.plan(preset, name: "preset.yaml").points[0].kindSpec as! ExperimentSpec).generator
+    XCTAssertEqual([g2.k, g2.n], [6, 81])
+
+    let inversion = """
+      experiment: inversion
+      signals: 2
+      generator:
+        kind: pytorch
+        file: \(PyTorchImportTests.fixtures)/mlp.safetensors
+        modules: [{linear: [8, 32]}, {batchnorm1d: 32}, relu, {linear: [32, 48]}, leaky-relu(0.2), {linear: [48, 100]}, sigmoid]
+      method: {kind: adam}
+      sweep:
+        method: [{kind: adam, steps: 300}, {kind: lp}]
+
+      """
+    let runs = try ExperimentRunner(
+      plan: try fixture.plan(inversion, name: "inv.yaml"), options: .init(jobs: 2, out: fixture.directory.appendingPathComponent("inv").path, progress: nil)
+    ).run()
+    XCTAssertEqual(runs.failedJobs, 0)
+    for r in try ResultsFile.read(runs.resultsPath).records {
+      XCTAssertEqual(r.text("widths"), "8-32-48-100")
+      // ReLU 8 → 32 (≈ 16 active for 8 unknowns), then invertible leaky-relu and sigmoid layers
+      // with more outputs than inputs: LP inverts the imported network exactly.
+      if r.text("method") == "lp" { XCTAssertGreaterThan(r.real("snr_latent_db"), 60, "lp") }
+    }
+  }
+
+  func testBadPyTorchConfigsAreRefusedAtPlanTime() {
+    let wrongShape = gep.replacingOccurrences(of: "{linear: [32, 48]}, leaky-relu(0.2), {linear: [48, 100]}", with: "{linear: [32, 50]}, leaky-relu(0.2), {linear: [50, 100]}")
+    assertConfigError(["bad.yaml", "generator.file", "mlp.safetensors: tensor \"3.weight\": has shape [48, 32] in the file, but the declared architecture needs [50, 32]"]) {
+      _ = try fixture.plan(wrongShape, name: "bad.yaml")
+    }
+    assertConfigError(["generator.file", "missing.safetensors: cannot read the file"]) {
+      _ = try fixture.plan(gep.replacingOccurrences(of: "mlp.safetensors", with: "missing.safetensors"), name: "m.yaml")
+    }
+    assertConfigError(["generator.modules[2]", "unknown activation \"gelu\""]) {
+      _ = try fixture.plan(gep.replacingOccurrences(of: ", relu,", with: ", gelu,"), name: "g.yaml")
+    }
+    let lpOnSoftplus = """
+      experiment: inversion
+      generator:
+        kind: pytorch
+        file: \(PyTorchImportTests.fixtures)/mlp-main.safetensors
+        prefix: main.
+        widths: [6, 40, 64, 81]
+        activations: [softplus, relu, tanh]
+      method: {kind: lp}
+
+      """
+    assertConfigError(["method lp cannot invert this generator: layer 1 (6 → 40) has activation softplus"]) {
+      _ = try fixture.plan(lpOnSoftplus, name: "s.yaml")
+    }
+  }
+}
+
+extension PyTorchArchitecture {
+  /// A BatchNorm1d after the `index`-th Linear, renumbering the modules as nn.Sequential would.
+  func withBatchNorm(after index: Int) -> PyTorchArchitecture {
+    var modules: [PyTorchModule] = []
+    var linear = 0
+    for module in self.modules {
+      switch module {
+      case .linear(let i, let o, _):
+        modules.append(.linear(inFeatures: i, outFeatures: o, name: String(modules.count)))
+        if linear == index { modules.append(.batchNorm1d(features: o, epsilon: 1e-5, name: String(modules.count))) }
+        linear += 1
+      case .batchNorm1d(let f, let e, _): modules.append(.batchNorm1d(features: f, epsilon: e, name: String(modules.count)))
+      case .activation(let a): modules.append(.activation(a))
+      }
+    }
+    return PyTorchArchitecture(modules: modules, prefix: prefix)
+  }
+}
