@@ -2,9 +2,9 @@
 """PyTorch reference generators for ggep's import tests (issue 15), written as safetensors.
 
 For each model: its state dict (`<name>.safetensors`, as `safetensors.torch.save_file` writes
-it) and PyTorch's own numbers for fixed inputs (`<name>-reference.safetensors`, float64):
+it) and PyTorch's own numbers for fixed inputs (`<name>-reference.safetensors`):
 z (4 × k), y = G(z) (4 × n), an upstream gradient g (4 × n) and the input gradient
-dz = (∂G/∂z)ᵀ g (4 × k), all computed by PyTorch in float32 in eval mode. The tests compare
+dz = (∂G/∂z)ᵀ g (4 × k), all computed by PyTorch in float32 in eval mode (stored as F32). The tests compare
 ggep's forward and pullback with y and dz, so they need no torch.
 
     pip install /opt/wheels/torch-*.whl safetensors
@@ -21,7 +21,7 @@ OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "GGEPTests", "Fixtu
 def randomize_batchnorm(module, generator):
     """Non-trivial eval-mode statistics, so that folding is tested."""
     for m in module.modules():
-        if isinstance(m, torch.nn.BatchNorm1d):
+        if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
             with torch.no_grad():
                 m.weight.copy_(0.5 + torch.rand(m.num_features, generator=generator))
                 m.bias.copy_(0.2 * torch.randn(m.num_features, generator=generator))
@@ -42,16 +42,50 @@ class Wrapped(torch.nn.Module):
         return self.main(z)
 
 
-def export(name, model, k, seed):
+class DCGANGenerator(torch.nn.Module):
+    """The PyTorch examples' DCGAN generator (examples/dcgan/main.py), nc × 64 × 64."""
+
+    def __init__(self, nz, ngf, nc=3):
+        super().__init__()
+        self.main = torch.nn.Sequential(
+            torch.nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), torch.nn.BatchNorm2d(ngf * 8), torch.nn.ReLU(True),
+            torch.nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), torch.nn.BatchNorm2d(ngf * 4), torch.nn.ReLU(True),
+            torch.nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), torch.nn.BatchNorm2d(ngf * 2), torch.nn.ReLU(True),
+            torch.nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), torch.nn.BatchNorm2d(ngf), torch.nn.ReLU(True),
+            torch.nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), torch.nn.Tanh())
+
+    def forward(self, z):
+        # ggep's latent is a flat vector of nz entries: the nz × 1 × 1 input; G(z) flattened C, H, W.
+        return self.main(z.view(z.shape[0], -1, 1, 1)).flatten(1)
+
+
+def calibrate_batchnorm(model, k, generator):
+    """Running statistics of the model's own activations for z ~ N(0, I) (as training would
+    leave them): with random statistics a random DCGAN maps every z to nearly one image."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the calibration batches
+    model.train()
+    with torch.no_grad():
+        for _ in range(8):
+            model(torch.randn(64, k, generator=generator))
+
+
+def export(name, model, k, seed, rows=4, calibrate=False):
     generator = torch.Generator().manual_seed(seed)
-    randomize_batchnorm(model, generator)
+    if calibrate:
+        calibrate_batchnorm(model, k, generator)
+    else:
+        randomize_batchnorm(model, generator)
     model.eval()
     save_file({key: value.contiguous() for key, value in model.state_dict().items()}, os.path.join(OUT, name + ".safetensors"))
-    z = torch.randn(4, k, generator=generator, requires_grad=True)
+    z = torch.randn(rows, k, generator=generator, requires_grad=True)
     y = model(z)
     g = torch.randn(y.shape, generator=generator)
     (dz,) = torch.autograd.grad(y, z, grad_outputs=g)
-    reference = {"z": z.detach().double(), "y": y.detach().double(), "g": g.double(), "dz": dz.double()}
+    # float32, as PyTorch computed them (the inputs z and g are float32 too).
+    reference = {"z": z.detach(), "y": y.detach(), "g": g, "dz": dz}
     save_file(reference, os.path.join(OUT, name + "-reference.safetensors"))
     print(f"{name}: k = {k}, n = {y.shape[1]}, tensors {list(model.state_dict())}")
 
@@ -66,6 +100,7 @@ def main():
         torch.nn.Linear(48, 100), torch.nn.Sigmoid())
     export("mlp", mlp, 8, 1)
     export("mlp-main", Wrapped(), 6, 2)
+    export("dcgan", DCGANGenerator(nz=16, ngf=8), 16, 3, rows=2, calibrate=True)
 
 
 if __name__ == "__main__":

@@ -101,6 +101,35 @@ final class PyTorchImportTests: XCTestCase {
       try PyTorchImport.load(path, architecture: noNorm).unused, ["1.bias", "1.num_batches_tracked", "1.running_mean", "1.running_var", "1.weight"])
   }
 
+  /// The PyTorch examples' DCGAN generator at ngf = 8 (nz = 16, 3 × 64 × 64, batch norm folded):
+  /// ggep's transposed convolutions give PyTorch's outputs and input gradients.
+  func testDCGANMatchesPyTorch() throws {
+    let loaded = try PyTorchImport.load(Self.fixtures + "/dcgan.safetensors", architecture: .dcgan(nz: 16, ngf: 8))
+    XCTAssertEqual(loaded.unused, [])
+    try assertParity("dcgan", loaded.generator)
+  }
+
+  func assertParity(_ name: String, _ generator: any Generator) throws {
+    let reference = try SafeTensorsFile(path: Self.fixtures + "/\(name)-reference.safetensors")
+    let (z, y, g, dz) = (try reference.doubles("z"), try reference.doubles("y"), try reference.doubles("g"), try reference.doubles("dz"))
+    let (k, n) = (generator.latentDimension, generator.outputDimension)
+    let rows = z.count / k
+    XCTAssertEqual(y.count, rows * n, name)
+    let ws = generator.makeWorkspace(rows: rows)
+    let zf = z.map(Float.init), gf = g.map(Float.init)
+    zf.withUnsafeBufferPointer { generator.forward($0.baseAddress!, workspace: ws) }
+    let out = (0..<(rows * n)).map { Double(ws.outputPointer[$0]) }
+    var dzOut = [Float](repeating: 0, count: rows * k)
+    gf.withUnsafeBufferPointer { gp in dzOut.withUnsafeMutableBufferPointer { generator.pullback(gp.baseAddress!, into: $0.baseAddress!, workspace: ws) } }
+    func relative(_ a: [Double], _ b: [Double]) -> Double {
+      zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / b.map { $0 * $0 }.reduce(0, +).squareRoot()
+    }
+    let forwardError = relative(out, y), pullbackError = relative(dzOut.map(Double.init), dz)
+    XCTAssertLessThan(forwardError, 1e-5, "\(name) forward")
+    XCTAssertLessThan(pullbackError, 1e-5, "\(name) pullback")
+    print("\(name): forward relative error \(forwardError), pullback \(pullbackError)")
+  }
+
   /// ggep's forward and input pullback of PyTorch's MLPs equal PyTorch's own, within 1e-5
   /// relative (Float arithmetic both sides; batch norm folded here, applied there).
   func testMLPsMatchPyTorch() throws {
@@ -196,6 +225,36 @@ final class PyTorchGeneratorConfigTests: XCTestCase {
     }
   }
 
+  /// The paper's appendix E setting at n = 12288 (`configs/examples/dcgan-appE.yaml`, the fixture
+  /// DCGAN) runs — reduced here to 2 signals and 3 iterations — and the process's peak RSS over
+  /// the run (reset before it through /proc/self/clear_refs) stays under 2 GB.
+  func testTheAppendixESmokeConfigRunsWithinItsMemoryBound() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let cwd = FileManager.default.currentDirectoryPath
+    FileManager.default.changeCurrentDirectoryPath(root)
+    defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+    let plan = try ExperimentPlan.load(
+      path: "configs/examples/dcgan-appE.yaml",
+      overrides: [
+        "signal.count=2", "projection.steps=10", "sweep.algorithm=[{kind: prfm, eta: 0.2, iterations: 3}, {kind: ppower, iterations: 3}]",
+      ])
+    XCTAssertEqual((plan.points[0].kindSpec as! ExperimentSpec).generator.n, 12288)
+    func peakKiB() -> Int? {
+      guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+      return status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.flatMap { Int($0.split(separator: " ")[1]) }
+    }
+    let reset = (try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)) != nil
+    let summary = try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: fixture.directory.appendingPathComponent("appE").path, progress: nil)).run()
+    XCTAssertEqual(summary.ranJobs, 8)
+    XCTAssertEqual(summary.failedJobs, 0)
+    let records = try ResultsFile.read(summary.resultsPath).records
+    XCTAssertTrue(records.allSatisfy { $0.vectors["estimate"]?.count ?? 12288 == 12288 && $0.cosine.isFinite })
+    if reset, let peak = peakKiB() {
+      print("appendix E smoke: peak RSS \(peak / 1024) MiB")
+      XCTAssertLessThan(peak, 2 * 1024 * 1024, "peak RSS \(peak) KiB")
+    }
+  }
+
   func testBadPyTorchConfigsAreRefusedAtPlanTime() {
     let wrongShape = gep.replacingOccurrences(of: "{linear: [32, 48]}, leaky-relu(0.2), {linear: [48, 100]}", with: "{linear: [32, 50]}, leaky-relu(0.2), {linear: [50, 100]}")
     assertConfigError(["bad.yaml", "generator.file", "mlp.safetensors: tensor \"3.weight\": has shape [48, 32] in the file, but the declared architecture needs [50, 32]"]) {
@@ -237,6 +296,7 @@ extension PyTorchArchitecture {
         linear += 1
       case .batchNorm1d(let f, let e, _): modules.append(.batchNorm1d(features: f, epsilon: e, name: String(modules.count)))
       case .activation(let a): modules.append(.activation(a))
+      default: modules.append(module)
       }
     }
     return PyTorchArchitecture(modules: modules, prefix: prefix)

@@ -103,6 +103,9 @@ public enum Benchmark {
 
     // 4. Inversion methods and layer-wise projectors (SPEC 10).
     try runInversion(quick: quick, report: report)
+
+    // 5. The DCGAN generator of the paper's appendix E (issue 15).
+    try runConvolution(quick: quick, report: report)
   }
 
   static func best(of repeats: Int, _ body: () -> Void) -> Double {

@@ -43,11 +43,14 @@ public final class GeneratorWorkspace: @unchecked Sendable {
   public let widths: [Int]
   private let arena: AlignedFloats
 
-  public init(rows: Int, widths: [Int]) {
+  /// `scratch`: floats in each of the two scratch buffers, when a generator needs more than
+  /// rows × the widest layer (a convolution's column matrix).
+  public init(rows: Int, widths: [Int], scratch: Int? = nil) {
     self.rows = rows
     self.widths = widths
     let widest = widths.max() ?? 0
-    arena = AlignedFloats(widths.map { rows * $0 } + [rows * widest, rows * widest])
+    let size = max(rows * widest, scratch ?? 0)
+    arena = AlignedFloats(widths.map { rows * $0 } + [size, size])
   }
 
   /// Layer `i`'s activations (rows × widths[i]): 0 is the input copy, the last is G(z).
@@ -65,7 +68,7 @@ public final class GeneratorWorkspace: @unchecked Sendable {
   var layerOutputs: [UnsafeMutablePointer<Float>] { Array(arena.buffers[1..<widths.count]) }
 
   /// The two scratch buffers of a pullback (rows × the widest layer each).
-  var scratch: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) {
+  package var scratch: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) {
     (arena.buffers[widths.count], arena.buffers[widths.count + 1])
   }
 }

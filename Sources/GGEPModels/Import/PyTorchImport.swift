@@ -12,6 +12,11 @@ public enum PyTorchModule: Hashable, Sendable, Codable {
   case batchNorm1d(features: Int, epsilon: Double, name: String)
   /// A parameter-free activation (`relu`, `leaky-relu(0.2)`, `tanh`, `sigmoid`, `identity`).
   case activation(String)
+  /// `nn.ConvTranspose2d(in, out, kernel, stride, padding)`: `name.weight` (in × out × k × k),
+  /// `name.bias` (out) when the file has it.
+  case convTranspose2d(inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, name: String)
+  /// `nn.BatchNorm2d(features)` in eval mode, folded into the preceding ConvTranspose2d.
+  case batchNorm2d(features: Int, epsilon: Double, name: String)
 }
 
 /// A PyTorch generator's declared architecture: its modules in order, and the prefix every
@@ -38,25 +43,49 @@ public struct PyTorchArchitecture: Hashable, Sendable, Codable {
     return PyTorchArchitecture(modules: modules, prefix: prefix)
   }
 
+  /// The PyTorch examples' DCGAN generator (`main.0` … `main.13`): z as nz × 1 × 1, then
+  /// ConvTranspose2d(nz, 8·ngf, 4, 1, 0) + BatchNorm2d + ReLU, three ConvTranspose2d(·, ·/2, 4, 2, 1)
+  /// + BatchNorm2d + ReLU, ConvTranspose2d(ngf, nc, 4, 2, 1) + Tanh: nc × 64 × 64, no biases.
+  public static func dcgan(nz: Int, ngf: Int, nc: Int = 3, prefix: String = "main.") -> PyTorchArchitecture {
+    var modules: [PyTorchModule] = []
+    let channels = [nz, 8 * ngf, 4 * ngf, 2 * ngf, ngf]
+    for l in 0..<4 {
+      modules.append(.convTranspose2d(
+        inChannels: channels[l], outChannels: channels[l + 1], kernel: 4, stride: l == 0 ? 1 : 2, padding: l == 0 ? 0 : 1, name: String(modules.count)))
+      modules.append(.batchNorm2d(features: channels[l + 1], epsilon: 1e-5, name: String(modules.count)))
+      modules.append(.activation("relu"))
+    }
+    modules.append(.convTranspose2d(inChannels: ngf, outChannels: nc, kernel: 4, stride: 2, padding: 1, name: String(modules.count)))
+    modules.append(.activation("tanh"))
+    return PyTorchArchitecture(modules: modules, prefix: prefix)
+  }
+
+  var isConvolutional: Bool {
+    modules.contains { if case .convTranspose2d = $0 { return true } else { return false } }
+  }
+
   /// The layer widths, input first (from the Linear modules).
   public var widths: [Int] {
     var w: [Int] = []
-    for case .linear(let i, let o, _) in modules {
-      if w.isEmpty { w.append(i) }
-      w.append(o)
+    var size = 1
+    for module in modules {
+      switch module {
+      case .linear(let i, let o, _):
+        if w.isEmpty { w.append(i) }
+        w.append(o)
+      case .convTranspose2d(let i, let o, let k, let s, let p, _):
+        if w.isEmpty { w.append(i) }
+        size = (size - 1) * s - 2 * p + k
+        w.append(o * size * size)
+      default: break
+      }
     }
     return w
   }
 
   /// Input and output widths (from the Linear modules).
-  public var latentDimension: Int? {
-    for case .linear(let i, _, _) in modules { return i }
-    return nil
-  }
-  public var outputDimension: Int? {
-    for case .linear(_, let o, _) in modules.reversed() { return o }
-    return nil
-  }
+  public var latentDimension: Int? { widths.first }
+  public var outputDimension: Int? { widths.count > 1 ? widths.last : nil }
 }
 
 /// Builds a ggep generator from a PyTorch state dict in a safetensors file and a declared
@@ -66,7 +95,8 @@ public struct PyTorchArchitecture: Hashable, Sendable, Codable {
 /// applies, and the layer-wise ones where SPEC 10 allows.
 public enum PyTorchImport {
   public struct Loaded: Sendable {
-    public let generator: FeedForwardGenerator
+    /// A `FeedForwardGenerator` for an MLP, a `ConvTransposeGenerator` for a DCGAN.
+    public let generator: any Generator
     /// Tensors in the file the architecture does not use (warnings, not errors).
     public let unused: [String]
     /// SHA-256 of the file's bytes.
@@ -79,6 +109,7 @@ public enum PyTorchImport {
   }
 
   public static func build(_ file: SafeTensorsFile, architecture: PyTorchArchitecture) throws(SafeTensorsError) -> Loaded {
+    if architecture.isConvolutional { return try buildConvolutional(file, architecture: architecture) }
     var used: Set<String> = []
     func tensor(_ key: String, shape: [Int], optional: Bool = false) throws(SafeTensorsError) -> [Float]? {
       let full = architecture.prefix + key
@@ -134,6 +165,8 @@ public enum PyTorchImport {
           epsilon: Float(epsilon))
         if file.tensors[architecture.prefix + name + ".num_batches_tracked"] != nil { used.insert(architecture.prefix + name + ".num_batches_tracked") }
         pending?.batchNorm = bn
+      case .convTranspose2d(_, _, _, _, _, let name), .batchNorm2d(_, _, let name):
+        throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name, "a convolutional module in an MLP")
       case .activation(let activationName):
         guard let activation = Activation(name: activationName) else {
           throw SafeTensorsError(file: file.path, "unknown activation \"\(activationName)\" in the architecture")
@@ -151,5 +184,87 @@ public enum PyTorchImport {
     let generator = FeedForwardGenerator(
       layers: layers, summary: "pytorch(\((file.path as NSString).lastPathComponent), \(widths.map(String.init).joined(separator: "-")))")
     return Loaded(generator: generator, unused: unused, checksum: SHA256.hexDigest(file.bytes))
+  }
+
+  /// A stack of ConvTranspose2d [+ BatchNorm2d] [+ activation] on a 1 × 1 input. Batch norm is
+  /// folded per output channel: W[·, c, ·, ·] ·= γ_c/√(σ²_c + ε), b_c = (b_c − μ_c)·γ_c/√(σ²_c + ε) + β_c.
+  static func buildConvolutional(_ file: SafeTensorsFile, architecture: PyTorchArchitecture) throws(SafeTensorsError) -> Loaded {
+    var used: Set<String> = []
+    func tensor(_ key: String, shape: [Int], optional: Bool = false) throws(SafeTensorsError) -> [Float]? {
+      let full = architecture.prefix + key
+      guard let t = file.tensors[full] else {
+        if optional { return nil }
+        throw SafeTensorsError(file: file.path, tensor: full, "missing from the file (the architecture needs it with shape \(shape))")
+      }
+      guard t.shape == shape else {
+        throw SafeTensorsError(file: file.path, tensor: full, "has shape \(t.shape) in the file, but the declared architecture needs \(shape)")
+      }
+      used.insert(full)
+      return try file.floats(full)
+    }
+    struct Pending {
+      var inChannels, outChannels, kernel, stride, padding, inSize: Int
+      var weights: [Float]
+      var bias: [Float]
+    }
+    var layers: [ConvTransposeLayer] = []
+    var pending: Pending?
+    var size = 1
+    var channels: Int?
+    func flush(_ activation: Activation) {
+      guard let p = pending else { return }
+      layers.append(ConvTransposeLayer(
+        inChannels: p.inChannels, outChannels: p.outChannels, kernel: p.kernel, stride: p.stride, padding: p.padding, inSize: p.inSize,
+        weights: p.weights, bias: p.bias, activation: activation))
+      pending = nil
+    }
+    for module in architecture.modules {
+      switch module {
+      case .convTranspose2d(let cin, let cout, let k, let s, let p, let name):
+        if let channels, channels != cin {
+          throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name + ".weight", "ConvTranspose2d(\(cin), …) follows a layer of \(channels) channels")
+        }
+        flush(.identity)
+        let out = (size - 1) * s - 2 * p + k
+        guard out >= 1 else {
+          throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name + ".weight", "kernel \(k), stride \(s), padding \(p) on \(size) × \(size) leave no output")
+        }
+        pending = Pending(
+          inChannels: cin, outChannels: cout, kernel: k, stride: s, padding: p, inSize: size,
+          weights: try tensor(name + ".weight", shape: [cin, cout, k, k])!, bias: try tensor(name + ".bias", shape: [cout], optional: true) ?? [])
+        size = out
+        channels = cout
+      case .batchNorm2d(let features, let epsilon, let name):
+        guard var p = pending, features == p.outChannels else {
+          throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name + ".weight", "BatchNorm2d(\(features)) must follow a ConvTranspose2d with \(features) outputs")
+        }
+        let gamma = try tensor(name + ".weight", shape: [features])!, beta = try tensor(name + ".bias", shape: [features])!
+        let mean = try tensor(name + ".running_mean", shape: [features])!, variance = try tensor(name + ".running_var", shape: [features])!
+        if file.tensors[architecture.prefix + name + ".num_batches_tracked"] != nil { used.insert(architecture.prefix + name + ".num_batches_tracked") }
+        let kk = p.kernel * p.kernel
+        var bias = p.bias.isEmpty ? [Float](repeating: 0, count: features) : p.bias
+        for c in 0..<features {
+          let scale = gamma[c] / (variance[c] + Float(epsilon)).squareRoot()
+          for i in 0..<p.inChannels { for u in 0..<kk { p.weights[(i * features + c) * kk + u] *= scale } }
+          bias[c] = (bias[c] - mean[c]) * scale + beta[c]
+        }
+        p.bias = bias
+        pending = p
+      case .activation(let activationName):
+        guard let activation = Activation(name: activationName) else {
+          throw SafeTensorsError(file: file.path, "unknown activation \"\(activationName)\" in the architecture")
+        }
+        guard pending != nil else { throw SafeTensorsError(file: file.path, "activation \(activationName) does not follow a ConvTranspose2d") }
+        flush(activation)
+      case .linear(_, _, let name), .batchNorm1d(_, _, let name):
+        throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name, "Linear and BatchNorm1d cannot be mixed with ConvTranspose2d here")
+      }
+    }
+    flush(.identity)
+    let last = layers[layers.count - 1]
+    let generator = ConvTransposeGenerator(
+      layers: layers,
+      summary: "pytorch(\((file.path as NSString).lastPathComponent), \(layers[0].inChannels) → \(last.outChannels)×\(last.outSize)×\(last.outSize))")
+    return Loaded(generator: generator, unused: file.tensors.keys.filter { !used.contains($0) }.sorted(), checksum: SHA256.hexDigest(file.bytes))
   }
 }

@@ -11,6 +11,14 @@ import GGEPModels
 ///     batchnorm: false                 # a BatchNorm1d after each hidden Linear
 ///     prefix: "main."                  # what every state-dict key starts with ("" by default)
 ///
+/// or the PyTorch examples' DCGAN generator (ConvTranspose2d + BatchNorm2d + ReLU, Tanh;
+/// nc × 64 × 64; prefix `main.` by default):
+///
+///     preset: dcgan
+///     nz: 100
+///     ngf: 64
+///     nc: 3
+///
 /// or the modules one by one, named by their index in the list as nn.Sequential numbers them
 /// (or by `name:`):
 ///
@@ -54,12 +62,19 @@ extension GeneratorSpec {
       }
       return PyTorchArchitecture(modules: modules, prefix: prefix)
     }
+    let preset = try table.string("preset", default: "mlp")
+    guard ["mlp", "dcgan"].contains(preset) else {
+      throw table.error("preset", "unknown preset \"\(preset)\"; one of: mlp, dcgan (or declare an MLP's `modules:` one by one)")
+    }
+    if preset == "dcgan" {
+      // The PyTorch examples' DCGAN generator: keys main.0 … main.12, nc × 64 × 64.
+      try table.checkKnownKeys(allowed: ["kind", "file", "prefix", "preset", "nz", "ngf", "nc"], context: "for preset dcgan")
+      return .dcgan(
+        nz: try table.int("nz", default: 100, .atLeast(1)), ngf: try table.int("ngf", default: 64, .atLeast(1)),
+        nc: try table.int("nc", default: 3, .atLeast(1)), prefix: try table.string("prefix", default: "main."))
+    }
     try table.checkKnownKeys(
       allowed: ["kind", "file", "prefix", "preset", "widths", "activations", "hidden", "output", "batchnorm"], context: "for kind pytorch")
-    let preset = try table.string("preset", default: "mlp")
-    guard preset == "mlp" else {
-      throw table.error("preset", "unknown preset \"\(preset)\"; one of: mlp (or declare `modules:` one by one)")
-    }
     let widths = try table.intList("widths", .atLeast(1))
     guard widths.count >= 2 else { throw table.error("widths", "lists k, any hidden widths and n: at least 2, got \(widths)") }
     var names: [String]
