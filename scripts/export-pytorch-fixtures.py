@@ -72,6 +72,18 @@ def calibrate_batchnorm(model, k, generator):
             model(torch.randn(64, k, generator=generator))
 
 
+class ConvLayer(torch.nn.Module):
+    """One ConvTranspose2d [+ BatchNorm2d] + activation on a c × s × s input given flat."""
+
+    def __init__(self, cin, side, *layers):
+        super().__init__()
+        self.cin, self.side = cin, side
+        self.main = torch.nn.Sequential(*layers)
+
+    def forward(self, z):
+        return self.main(z.view(z.shape[0], self.cin, self.side, self.side)).flatten(1)
+
+
 def export(name, model, k, seed, rows=4, calibrate=False):
     generator = torch.Generator().manual_seed(seed)
     if calibrate:
@@ -101,6 +113,11 @@ def main():
     export("mlp", mlp, 8, 1)
     export("mlp-main", Wrapped(), 6, 2)
     export("dcgan", DCGANGenerator(nz=16, ngf=8), 16, 3, rows=2, calibrate=True)
+    # Single transposed convolutions beyond the DCGAN's (4, 1, 0) and (4, 2, 1): other kernels,
+    # strides and paddings, with a bias, with batch norm.
+    export("convt-k3s1p1", ConvLayer(3, 6, torch.nn.ConvTranspose2d(3, 5, 3, 1, 1), torch.nn.Sigmoid()), 3 * 6 * 6, 4)
+    export("convt-k5s2p2", ConvLayer(4, 5, torch.nn.ConvTranspose2d(4, 2, 5, 2, 2), torch.nn.BatchNorm2d(2), torch.nn.LeakyReLU(0.2)), 4 * 5 * 5, 5)
+    export("convt-k4s3p0", ConvLayer(2, 3, torch.nn.ConvTranspose2d(2, 3, 4, 3, 0, bias=False), torch.nn.Tanh()), 2 * 3 * 3, 6)
 
 
 if __name__ == "__main__":

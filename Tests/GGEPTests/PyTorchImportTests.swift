@@ -109,6 +109,26 @@ final class PyTorchImportTests: XCTestCase {
     try assertParity("dcgan", loaded.generator)
   }
 
+  /// Single transposed convolutions beyond the DCGAN's (kernel 4, stride 1 or 2, padding 0 or
+  /// 1, no bias): kernel 3 / stride 1 / padding 1 with a bias; kernel 5 / stride 2 / padding 2
+  /// with a bias and batch norm; kernel 4 / stride 3 / padding 0 without bias; on inputs of
+  /// side 6, 5 and 3.
+  func testEachTransposedConvolutionMatchesPyTorch() throws {
+    let cases: [(String, Int, [PyTorchModule])] = [
+      ("convt-k3s1p1", 6, [.convTranspose2d(inChannels: 3, outChannels: 5, kernel: 3, stride: 1, padding: 1, name: "0"), .activation("sigmoid")]),
+      ("convt-k5s2p2", 5, [
+        .convTranspose2d(inChannels: 4, outChannels: 2, kernel: 5, stride: 2, padding: 2, name: "0"), .batchNorm2d(features: 2, epsilon: 1e-5, name: "1"),
+        .activation("leaky-relu(0.2)"),
+      ]),
+      ("convt-k4s3p0", 3, [.convTranspose2d(inChannels: 2, outChannels: 3, kernel: 4, stride: 3, padding: 0, name: "0"), .activation("tanh")]),
+    ]
+    for (name, side, modules) in cases {
+      let loaded = try PyTorchImport.load(Self.fixtures + "/\(name).safetensors", architecture: PyTorchArchitecture(modules: modules, prefix: "main.", inputSize: side))
+      XCTAssertEqual(loaded.unused, [], name)
+      try assertParity(name, loaded.generator)
+    }
+  }
+
   func assertParity(_ name: String, _ generator: any Generator) throws {
     let reference = try SafeTensorsFile(path: Self.fixtures + "/\(name)-reference.safetensors")
     let (z, y, g, dz) = (try reference.doubles("z"), try reference.doubles("y"), try reference.doubles("g"), try reference.doubles("dz"))

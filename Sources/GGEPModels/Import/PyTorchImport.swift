@@ -24,10 +24,14 @@ public enum PyTorchModule: Hashable, Sendable, Codable {
 public struct PyTorchArchitecture: Hashable, Sendable, Codable {
   public var modules: [PyTorchModule]
   public var prefix: String
+  /// A convolutional generator's input side: z is Cin × s × s (nil: 1, a DCGAN's nz × 1 × 1).
+  /// Optional so that it joins the job key only when set.
+  public var inputSize: Int?
 
-  public init(modules: [PyTorchModule], prefix: String = "") {
+  public init(modules: [PyTorchModule], prefix: String = "", inputSize: Int? = nil) {
     self.modules = modules
     self.prefix = prefix
+    self.inputSize = inputSize
   }
 
   /// The layout `nn.Sequential` gives an MLP: per layer `Linear`, then `BatchNorm1d` for hidden
@@ -67,14 +71,14 @@ public struct PyTorchArchitecture: Hashable, Sendable, Codable {
   /// The layer widths, input first (from the Linear modules).
   public var widths: [Int] {
     var w: [Int] = []
-    var size = 1
+    var size = inputSize ?? 1
     for module in modules {
       switch module {
       case .linear(let i, let o, _):
         if w.isEmpty { w.append(i) }
         w.append(o)
       case .convTranspose2d(let i, let o, let k, let s, let p, _):
-        if w.isEmpty { w.append(i) }
+        if w.isEmpty { w.append(i * size * size) }
         size = (size - 1) * s - 2 * p + k
         w.append(o * size * size)
       default: break
@@ -209,7 +213,7 @@ public enum PyTorchImport {
     }
     var layers: [ConvTransposeLayer] = []
     var pending: Pending?
-    var size = 1
+    var size = architecture.inputSize ?? 1
     var channels: Int?
     func flush(_ activation: Activation) {
       guard let p = pending else { return }
