@@ -160,25 +160,7 @@ final class PyTorchImportTests: XCTestCase {
     for (name, architecture) in cases {
       let loaded = try PyTorchImport.load(Self.fixtures + "/\(name).safetensors", architecture: architecture)
       XCTAssertEqual(loaded.unused, [], name)
-      let reference = try SafeTensorsFile(path: Self.fixtures + "/\(name)-reference.safetensors")
-      let (z, y, g, dz) = (try reference.doubles("z"), try reference.doubles("y"), try reference.doubles("g"), try reference.doubles("dz"))
-      let generator = loaded.generator
-      let (k, n) = (generator.latentDimension, generator.outputDimension)
-      let rows = z.count / k
-      XCTAssertEqual(y.count, rows * n, name)
-      let ws = generator.makeWorkspace(rows: rows)
-      let zf = z.map(Float.init), gf = g.map(Float.init)
-      zf.withUnsafeBufferPointer { generator.forward($0.baseAddress!, workspace: ws) }
-      let out = (0..<(rows * n)).map { Double(ws.outputPointer[$0]) }
-      var dzOut = [Float](repeating: 0, count: rows * k)
-      gf.withUnsafeBufferPointer { gp in dzOut.withUnsafeMutableBufferPointer { generator.pullback(gp.baseAddress!, into: $0.baseAddress!, workspace: ws) } }
-      func relative(_ a: [Double], _ b: [Double]) -> Double {
-        zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / b.map { $0 * $0 }.reduce(0, +).squareRoot()
-      }
-      let forwardError = relative(out, y), pullbackError = relative(dzOut.map(Double.init), dz)
-      XCTAssertLessThan(forwardError, 1e-5, "\(name) forward")
-      XCTAssertLessThan(pullbackError, 1e-5, "\(name) pullback")
-      print("\(name): forward relative error \(forwardError), pullback \(pullbackError)")
+      try assertParity(name, loaded.generator)
     }
   }
 }

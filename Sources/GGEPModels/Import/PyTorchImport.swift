@@ -114,22 +114,7 @@ public enum PyTorchImport {
 
   public static func build(_ file: SafeTensorsFile, architecture: PyTorchArchitecture) throws(SafeTensorsError) -> Loaded {
     if architecture.isConvolutional { return try buildConvolutional(file, architecture: architecture) }
-    var used: Set<String> = []
-    func tensor(_ key: String, shape: [Int], optional: Bool = false) throws(SafeTensorsError) -> [Float]? {
-      let full = architecture.prefix + key
-      guard let t = file.tensors[full] else {
-        if optional { return nil }
-        throw SafeTensorsError(file: file.path, tensor: full, "missing from the file (the architecture needs it with shape \(shape))")
-      }
-      guard t.shape == shape else {
-        throw SafeTensorsError(file: file.path, tensor: full, "has shape \(t.shape) in the file, but the declared architecture needs \(shape)")
-      }
-      guard t.dtype != .i64 else {
-        throw SafeTensorsError(file: file.path, tensor: full, "is I64, but weights must be floating point")
-      }
-      used.insert(full)
-      return try file.floats(full)
-    }
+    let weights = StateDict(file, prefix: architecture.prefix)
 
     var layers: [DenseLayer] = []
     var pending: (weights: Matrix<Float>, bias: [Float], batchNorm: BatchNorm?, name: String)?
@@ -148,11 +133,11 @@ public enum PyTorchImport {
           throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name + ".weight", "Linear(\(fanIn), \(fanOut)) follows a layer of width \(width)")
         }
         flush(.identity)
-        let w = try tensor(name + ".weight", shape: [fanOut, fanIn])!
+        let w = try weights.tensor(name + ".weight", shape: [fanOut, fanIn])!
         // PyTorch stores out × in; the network stack multiplies rows by in × out.
         var transposed = Matrix<Float>(rows: fanIn, cols: fanOut)
         for o in 0..<fanOut { for i in 0..<fanIn { transposed.storage[i * fanOut + o] = w[o * fanIn + i] } }
-        let bias = try tensor(name + ".bias", shape: [fanOut], optional: true) ?? []
+        let bias = try weights.tensor(name + ".bias", shape: [fanOut], optional: true) ?? []
         pending = (transposed, bias, nil, name)
         width = fanOut
       case .batchNorm1d(let features, let epsilon, let name):
@@ -164,10 +149,10 @@ public enum PyTorchImport {
           throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name + ".weight", "BatchNorm1d(\(features)) follows a Linear with \(p.weights.cols) outputs")
         }
         let bn = BatchNorm(
-          gamma: try tensor(name + ".weight", shape: [features])!, beta: try tensor(name + ".bias", shape: [features])!,
-          mean: try tensor(name + ".running_mean", shape: [features])!, variance: try tensor(name + ".running_var", shape: [features])!,
+          gamma: try weights.tensor(name + ".weight", shape: [features])!, beta: try weights.tensor(name + ".bias", shape: [features])!,
+          mean: try weights.tensor(name + ".running_mean", shape: [features])!, variance: try weights.tensor(name + ".running_var", shape: [features])!,
           epsilon: Float(epsilon))
-        if file.tensors[architecture.prefix + name + ".num_batches_tracked"] != nil { used.insert(architecture.prefix + name + ".num_batches_tracked") }
+        weights.ignore(name + ".num_batches_tracked")
         pending?.batchNorm = bn
       case .convTranspose2d(_, _, _, _, _, let name), .batchNorm2d(_, _, let name):
         throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name, "a convolutional module in an MLP")
@@ -183,7 +168,7 @@ public enum PyTorchImport {
     }
     flush(.identity)
     guard !layers.isEmpty else { throw SafeTensorsError(file: file.path, "the architecture has no Linear module") }
-    let unused = file.tensors.keys.filter { !used.contains($0) }.sorted()
+    let unused = weights.unused
     let widths = [layers[0].inputWidth] + layers.map(\.outputWidth)
     let generator = FeedForwardGenerator(
       layers: layers, summary: "pytorch(\((file.path as NSString).lastPathComponent), \(widths.map(String.init).joined(separator: "-")))")
@@ -193,19 +178,7 @@ public enum PyTorchImport {
   /// A stack of ConvTranspose2d [+ BatchNorm2d] [+ activation] on a 1 × 1 input. Batch norm is
   /// folded per output channel: W[·, c, ·, ·] ·= γ_c/√(σ²_c + ε), b_c = (b_c − μ_c)·γ_c/√(σ²_c + ε) + β_c.
   static func buildConvolutional(_ file: SafeTensorsFile, architecture: PyTorchArchitecture) throws(SafeTensorsError) -> Loaded {
-    var used: Set<String> = []
-    func tensor(_ key: String, shape: [Int], optional: Bool = false) throws(SafeTensorsError) -> [Float]? {
-      let full = architecture.prefix + key
-      guard let t = file.tensors[full] else {
-        if optional { return nil }
-        throw SafeTensorsError(file: file.path, tensor: full, "missing from the file (the architecture needs it with shape \(shape))")
-      }
-      guard t.shape == shape else {
-        throw SafeTensorsError(file: file.path, tensor: full, "has shape \(t.shape) in the file, but the declared architecture needs \(shape)")
-      }
-      used.insert(full)
-      return try file.floats(full)
-    }
+    let weights = StateDict(file, prefix: architecture.prefix)
     struct Pending {
       var inChannels, outChannels, kernel, stride, padding, inSize: Int
       var weights: [Float]
@@ -235,16 +208,16 @@ public enum PyTorchImport {
         }
         pending = Pending(
           inChannels: cin, outChannels: cout, kernel: k, stride: s, padding: p, inSize: size,
-          weights: try tensor(name + ".weight", shape: [cin, cout, k, k])!, bias: try tensor(name + ".bias", shape: [cout], optional: true) ?? [])
+          weights: try weights.tensor(name + ".weight", shape: [cin, cout, k, k])!, bias: try weights.tensor(name + ".bias", shape: [cout], optional: true) ?? [])
         size = out
         channels = cout
       case .batchNorm2d(let features, let epsilon, let name):
         guard var p = pending, features == p.outChannels else {
           throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name + ".weight", "BatchNorm2d(\(features)) must follow a ConvTranspose2d with \(features) outputs")
         }
-        let gamma = try tensor(name + ".weight", shape: [features])!, beta = try tensor(name + ".bias", shape: [features])!
-        let mean = try tensor(name + ".running_mean", shape: [features])!, variance = try tensor(name + ".running_var", shape: [features])!
-        if file.tensors[architecture.prefix + name + ".num_batches_tracked"] != nil { used.insert(architecture.prefix + name + ".num_batches_tracked") }
+        let gamma = try weights.tensor(name + ".weight", shape: [features])!, beta = try weights.tensor(name + ".bias", shape: [features])!
+        let mean = try weights.tensor(name + ".running_mean", shape: [features])!, variance = try weights.tensor(name + ".running_var", shape: [features])!
+        weights.ignore(name + ".num_batches_tracked")
         let kk = p.kernel * p.kernel
         var bias = p.bias.isEmpty ? [Float](repeating: 0, count: features) : p.bias
         for c in 0..<features {
@@ -269,6 +242,44 @@ public enum PyTorchImport {
     let generator = ConvTransposeGenerator(
       layers: layers,
       summary: "pytorch(\((file.path as NSString).lastPathComponent), \(layers[0].inChannels) → \(last.outChannels)×\(last.outSize)×\(last.outSize))")
-    return Loaded(generator: generator, unused: file.tensors.keys.filter { !used.contains($0) }.sorted(), checksum: SHA256.hexDigest(file.bytes))
+    return Loaded(generator: generator, unused: weights.unused, checksum: SHA256.hexDigest(file.bytes))
   }
+}
+
+/// A state dict being read against a declared architecture: each tensor fetched by its key
+/// (the prefix added) and shape-checked, and the ones no module read kept for the warning.
+final class StateDict {
+  let file: SafeTensorsFile
+  let prefix: String
+  private var used: Set<String> = []
+
+  init(_ file: SafeTensorsFile, prefix: String) {
+    self.file = file
+    self.prefix = prefix
+  }
+
+  /// The tensor `prefix + key` as Float, which must have `shape`; nil when `optional` and absent.
+  func tensor(_ key: String, shape: [Int], optional: Bool = false) throws(SafeTensorsError) -> [Float]? {
+    let full = prefix + key
+    guard let t = file.tensors[full] else {
+      if optional { return nil }
+      throw SafeTensorsError(file: file.path, tensor: full, "missing from the file (the architecture needs it with shape \(shape))")
+    }
+    guard t.shape == shape else {
+      throw SafeTensorsError(file: file.path, tensor: full, "has shape \(t.shape) in the file, but the declared architecture needs \(shape)")
+    }
+    guard t.dtype != .i64 else {
+      throw SafeTensorsError(file: file.path, tensor: full, "is I64, but weights must be floating point")
+    }
+    used.insert(full)
+    return try file.floats(full)
+  }
+
+  /// A tensor that is read by no module but is expected (BatchNorm's `num_batches_tracked`).
+  func ignore(_ key: String) {
+    if file.tensors[prefix + key] != nil { used.insert(prefix + key) }
+  }
+
+  /// Tensors of the file no module read, sorted.
+  var unused: [String] { file.tensors.keys.filter { !used.contains($0) }.sorted() }
 }
