@@ -9,7 +9,12 @@ ggep's forward and pullback with y and dz, so they need no torch.
 
     pip install /opt/wheels/torch-*.whl safetensors
     python3 scripts/export-pytorch-fixtures.py            # writes Tests/GGEPTests/Fixtures/pytorch/
+    python3 scripts/export-pytorch-fixtures.py --dcgan64 /tmp/dcgan64
+        # also the real-size DCGAN (nz = 100, ngf = 64, 14 MB, not committed) and its reference:
+        # ggep check-generator configs/examples/dcgan-appE.yaml --set generator.file=/tmp/dcgan64/dcgan64.safetensors \
+        #   --set generator.nz=100 --set generator.ngf=64 --reference /tmp/dcgan64/dcgan64-reference.safetensors
 """
+import argparse
 import os
 
 import torch
@@ -84,25 +89,44 @@ class ConvLayer(torch.nn.Module):
         return self.main(z.view(z.shape[0], self.cin, self.side, self.side)).flatten(1)
 
 
-def export(name, model, k, seed, rows=4, calibrate=False):
+class Mixed(torch.nn.Module):
+    """Linear + BatchNorm1d + ReLU, reshaped to 8 × 4 × 4, ConvTranspose2d + BatchNorm2d + ReLU,
+    Conv2d + Tanh: 3 × 8 × 8, the Linear → image shape of many GAN generators."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(10, 128), torch.nn.BatchNorm1d(128), torch.nn.ReLU(), torch.nn.Unflatten(1, (8, 4, 4)),
+            torch.nn.ConvTranspose2d(8, 6, 4, 2, 1), torch.nn.BatchNorm2d(6), torch.nn.ReLU(),
+            torch.nn.Conv2d(6, 3, 3, 1, 1), torch.nn.Tanh())
+
+    def forward(self, z):
+        return self.net(z).flatten(1)
+
+
+def export(name, model, k, seed, rows=4, calibrate=False, out=None):
+    out = out or OUT
     generator = torch.Generator().manual_seed(seed)
     if calibrate:
         calibrate_batchnorm(model, k, generator)
     else:
         randomize_batchnorm(model, generator)
     model.eval()
-    save_file({key: value.contiguous() for key, value in model.state_dict().items()}, os.path.join(OUT, name + ".safetensors"))
+    save_file({key: value.contiguous() for key, value in model.state_dict().items()}, os.path.join(out, name + ".safetensors"))
     z = torch.randn(rows, k, generator=generator, requires_grad=True)
     y = model(z)
     g = torch.randn(y.shape, generator=generator)
     (dz,) = torch.autograd.grad(y, z, grad_outputs=g)
     # float32, as PyTorch computed them (the inputs z and g are float32 too).
     reference = {"z": z.detach(), "y": y.detach(), "g": g, "dz": dz}
-    save_file(reference, os.path.join(OUT, name + "-reference.safetensors"))
+    save_file(reference, os.path.join(out, name + "-reference.safetensors"))
     print(f"{name}: k = {k}, n = {y.shape[1]}, tensors {list(model.state_dict())}")
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dcgan64", metavar="DIR", help="also write the ngf = 64 DCGAN and its reference into DIR")
+    args = parser.parse_args()
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
     # nn.Sequential: Linear + BatchNorm1d + ReLU, Linear without bias + LeakyReLU(0.2), Linear + Sigmoid.
@@ -118,6 +142,15 @@ def main():
     export("convt-k3s1p1", ConvLayer(3, 6, torch.nn.ConvTranspose2d(3, 5, 3, 1, 1), torch.nn.Sigmoid()), 3 * 6 * 6, 4)
     export("convt-k5s2p2", ConvLayer(4, 5, torch.nn.ConvTranspose2d(4, 2, 5, 2, 2), torch.nn.BatchNorm2d(2), torch.nn.LeakyReLU(0.2)), 4 * 5 * 5, 5)
     export("convt-k4s3p0", ConvLayer(2, 3, torch.nn.ConvTranspose2d(2, 3, 4, 3, 0, bias=False), torch.nn.Tanh()), 2 * 3 * 3, 6)
+    # Single convolutions: same-size with a bias, strided with batch norm and no bias, an odd
+    # size whose last window does not fit (floor in the output size).
+    export("conv-k3s1p1", ConvLayer(3, 6, torch.nn.Conv2d(3, 4, 3, 1, 1), torch.nn.Sigmoid()), 3 * 6 * 6, 7)
+    export("conv-k4s2p1", ConvLayer(4, 8, torch.nn.Conv2d(4, 5, 4, 2, 1, bias=False), torch.nn.BatchNorm2d(5), torch.nn.LeakyReLU(0.2)), 4 * 8 * 8, 8)
+    export("conv-k3s2p0", ConvLayer(2, 7, torch.nn.Conv2d(2, 3, 3, 2, 0), torch.nn.Tanh()), 2 * 7 * 7, 9)
+    export("mixed", Mixed(), 10, 10)
+    if args.dcgan64:
+        os.makedirs(args.dcgan64, exist_ok=True)
+        export("dcgan64", DCGANGenerator(nz=100, ngf=64), 100, 11, rows=3, calibrate=True, out=args.dcgan64)
 
 
 if __name__ == "__main__":

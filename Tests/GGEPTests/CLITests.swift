@@ -35,9 +35,10 @@ final class CLITests: XCTestCase {
     var stderr: String
   }
 
-  func ggep(_ arguments: [String]) throws -> Outcome {
+  func ggep(_ arguments: [String], in directory: String? = nil) throws -> Outcome {
     let process = Process()
     process.executableURL = try executable
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     process.arguments = arguments
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
@@ -105,6 +106,44 @@ final class CLITests: XCTestCase {
     let notResults = try ggep(["summarize", config])
     XCTAssertEqual(notResults.status, 1)
     XCTAssertTrue(notResults.stderr.contains("cli.yaml"), notResults.stderr)
+  }
+
+  /// `ggep check-generator`'s documented example (run from the repository's root) passes
+  /// against PyTorch's numbers; a wrong declaration (the fixture MLP's ReLU declared as a leaky
+  /// ReLU) fails with exit status 1 naming the reference file; a reference of another
+  /// generator's shape is refused naming the tensor.
+  func testCheckGeneratorHoldsAConfigAgainstPyTorch() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    let fixtures = root + "/Tests/GGEPTests/Fixtures/pytorch"
+    let good = try ggep(
+      ["check-generator", "configs/examples/dcgan-appE.yaml", "--reference", "Tests/GGEPTests/Fixtures/pytorch/dcgan-reference.safetensors"], in: root)
+    XCTAssertEqual(good.status, 0, good.stderr)
+    XCTAssertTrue(good.stdout.contains("agrees with PyTorch"), good.stdout)
+    let mlp = fixture.directory.appendingPathComponent("mlp.yaml").path
+    try """
+      m: 100
+      signal: {source: generator, count: 1}
+      generator:
+        kind: pytorch
+        file: \(fixtures)/mlp.safetensors
+        modules: [{linear: [8, 32]}, {batchnorm1d: 32}, relu, {linear: [32, 48]}, leaky-relu(0.2), {linear: [48, 100]}, sigmoid]
+      problem: {kind: spiked}
+      algorithm: {kind: prfm}
+
+      """.write(toFile: mlp, atomically: true, encoding: .utf8)
+    let right = try ggep(["check-generator", mlp, "--reference", fixtures + "/mlp-reference.safetensors"])
+    XCTAssertEqual(right.status, 0, right.stderr)
+    let wrong = try ggep([
+      "check-generator", mlp, "--reference", fixtures + "/mlp-reference.safetensors",
+      "--set", "generator.modules=[{linear: [8, 32]}, {batchnorm1d: 32}, leaky-relu(0.01), {linear: [32, 48]}, leaky-relu(0.2), {linear: [48, 100]}, sigmoid]",
+    ])
+    XCTAssertEqual(wrong.status, 1)
+    XCTAssertTrue(wrong.stdout.contains("DISAGREES"), wrong.stdout)
+    XCTAssertTrue(wrong.stderr.contains("mlp-reference.safetensors") && wrong.stderr.contains("differs from PyTorch beyond 1e-05"), wrong.stderr)
+    XCTAssertFalse(wrong.stderr.contains("Fatal error"), wrong.stderr)
+    let shape = try ggep(["check-generator", mlp, "--reference", fixtures + "/dcgan-reference.safetensors"])
+    XCTAssertEqual(shape.status, 1)
+    XCTAssertTrue(shape.stderr.contains("dcgan-reference.safetensors") && shape.stderr.contains("tensor \"y\": has 24576 entries, but 4 rows of 100 were expected"), shape.stderr)
   }
 
   func testPlanSummarizeAndInspect() throws {

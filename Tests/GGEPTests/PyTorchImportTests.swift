@@ -129,25 +129,128 @@ final class PyTorchImportTests: XCTestCase {
     }
   }
 
-  func assertParity(_ name: String, _ generator: any Generator) throws {
-    let reference = try SafeTensorsFile(path: Self.fixtures + "/\(name)-reference.safetensors")
-    let (z, y, g, dz) = (try reference.doubles("z"), try reference.doubles("y"), try reference.doubles("g"), try reference.doubles("dz"))
-    let (k, n) = (generator.latentDimension, generator.outputDimension)
-    let rows = z.count / k
-    XCTAssertEqual(y.count, rows * n, name)
-    let ws = generator.makeWorkspace(rows: rows)
-    let zf = z.map(Float.init), gf = g.map(Float.init)
-    zf.withUnsafeBufferPointer { generator.forward($0.baseAddress!, workspace: ws) }
-    let out = (0..<(rows * n)).map { Double(ws.outputPointer[$0]) }
-    var dzOut = [Float](repeating: 0, count: rows * k)
-    gf.withUnsafeBufferPointer { gp in dzOut.withUnsafeMutableBufferPointer { generator.pullback(gp.baseAddress!, into: $0.baseAddress!, workspace: ws) } }
-    func relative(_ a: [Double], _ b: [Double]) -> Double {
-      zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot() / b.map { $0 * $0 }.reduce(0, +).squareRoot()
+  /// Conv2d alone: same-size with a bias, strided with BatchNorm2d folded, and an odd input
+  /// side whose last window does not fit (PyTorch floors the output size).
+  func testEachConvolutionMatchesPyTorch() throws {
+    let cases: [(String, Int, [PyTorchModule])] = [
+      ("conv-k3s1p1", 6, [.conv2d(inChannels: 3, outChannels: 4, kernel: 3, stride: 1, padding: 1, name: "0"), .activation("sigmoid")]),
+      ("conv-k4s2p1", 8, [
+        .conv2d(inChannels: 4, outChannels: 5, kernel: 4, stride: 2, padding: 1, name: "0"), .batchNorm2d(features: 5, epsilon: 1e-5, name: "1"),
+        .activation("leaky-relu(0.2)"),
+      ]),
+      ("conv-k3s2p0", 7, [.conv2d(inChannels: 2, outChannels: 3, kernel: 3, stride: 2, padding: 0, name: "0"), .activation("tanh")]),
+    ]
+    for (name, side, modules) in cases {
+      let loaded = try PyTorchImport.load(Self.fixtures + "/\(name).safetensors", architecture: PyTorchArchitecture(modules: modules, prefix: "main.", inputSize: side))
+      XCTAssertEqual(loaded.unused, [], name)
+      try assertParity(name, loaded.generator)
     }
-    let forwardError = relative(out, y), pullbackError = relative(dzOut.map(Double.init), dz)
-    XCTAssertLessThan(forwardError, 1e-5, "\(name) forward")
-    XCTAssertLessThan(pullbackError, 1e-5, "\(name) pullback")
-    print("\(name): forward relative error \(forwardError), pullback \(pullbackError)")
+  }
+
+  static let mixedArchitecture = PyTorchArchitecture(
+    modules: [
+      .linear(inFeatures: 10, outFeatures: 128, name: "0"), .batchNorm1d(features: 128, epsilon: 1e-5, name: "1"), .activation("relu"),
+      .reshape(channels: 8, size: 4),
+      .convTranspose2d(inChannels: 8, outChannels: 6, kernel: 4, stride: 2, padding: 1, name: "4"), .batchNorm2d(features: 6, epsilon: 1e-5, name: "5"),
+      .activation("relu"), .conv2d(inChannels: 6, outChannels: 3, kernel: 3, stride: 1, padding: 1, name: "7"), .activation("tanh"),
+    ], prefix: "net.")
+
+  /// Linear + BatchNorm1d → reshape → ConvTranspose2d + BatchNorm2d → Conv2d, as one generator.
+  func testALinearToImageGeneratorMatchesPyTorch() throws {
+    let loaded = try PyTorchImport.load(Self.fixtures + "/mixed.safetensors", architecture: Self.mixedArchitecture)
+    XCTAssertEqual(loaded.unused, [])
+    XCTAssertEqual(loaded.generator.latentDimension, 10)
+    XCTAssertEqual(loaded.generator.outputDimension, 3 * 8 * 8)
+    XCTAssertEqual(Self.mixedArchitecture.widths, [10, 128, 6 * 8 * 8, 3 * 8 * 8])
+    try assertParity("mixed", loaded.generator)
+  }
+
+  /// A convolution after a Linear needs its reshape, and the reshape must match the width.
+  func testAConvolutionAfterALinearNeedsAMatchingReshape() throws {
+    var modules = Self.mixedArchitecture.modules
+    modules.remove(at: 3)
+    XCTAssertThrowsError(try PyTorchImport.load(Self.fixtures + "/mixed.safetensors", architecture: PyTorchArchitecture(modules: modules, prefix: "net."))) {
+      let message = "\($0)"
+      XCTAssertTrue(message.contains("mixed.safetensors") && message.contains("net.4.weight") && message.contains("declare a reshape"), message)
+    }
+    modules.insert(.reshape(channels: 8, size: 5), at: 3)
+    XCTAssertThrowsError(try PyTorchImport.load(Self.fixtures + "/mixed.safetensors", architecture: PyTorchArchitecture(modules: modules, prefix: "net."))) {
+      let message = "\($0)"
+      XCTAssertTrue(message.contains("reshape to 8 × 5 × 5") && message.contains("width 128"), message)
+    }
+  }
+
+  /// A batch is cut into GEMM chunks by its size and the shapes alone, so the same batch gives
+  /// the same bits every time; a row's numbers agree (to rounding: sgemm's blocking depends on
+  /// the chunk's width) whether it is computed alone, in one chunk of 7, or in chunks of 2.
+  func testRowsAreIndependentOfTheirBatchAndChunks() throws {
+    let loaded = try PyTorchImport.load(Self.fixtures + "/mixed.safetensors", architecture: Self.mixedArchitecture)
+    let whole = try XCTUnwrap(loaded.generator as? ConvolutionalGenerator)
+    let perRow = whole.layers.compactMap(\.patches).map { $0.columnRows * $0.columnsPerImage }.max()!
+    let chunked = ConvolutionalGenerator(layers: whole.layers, summary: "chunked", columnBudget: 2 * perRow)
+    XCTAssertEqual(chunked.chunkRows(7), 2)
+    XCTAssertEqual(whole.chunkRows(7), 7)
+    var rng = RandomStream(seed: 3)
+    let rows = 7, k = whole.latentDimension, n = whole.outputDimension
+    let z = (0..<(rows * k)).map { _ in Float(rng.normal()) }, g = (0..<(rows * n)).map { _ in Float(rng.normal()) }
+    func run(_ generator: ConvolutionalGenerator, _ z: [Float], _ g: [Float]) -> (y: [Float], dz: [Float]) {
+      let count = z.count / k
+      let ws = generator.makeWorkspace(rows: count)
+      z.withUnsafeBufferPointer { generator.forward($0.baseAddress!, workspace: ws) }
+      var dz = [Float](repeating: 0, count: count * k)
+      g.withUnsafeBufferPointer { gp in dz.withUnsafeMutableBufferPointer { generator.pullback(gp.baseAddress!, into: $0.baseAddress!, workspace: ws) } }
+      return (ws.output, dz)
+    }
+    let reference = run(whole, z, g), again = run(whole, z, g), cut = run(chunked, z, g)
+    XCTAssertEqual(reference.y, again.y)
+    XCTAssertEqual(reference.dz, again.dz)
+    for (a, b) in zip(cut.y, reference.y) { XCTAssertEqual(a, b, accuracy: 1e-6 * max(1, abs(b))) }
+    for (a, b) in zip(cut.dz, reference.dz) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b))) }
+    for r in [0, 3, 6] {
+      let alone = run(whole, Array(z[(r * k)..<((r + 1) * k)]), Array(g[(r * n)..<((r + 1) * n)]))
+      for (a, b) in zip(alone.y, reference.y[(r * n)..<((r + 1) * n)]) { XCTAssertEqual(a, b, accuracy: 1e-6 * max(1, abs(b))) }
+      for (a, b) in zip(alone.dz, reference.dz[(r * k)..<((r + 1) * k)]) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b))) }
+    }
+  }
+
+  /// im2col and col2im are adjoint for every kernel/stride/padding the fixtures use and more:
+  /// ⟨im2col(a), b⟩ = ⟨a, col2im(b)⟩, and im2col of a one-hot image puts its 1 where the
+  /// window formula says.
+  func testIm2colAndCol2imAreAdjoint() {
+    var rng = RandomStream(seed: 11)
+    for (large, small, kernel, stride, padding) in [(6, 6, 3, 1, 1), (8, 4, 4, 2, 1), (7, 3, 3, 2, 0), (10, 3, 4, 3, 0), (5, 5, 5, 1, 2), (9, 2, 3, 4, 1)] {
+      let geometry = PatchGeometry(channels: 2, large: large, small: small, kernel: kernel, stride: stride, padding: padding)
+      let a = (0..<geometry.imageSize).map { _ in Float(rng.normal()) }
+      let b = (0..<(geometry.columnRows * geometry.columnsPerImage)).map { _ in Float(rng.normal()) }
+      var columns = [Float](repeating: .nan, count: b.count), image = [Float](repeating: 0, count: a.count)
+      let ld = geometry.columnsPerImage
+      a.withUnsafeBufferPointer { geometry.im2col($0.baseAddress!, into: &columns, ld: ld, col0: 0) }
+      b.withUnsafeBufferPointer { geometry.col2im($0.baseAddress!, ld: ld, col0: 0, addingInto: &image) }
+      // col2im adds in Float, so the two sides agree to Float rounding of the magnitudes summed.
+      let left = zip(columns, b).map { Double($0) * Double($1) }.reduce(0, +), right = zip(a, image).map { Double($0) * Double($1) }.reduce(0, +)
+      let scale = zip(columns, b).map { abs(Double($0) * Double($1)) }.reduce(0, +)
+      XCTAssertEqual(left, right, accuracy: 1e-6 * scale, "\((large, small, kernel, stride, padding))")
+      for c in 0..<2 {
+        for u in 0..<kernel {
+          for v in 0..<kernel {
+            for i in 0..<small {
+              for j in 0..<small {
+                let (y, x) = (i * stride - padding + u, j * stride - padding + v)
+                let expected = y >= 0 && y < large && x >= 0 && x < large ? a[(c * large + y) * large + x] : 0
+                XCTAssertEqual(columns[((c * kernel + u) * kernel + v) * ld + i * small + j], expected)
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  func assertParity(_ name: String, _ generator: any Generator) throws {
+    let agreement = try PyTorchReference(path: Self.fixtures + "/\(name)-reference.safetensors").compare(generator)
+    XCTAssertLessThan(agreement.forward, 1e-5, "\(name) forward")
+    XCTAssertLessThan(agreement.pullback, 1e-5, "\(name) pullback")
+    print("\(name): forward relative error \(agreement.forward), pullback \(agreement.pullback)")
   }
 
   /// ggep's forward and input pullback of PyTorch's MLPs equal PyTorch's own, within 1e-5
@@ -254,6 +357,52 @@ final class PyTorchGeneratorConfigTests: XCTestCase {
     if reset, let peak = peakKiB() {
       print("appendix E smoke: peak RSS \(peak / 1024) MiB")
       XCTAssertLessThan(peak, 2 * 1024 * 1024, "peak RSS \(peak) KiB")
+    }
+  }
+
+  /// Convolutions and reshapes declared one by one in YAML: the generator equals the direct
+  /// import, runs in PRFM, and a layer-wise method is refused naming the convolution.
+  func testConvolutionalModulesDeclaredOneByOne() throws {
+    let config = """
+      m: 100
+      signal: {source: generator, count: 2}
+      generator:
+        kind: pytorch
+        file: \(PyTorchImportTests.fixtures)/mixed.safetensors
+        prefix: net.
+        modules:
+          - {linear: [10, 128]}
+          - {batchnorm1d: 128}
+          - relu
+          - {reshape: [8, 4, 4]}
+          - {convtranspose2d: [8, 6, 4, 2, 1]}
+          - {batchnorm2d: 6}
+          - relu
+          - {conv2d: [6, 3, 3, 1, 1]}
+          - tanh
+          - flatten
+      problem: {kind: spiked, beta: 2}
+      algorithm: {kind: prfm, eta: 0.2, iterations: 5}
+      projection: {steps: 20, restarts: 2}
+
+      """
+    let plan = try fixture.plan(config, name: "conv.yaml")
+    let g = (plan.points[0].kindSpec as! ExperimentSpec).generator
+    XCTAssertEqual([g.k, g.n], [10, 192])
+    guard case .pytorch(_, _, let architecture) = g.architecture else { return XCTFail("not a pytorch generator") }
+    XCTAssertEqual(architecture.modules.dropLast(), PyTorchImportTests.mixedArchitecture.modules[...])
+    XCTAssertEqual(architecture.modules.last, .flatten)
+    let summary = try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: fixture.directory.appendingPathComponent("conv").path, progress: nil)).run()
+    XCTAssertEqual(summary.failedJobs, 0)
+    XCTAssertTrue(try ResultsFile.read(summary.resultsPath).records.allSatisfy { $0.cosine.isFinite && $0.cosine > 0.5 })
+    assertConfigError(["conv.yaml", "lp inverts dense (fully connected) layers only (SPEC 10), but layer 2 of pytorch(mixed.safetensors, 10 → 3×8×8) is a convolution"]) {
+      _ = try fixture.plan(config.replacingOccurrences(of: "{steps: 20, restarts: 2}", with: "{method: lp}"), name: "conv.yaml")
+    }
+    assertConfigError(["conv.yaml", "generator.modules[4].convtranspose2d", "is [in_channels, out_channels, kernel, stride, padding]"]) {
+      _ = try fixture.plan(config.replacingOccurrences(of: "[8, 6, 4, 2, 1]", with: "[8, 6, 4, 2]"), name: "conv.yaml")
+    }
+    assertConfigError(["conv.yaml", "generator.modules[3].reshape", "square images only"]) {
+      _ = try fixture.plan(config.replacingOccurrences(of: "[8, 4, 4]", with: "[8, 2, 8]"), name: "conv.yaml")
     }
   }
 

@@ -23,6 +23,12 @@ public protocol KindSpec: Sendable {
   func memoryEstimate(jobs: Int) -> MemoryEstimate
   /// A batch's line in the progress log (`eq24 PRFM η=0.05 m=300`).
   func progressLabel(sweepLabels: [SweepLabel]) -> String
+  /// The generators the point's jobs use (`ggep check-generator` holds them against PyTorch).
+  var generators: [GeneratorSpec] { get }
+}
+
+extension KindSpec {
+  public var generators: [GeneratorSpec] { [] }
 }
 
 /// An experiment kind: what a config with `experiment: <name>` means, how a batch of its jobs

@@ -39,12 +39,17 @@ public enum Benchmark {
     4 * zip(decoderWidths, decoderWidths.dropFirst()).reduce(0.0) { $0 + Double($1.0 * $1.1) }
   }
 
-  public static func run(quick: Bool = false, report: (Line) -> Void) throws {
+  /// The parts of the benchmark, in the order they run (`ggep bench --only dcgan`).
+  public enum Section: String, CaseIterable, Sendable {
+    case sgemm, projection, prfm, inversion, dcgan
+  }
+
+  public static func run(quick: Bool = false, sections: Set<Section> = Set(Section.allCases), report: (Line) -> Void) throws {
     BLASThreads.set(1)
     let repeats = quick ? 1 : 3
 
     // 1. sgemm at the decoder's widest shape, for the batch sizes the projection uses.
-    for rows in [3, 30, 90] {
+    for rows in [3, 30, 90] where sections.contains(.sgemm) {
       let a = [Float](repeating: 0.5, count: rows * 500)
       let b = [Float](repeating: 0.25, count: 500 * 784)
       var c = [Float](repeating: 0, count: rows * 784)
@@ -67,7 +72,7 @@ public enum Benchmark {
     // 2. One projection (100 Adam steps, 3 restarts) of 1, 10 and 30 targets in one batch.
     let generator = decoderShapedGenerator()
     let projector = AdamProjector(generator: generator, steps: 100, restarts: 3)
-    for targets in [1, 10, 30] {
+    for targets in [1, 10, 30] where sections.contains(.projection) {
       var rng = RandomStream(seed: 2, key: "bench targets")
       let x = Matrix(rows: targets, cols: 784, storage: (0..<(targets * 784)).map { _ in rng.uniform() })
       var seconds = 0.0
@@ -82,7 +87,7 @@ public enum Benchmark {
     }
 
     // 3. A whole PRFM job on Eq. (24), m = 300, T = 30: alone, and batched over 10 images.
-    for images in [1, 10] {
+    for images in [1, 10] where sections.contains(.prfm) {
       var instances: [ProblemInstance] = []
       let source = try SignalSource(spec: SignalSpec(source: .generator, count: images, seed: 3), generator: generator)
       for i in 0..<images {
@@ -102,10 +107,10 @@ public enum Benchmark {
     }
 
     // 4. Inversion methods and layer-wise projectors (SPEC 10).
-    try runInversion(quick: quick, report: report)
+    if sections.contains(.inversion) { try runInversion(quick: quick, report: report) }
 
     // 5. The DCGAN generator of the paper's appendix E (issue 15).
-    try runConvolution(quick: quick, report: report)
+    if sections.contains(.dcgan) { try runConvolution(quick: quick, report: report) }
   }
 
   static func best(of repeats: Int, _ body: () -> Void) -> Double {

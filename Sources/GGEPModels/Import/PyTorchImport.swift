@@ -15,8 +15,16 @@ public enum PyTorchModule: Hashable, Sendable, Codable {
   /// `nn.ConvTranspose2d(in, out, kernel, stride, padding)`: `name.weight` (in × out × k × k),
   /// `name.bias` (out) when the file has it.
   case convTranspose2d(inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, name: String)
-  /// `nn.BatchNorm2d(features)` in eval mode, folded into the preceding ConvTranspose2d.
+  /// `nn.BatchNorm2d(features)` in eval mode, folded into the preceding ConvTranspose2d or Conv2d.
   case batchNorm2d(features: Int, epsilon: Double, name: String)
+  /// `nn.Conv2d(in, out, kernel, stride, padding)`: `name.weight` (out × in × k × k), `name.bias`
+  /// (out) when the file has it.
+  case conv2d(inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, name: String)
+  /// `nn.Unflatten(1, (channels, size, size))` or a `view`: the flat vector read as
+  /// channels × size × size (channel-major, so no data moves).
+  case reshape(channels: Int, size: Int)
+  /// `nn.Flatten()`: an image read as a flat vector again (no data moves).
+  case flatten
 }
 
 /// A PyTorch generator's declared architecture: its modules in order, and the prefix every
@@ -65,10 +73,16 @@ public struct PyTorchArchitecture: Hashable, Sendable, Codable {
   }
 
   var isConvolutional: Bool {
-    modules.contains { if case .convTranspose2d = $0 { return true } else { return false } }
+    modules.contains {
+      switch $0 {
+      case .convTranspose2d, .conv2d: return true
+      default: return false
+      }
+    }
   }
 
-  /// The layer widths, input first (from the Linear modules).
+  /// The layer widths, input first (from the Linear and convolution modules; the builder
+  /// checks that they chain).
   public var widths: [Int] {
     var w: [Int] = []
     var size = inputSize ?? 1
@@ -81,6 +95,11 @@ public struct PyTorchArchitecture: Hashable, Sendable, Codable {
         if w.isEmpty { w.append(i * size * size) }
         size = (size - 1) * s - 2 * p + k
         w.append(o * size * size)
+      case .conv2d(let i, let o, let k, let s, let p, _):
+        if w.isEmpty { w.append(i * size * size) }
+        size = (size + 2 * p - k) / s + 1
+        w.append(o * size * size)
+      case .reshape(_, let s): size = s
       default: break
       }
     }
@@ -99,7 +118,7 @@ public struct PyTorchArchitecture: Hashable, Sendable, Codable {
 /// applies, and the layer-wise ones where SPEC 10 allows.
 public enum PyTorchImport {
   public struct Loaded: Sendable {
-    /// A `FeedForwardGenerator` for an MLP, a `ConvTransposeGenerator` for a DCGAN.
+    /// A `FeedForwardGenerator` for an MLP, a `ConvolutionalGenerator` when there are convolutions.
     public let generator: any Generator
     /// Tensors in the file the architecture does not use (warnings, not errors).
     public let unused: [String]
@@ -154,8 +173,15 @@ public enum PyTorchImport {
           epsilon: Float(epsilon))
         weights.ignore(name + ".num_batches_tracked")
         pending?.batchNorm = bn
-      case .convTranspose2d(_, _, _, _, _, let name), .batchNorm2d(_, _, let name):
-        throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name, "a convolutional module in an MLP")
+      case .batchNorm2d(_, _, let name):
+        throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name, "BatchNorm2d in a network without convolutions")
+      case .reshape(let c, let side):
+        // With no convolution after it, a reshape changes nothing but must agree with the width.
+        if let width, width != c * side * side {
+          throw SafeTensorsError(file: file.path, "reshape to \(c) × \(side) × \(side) follows a layer of width \(width)")
+        }
+      case .flatten: break
+      case .convTranspose2d, .conv2d: preconditionFailure("convolutional architectures are built by buildConvolutional")
       case .activation(let activationName):
         guard let activation = Activation(name: activationName) else {
           throw SafeTensorsError(file: file.path, "unknown activation \"\(activationName)\" in the architecture")
@@ -175,73 +201,135 @@ public enum PyTorchImport {
     return Loaded(generator: generator, unused: unused, checksum: SHA256.hexDigest(file.bytes))
   }
 
-  /// A stack of ConvTranspose2d [+ BatchNorm2d] [+ activation] on a 1 × 1 input. Batch norm is
-  /// folded per output channel: W[·, c, ·, ·] ·= γ_c/√(σ²_c + ε), b_c = (b_c − μ_c)·γ_c/√(σ²_c + ε) + β_c.
+  /// Any chain of Linear [+ BatchNorm1d], ConvTranspose2d / Conv2d [+ BatchNorm2d], each with an
+  /// optional activation, and reshapes between them, as a `ConvolutionalGenerator`. Batch norm
+  /// is folded per output channel in Double, rounded once: W[c] ·= s_c, b_c = (b_c − μ_c)·s_c + β_c
+  /// with s_c = γ_c/√(σ²_c + ε). The input of the first convolution is Cin × s × s with
+  /// s = `inputSize` (default 1, a DCGAN's nz × 1 × 1); a convolution after a Linear needs a
+  /// `reshape` unless the Linear's width is its channel count (a 1 × 1 image).
   static func buildConvolutional(_ file: SafeTensorsFile, architecture: PyTorchArchitecture) throws(SafeTensorsError) -> Loaded {
     let weights = StateDict(file, prefix: architecture.prefix)
+    enum Kind { case dense, convTranspose, conv }
     struct Pending {
+      var kind: Kind
       var inChannels, outChannels, kernel, stride, padding, inSize: Int
+      /// dense: in × out; convTranspose: Cin × Cout·K²; conv: Cout × Cin·K².
       var weights: [Float]
       var bias: [Float]
+      var name: String
+      var folded = false
     }
-    var layers: [ConvTransposeLayer] = []
+    var layers: [ConvolutionalLayer] = []
     var pending: Pending?
-    var size = architecture.inputSize ?? 1
-    var channels: Int?
+    /// The current activation as an image (nil: a flat vector) and its width (nil before the first module).
+    var image: (channels: Int, size: Int)?
+    var width: Int?
+    func fail(_ name: String, _ message: String) -> SafeTensorsError {
+      SafeTensorsError(file: file.path, tensor: architecture.prefix + name + ".weight", message)
+    }
     func flush(_ activation: Activation) {
       guard let p = pending else { return }
-      layers.append(ConvTransposeLayer(
-        inChannels: p.inChannels, outChannels: p.outChannels, kernel: p.kernel, stride: p.stride, padding: p.padding, inSize: p.inSize,
-        weights: p.weights, bias: p.bias, activation: activation))
+      switch p.kind {
+      case .dense:
+        layers.append(.dense(DenseLayer(weights: Matrix(rows: p.inChannels, cols: p.outChannels, storage: p.weights), bias: p.bias, activation: activation)))
+      case .convTranspose, .conv:
+        layers.append(.convolution(ConvolutionLayer(
+          p.kind == .conv ? .direct : .transposed, inChannels: p.inChannels, outChannels: p.outChannels, kernel: p.kernel, stride: p.stride,
+          padding: p.padding, inSize: p.inSize, weights: p.weights, bias: p.bias, activation: activation)))
+      }
       pending = nil
+    }
+    /// The image a convolution with `cin` input channels reads.
+    func convolutionInput(_ cin: Int, _ module: String, _ name: String) throws(SafeTensorsError) -> (channels: Int, size: Int) {
+      if let image {
+        guard image.channels == cin else { throw fail(name, "\(module)(\(cin), …) follows a layer of \(image.channels) channels") }
+        return image
+      }
+      guard let width else { return (cin, architecture.inputSize ?? 1) }
+      guard width == cin else {
+        throw fail(name, "\(module)(\(cin), …) follows a flat layer of width \(width); declare a reshape to [channels, height, width] before it")
+      }
+      return (cin, 1)
     }
     for module in architecture.modules {
       switch module {
-      case .convTranspose2d(let cin, let cout, let k, let s, let p, let name):
-        if let channels, channels != cin {
-          throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name + ".weight", "ConvTranspose2d(\(cin), …) follows a layer of \(channels) channels")
-        }
+      case .linear(let fanIn, let fanOut, let name):
+        if let width, width != fanIn { throw fail(name, "Linear(\(fanIn), \(fanOut)) follows a layer of width \(width)") }
         flush(.identity)
-        let out = (size - 1) * s - 2 * p + k
-        guard out >= 1 else {
-          throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name + ".weight", "kernel \(k), stride \(s), padding \(p) on \(size) × \(size) leave no output")
-        }
+        let w = try weights.tensor(name + ".weight", shape: [fanOut, fanIn])!
+        // PyTorch stores out × in; rows are multiplied by in × out.
+        var transposed = [Float](repeating: 0, count: fanIn * fanOut)
+        for o in 0..<fanOut { for i in 0..<fanIn { transposed[i * fanOut + o] = w[o * fanIn + i] } }
         pending = Pending(
-          inChannels: cin, outChannels: cout, kernel: k, stride: s, padding: p, inSize: size,
-          weights: try weights.tensor(name + ".weight", shape: [cin, cout, k, k])!, bias: try weights.tensor(name + ".bias", shape: [cout], optional: true) ?? [])
-        size = out
-        channels = cout
-      case .batchNorm2d(let features, let epsilon, let name):
-        guard var p = pending, features == p.outChannels else {
-          throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name + ".weight", "BatchNorm2d(\(features)) must follow a ConvTranspose2d with \(features) outputs")
+          kind: .dense, inChannels: fanIn, outChannels: fanOut, kernel: 1, stride: 1, padding: 0, inSize: 1, weights: transposed,
+          bias: try weights.tensor(name + ".bias", shape: [fanOut], optional: true) ?? [], name: name)
+        image = nil
+        width = fanOut
+      case .convTranspose2d(let cin, let cout, let k, let s, let p, let name), .conv2d(let cin, let cout, let k, let s, let p, let name):
+        let transposed: Bool
+        if case .convTranspose2d = module { transposed = true } else { transposed = false }
+        let input = try convolutionInput(cin, transposed ? "ConvTranspose2d" : "Conv2d", name)
+        flush(.identity)
+        let out = transposed ? (input.size - 1) * s - 2 * p + k : (input.size + 2 * p >= k ? (input.size + 2 * p - k) / s + 1 : 0)
+        guard out >= 1 else { throw fail(name, "kernel \(k), stride \(s), padding \(p) on \(input.size) × \(input.size) leave no output") }
+        pending = Pending(
+          kind: transposed ? .convTranspose : .conv, inChannels: cin, outChannels: cout, kernel: k, stride: s, padding: p, inSize: input.size,
+          weights: try weights.tensor(name + ".weight", shape: transposed ? [cin, cout, k, k] : [cout, cin, k, k])!,
+          bias: try weights.tensor(name + ".bias", shape: [cout], optional: true) ?? [], name: name)
+        image = (cout, out)
+        width = cout * out * out
+      case .batchNorm1d(let features, let epsilon, let name), .batchNorm2d(let features, let epsilon, let name):
+        let oneD: Bool
+        if case .batchNorm1d = module { oneD = true } else { oneD = false }
+        let kind = oneD ? "BatchNorm1d" : "BatchNorm2d"
+        guard var p = pending, !p.folded, (p.kind == .dense) == oneD else {
+          throw fail(name, "\(kind) must follow a \(oneD ? "Linear" : "ConvTranspose2d or Conv2d") directly (it is folded into it)")
         }
+        guard features == p.outChannels else { throw fail(name, "\(kind)(\(features)) follows a layer with \(p.outChannels) outputs") }
         let gamma = try weights.tensor(name + ".weight", shape: [features])!, beta = try weights.tensor(name + ".bias", shape: [features])!
         let mean = try weights.tensor(name + ".running_mean", shape: [features])!, variance = try weights.tensor(name + ".running_var", shape: [features])!
         weights.ignore(name + ".num_batches_tracked")
+        let scale = (0..<features).map { Double(gamma[$0]) / (Double(variance[$0]) + epsilon).squareRoot() }
+        // Where output channel c's weights sit in each layout.
         let kk = p.kernel * p.kernel
-        var bias = p.bias.isEmpty ? [Float](repeating: 0, count: features) : p.bias
-        for c in 0..<features {
-          let scale = gamma[c] / (variance[c] + Float(epsilon)).squareRoot()
-          for i in 0..<p.inChannels { for u in 0..<kk { p.weights[(i * features + c) * kk + u] *= scale } }
-          bias[c] = (bias[c] - mean[c]) * scale + beta[c]
+        for index in p.weights.indices {
+          let c: Int
+          switch p.kind {
+          case .dense: c = index % features
+          case .convTranspose: c = (index / kk) % features
+          case .conv: c = index / (p.inChannels * kk)
+          }
+          p.weights[index] = Float(Double(p.weights[index]) * scale[c])
         }
-        p.bias = bias
+        p.bias = (0..<features).map { c in Float(((p.bias.isEmpty ? 0 : Double(p.bias[c])) - Double(mean[c])) * scale[c] + Double(beta[c])) }
+        p.folded = true
         pending = p
+      case .reshape(let c, let side):
+        guard let width, width == c * side * side else {
+          throw SafeTensorsError(
+            file: file.path, "reshape to \(c) × \(side) × \(side) (\(c * side * side) entries) follows " + (width.map { "a layer of width \($0)" } ?? "nothing"))
+        }
+        image = (c, side)
+      case .flatten:
+        image = nil
       case .activation(let activationName):
         guard let activation = Activation(name: activationName) else {
           throw SafeTensorsError(file: file.path, "unknown activation \"\(activationName)\" in the architecture")
         }
-        guard pending != nil else { throw SafeTensorsError(file: file.path, "activation \(activationName) does not follow a ConvTranspose2d") }
+        guard pending != nil else {
+          throw SafeTensorsError(file: file.path, "activation \(activationName) does not follow a Linear, ConvTranspose2d or Conv2d (two in a row, or one first)")
+        }
         flush(activation)
-      case .linear(_, _, let name), .batchNorm1d(_, _, let name):
-        throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name, "Linear and BatchNorm1d cannot be mixed with ConvTranspose2d here")
       }
     }
     flush(.identity)
-    let last = layers[layers.count - 1]
-    let generator = ConvTransposeGenerator(
-      layers: layers,
-      summary: "pytorch(\((file.path as NSString).lastPathComponent), \(layers[0].inChannels) → \(last.outChannels)×\(last.outSize)×\(last.outSize))")
+    let shape: String
+    switch layers[layers.count - 1] {
+    case .dense(let l): shape = String(l.outputWidth)
+    case .convolution(let l): shape = "\(l.outChannels)×\(l.outSize)×\(l.outSize)"
+    }
+    let generator = ConvolutionalGenerator(
+      layers: layers, summary: "pytorch(\((file.path as NSString).lastPathComponent), \(layers[0].inputWidth) → \(shape))")
     return Loaded(generator: generator, unused: weights.unused, checksum: SHA256.hexDigest(file.bytes))
   }
 }

@@ -54,6 +54,18 @@ double ggep_bernoulli_logits_f32(const float *l, const float *x, float *grad, fl
 void ggep_adam_sum_f32(float *w, const float *const *g, long shards, float *m, float *v, long begin, long end,
                        float lr, float beta1, float beta2, float epsilon, float c1, float c2);
 
+/// im2col for square images: cols[(c·K + u)·K + v][col0 + i·S + j] = large[c][i·s − p + u][j·s − p + v]
+/// (0 outside the L × L plane), for c < channels and i, j < S; `cols` has leading dimension ld.
+/// A Conv2d's input to columns, or a ConvTranspose2d's output gradient to columns.
+void ggep_im2col_f32(const float *image, long channels, long large, long small, long kernel, long stride, long padding,
+                     float *cols, long ld, long col0);
+
+/// col2im, the adjoint of im2col: large[c][i·s − p + u][j·s − p + v] += cols[(c·K + u)·K + v][col0 + i·S + j]
+/// where inside the plane, in the order c, u, v, i, j. A ConvTranspose2d's columns to its output,
+/// or a Conv2d's input gradient from columns.
+void ggep_col2im_f32(const float *cols, long ld, long col0, long channels, long large, long small, long kernel, long stride,
+                     long padding, float *image);
+
 /// Whether the vector path was compiled in (1) or the scalar fallback (0).
 int ggep_vector_math_is_vectorised(void);
 

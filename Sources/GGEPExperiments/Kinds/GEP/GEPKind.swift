@@ -81,6 +81,7 @@ public struct GEPKind: ExperimentKind {
 
 /// The GEP kind's settings of one sweep point: `ExperimentSpec` (Config schema in this folder).
 extension ExperimentSpec: KindSpec {
+  public var generators: [GeneratorSpec] { [generator] }
   public var signalCount: Int { signal.count }
 
   public var namedFiles: [(path: String, checksum: String)] {

@@ -28,16 +28,34 @@ import GGEPModels
 ///       - relu
 ///       - {linear: [128, 784], name: "3"}
 ///       - sigmoid
+///
+/// with convolutions (square images; `[in, out, kernel, stride, padding]`) and reshapes:
+///
+///     input_size: 1                      # z is k × 1 × 1 if a convolution comes first
+///     modules:
+///       - {linear: [10, 128]}
+///       - relu
+///       - {reshape: [8, 4, 4]}           # nn.Unflatten(1, (8, 4, 4))
+///       - {convtranspose2d: [8, 6, 4, 2, 1]}
+///       - {batchnorm2d: 6}
+///       - relu
+///       - {conv2d: [6, 3, 3, 1, 1]}
+///       - tanh
+///       - flatten                        # nn.Flatten (optional at the end)
 extension GeneratorSpec {
   static func pytorchArchitecture(_ table: ConfigTable) throws(ConfigError) -> PyTorchArchitecture {
     let prefix = try table.string("prefix", default: "")
     if table["modules"] != nil {
-      try table.checkKnownKeys(allowed: ["kind", "file", "prefix", "modules"], context: "for kind pytorch with modules")
+      try table.checkKnownKeys(allowed: ["kind", "file", "prefix", "modules", "input_size"], context: "for kind pytorch with modules")
       var modules: [PyTorchModule] = []
       for (index, item) in try table.required("modules").list().enumerated() {
         if let text = item.node.scalarText {
+          if text == "flatten" {
+            modules.append(.flatten)
+            continue
+          }
           guard Activation(name: text) != nil else {
-            throw item.error("unknown activation \"\(text)\"; one of relu, leaky-relu(a), tanh, sigmoid, identity, softplus, plu")
+            throw item.error("unknown activation \"\(text)\"; one of relu, leaky-relu(a), tanh, sigmoid, identity, softplus, plu (or flatten)")
           }
           modules.append(.activation(text))
           continue
@@ -53,14 +71,39 @@ extension GeneratorSpec {
           try module.checkKnownKeys(allowed: ["batchnorm1d", "eps", "name"], context: "for a batchnorm1d module")
           modules.append(
             .batchNorm1d(features: try module.int("batchnorm1d", .atLeast(1)), epsilon: try module.double("eps", default: 1e-5, .greaterThan(0)), name: name))
+        } else if let key = ["convtranspose2d", "conv2d"].first(where: { module[$0] != nil }) {
+          try module.checkKnownKeys(allowed: [key, "name"], context: "for a \(key) module")
+          let shape = try module.intList(key, .atLeast(0))
+          guard shape.count == 5, shape[0] >= 1, shape[1] >= 1, shape[2] >= 1, shape[3] >= 1 else {
+            throw module.error(key, "is [in_channels, out_channels, kernel, stride, padding] with the first four ≥ 1, got \(shape)")
+          }
+          modules.append(
+            key == "conv2d"
+              ? .conv2d(inChannels: shape[0], outChannels: shape[1], kernel: shape[2], stride: shape[3], padding: shape[4], name: name)
+              : .convTranspose2d(inChannels: shape[0], outChannels: shape[1], kernel: shape[2], stride: shape[3], padding: shape[4], name: name))
+        } else if module["batchnorm2d"] != nil {
+          try module.checkKnownKeys(allowed: ["batchnorm2d", "eps", "name"], context: "for a batchnorm2d module")
+          modules.append(
+            .batchNorm2d(features: try module.int("batchnorm2d", .atLeast(1)), epsilon: try module.double("eps", default: 1e-5, .greaterThan(0)), name: name))
+        } else if module["reshape"] != nil {
+          try module.checkKnownKeys(allowed: ["reshape"], context: "for a reshape module")
+          let shape = try module.intList("reshape", .atLeast(1))
+          guard shape.count == 3, shape[1] == shape[2] else {
+            throw module.error("reshape", "is [channels, height, width] with height = width (square images only), got \(shape)")
+          }
+          modules.append(.reshape(channels: shape[0], size: shape[1]))
         } else {
-          throw item.error("a module is an activation name, {linear: [in, out]} or {batchnorm1d: features}")
+          throw item.error(
+            "a module is an activation name, flatten, {linear: [in, out]}, {batchnorm1d: features}, {convtranspose2d: [in, out, k, s, p]}, "
+              + "{conv2d: [in, out, k, s, p]}, {batchnorm2d: features} or {reshape: [c, h, w]}")
         }
       }
-      guard modules.contains(where: { if case .linear = $0 { return true } else { return false } }) else {
-        throw table.error("modules", "declares no linear module")
+      let architecture = PyTorchArchitecture(
+        modules: modules, prefix: prefix, inputSize: table["input_size"] == nil ? nil : try table.int("input_size", .atLeast(1)))
+      guard (architecture.widths.count) >= 2 else {
+        throw table.error("modules", "declares no linear, convtranspose2d or conv2d module")
       }
-      return PyTorchArchitecture(modules: modules, prefix: prefix)
+      return architecture
     }
     let preset = try table.string("preset", default: "mlp")
     guard ["mlp", "dcgan"].contains(preset) else {

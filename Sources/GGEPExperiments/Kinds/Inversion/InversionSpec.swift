@@ -22,6 +22,7 @@ import GGEPNumerics
 /// and every corruption level meets the same z*), makes x = G(z*), corrupts it (noise and masks
 /// keyed by the corruption too), and inverts the observed entries.
 public struct InversionSpec: KindSpec, Codable, Hashable {
+  public var generators: [GeneratorSpec] { [generator] }
   public enum Method: Hashable, Sendable, Codable {
     case adam(AdamProjector.Settings)
     case oracle

@@ -65,6 +65,13 @@ enum LayerwiseMethodConfig {
       }
       return nil
     }
+    if let convolutional = generator.generator as? ConvolutionalGenerator,
+      let index = convolutional.layers.firstIndex(where: { if case .convolution = $0 { return true } else { return false } })
+    {
+      // SPEC 10's programs are per dense layer; a convolution's dense matrix (n × n at 12288
+      // outputs) would make each LP as large as the image squared.
+      return "\(method.name) inverts dense (fully connected) layers only (SPEC 10), but layer \(index + 1) of \(generator.generator.summary) is a convolution; use method adam"
+    }
     guard let layered = generator.generator as? FeedForwardGenerator else {
       return "\(method.name) inverts layer by layer, but \(generator.generator.summary) has no layers to invert"
     }
