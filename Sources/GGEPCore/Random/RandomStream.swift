@@ -24,6 +24,16 @@ public struct RandomStream: Sendable {
     (s0, s1, s2, s3) = state
   }
 
+  /// The raw state, to checkpoint a stream mid-run: `RandomStream(state: s.state)` continues
+  /// exactly where `s` is.
+  public var state: [UInt64] { [s0, s1, s2, s3] }
+
+  /// A stream continuing from a `state` saved earlier (four words, not all zero).
+  public init?(state: [UInt64]) {
+    guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+    (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
+  }
+
   /// A stream for one purpose of one job: the seed mixes the sweep seed, a stable text key
   /// (job key, generator name, …) and a purpose label, so two purposes never share bits.
   public init(seed: UInt64, key: String, purpose: String = "") {

@@ -45,6 +45,19 @@ public final class Adam: @unchecked Sendable {
     steps = 0
   }
 
+  /// The moments and step count, to checkpoint a training run.
+  public var state: (m: [Float], v: [Float], steps: Int) {
+    (Array(UnsafeBufferPointer(start: m, count: count)), Array(UnsafeBufferPointer(start: v, count: count)), steps)
+  }
+
+  /// Continues from a checkpointed `state` (moments of this optimiser's size).
+  public func restore(m savedM: [Float], v savedV: [Float], steps savedSteps: Int) {
+    precondition(savedM.count == count && savedV.count == count && savedSteps >= 0)
+    m.update(from: savedM, count: count)
+    v.update(from: savedV, count: count)
+    steps = savedSteps
+  }
+
   /// Starts step t + 1: its constants, for `update` on one or several ranges.
   public func nextStep() -> Constants {
     steps += 1

@@ -1,0 +1,183 @@
+import Foundation
+import XCTest
+
+@testable import GGEPCore
+@testable import GGEPModels
+
+/// The generator trainer (SPEC 11): the network's gradient against finite differences, folded
+/// batch norm against the training-mode network, short GAN and kernel runs that learn, are the
+/// same bits run twice (whatever OpenBLAS's thread count was), and resume after a kill to the
+/// same weights as an uninterrupted run.
+final class GeneratorTrainingTests: XCTestCase {
+  static func mnist(_ rows: Int, _ part: MNIST.Part) throws -> Matrix<Float> {
+    guard let directory = MNISTLocation.directory else { throw XCTSkip("unreachable: MNIST is required") }
+    let images = try MNIST.load(part, directory: directory).images
+    return Matrix(rows: rows, cols: images.cols, storage: Array(images.storage[0..<(rows * images.cols)]))
+  }
+
+  /// ∂L/∂θ of the generator (Linear → BN → ReLU, Linear → PLU) for L = ⟨C, G(z)⟩ against
+  /// central differences in the parameters, at a batch whose pre-activations avoid the kinks.
+  func testGeneratorGradientMatchesFiniteDifferences() {
+    var generator = TrainableGenerator(widths: [3, 6, 5], hiddenActivation: .leakyRelu(slope: 0.2), outputActivation: .plu(alpha: 0.1, c: 1), batchNorm: true)
+    var rng = RandomStream(seed: 5)
+    var theta = [Float](repeating: 0, count: generator.parameterCount)
+    generator.initialize(&theta, rng: &rng)
+    for i in theta.indices { theta[i] += Float(rng.normal() * 0.3) }  // γ, β away from 1, 0
+    let rows = 4
+    let z = (0..<(rows * 3)).map { _ in Float(rng.normal()) }
+    let c = (0..<(rows * 5)).map { _ in Float(rng.normal()) }
+    let ws = generator.makeWorkspace(rows: rows)
+    func loss(_ p: [Float]) -> Double {
+      p.withUnsafeBufferPointer { pp in z.withUnsafeBufferPointer { generator.forward(parameters: pp.baseAddress!, z: $0.baseAddress!, workspace: ws, updateStatistics: false) } }
+      return (0..<(rows * 5)).reduce(0.0) { $0 + Double(c[$1]) * Double(ws.samples[$1]) }
+    }
+    _ = loss(theta)
+    var gradient = [Float](repeating: .nan, count: theta.count)
+    theta.withUnsafeBufferPointer { p in
+      z.withUnsafeBufferPointer { zp in
+        c.withUnsafeBufferPointer { g in
+          gradient.withUnsafeMutableBufferPointer { generator.backward(parameters: p.baseAddress!, z: zp.baseAddress!, outputGradient: g.baseAddress!, workspace: ws, gradient: $0.baseAddress!) }
+        }
+      }
+    }
+    var worst = 0.0
+    for i in theta.indices {
+      var plus = theta, minus = theta
+      let h: Float = 1e-2
+      plus[i] += h
+      minus[i] -= h
+      let numeric = (loss(plus) - loss(minus)) / (2 * Double(h))
+      worst = max(worst, abs(numeric - Double(gradient[i])) / max(1, abs(numeric)))
+    }
+    print("generator gradient vs central differences: worst \(worst)")
+    XCTAssertLessThan(worst, 2e-3)
+  }
+
+  /// A trained network in evaluation mode, folded, equals the training-mode network evaluated
+  /// with its running statistics (the batch norms' own evaluation mode).
+  func testFoldedGeneratorEqualsTheEvaluationModeNetwork() throws {
+    var settings = GeneratorTrainingSettings(kind: .kernel)
+    settings.epochs = 1
+    settings.batchSize = 32
+    settings.widths = [4, 16, 24, 784]
+    let train = try Self.mnist(640, .train), test = try Self.mnist(500, .test)
+    let result = try GeneratorTrainer(settings).train(train: train, test: test, checkpoint: nil)
+    let folded = FeedForwardGenerator(layers: result.layers, summary: "")
+    // The same network by hand: affine, then (x − μ̄)/√(σ̄² + ε)·γ + β, then the activation.
+    var state = try TrainingState(settings: settings)
+    _ = try state.runEpoch(train, epoch: 1)
+    var rng = RandomStream(seed: 9)
+    let z = Matrix(rows: 3, cols: 4, storage: (0..<12).map { _ in Float(rng.normal()) })
+    let x = folded.evaluate(z)
+    let p = state.generatorParameters
+    var h = z.storage.map(Double.init)
+    for (l, layer) in state.generator.stack.layers.enumerated() {
+      var out = [Double](repeating: 0, count: 3 * layer.fanOut)
+      for r in 0..<3 {
+        for o in 0..<layer.fanOut {
+          var sum = layer.hasBias ? Double(p[layer.biasOffset + o]) : 0
+          for i in 0..<layer.fanIn { sum += h[r * layer.fanIn + i] * Double(p[layer.weightOffset + i * layer.fanOut + o]) }
+          if l < 2 {
+            let bn = state.generator.batchNorms[l]
+            sum = (sum - Double(bn.runningMean[o])) / (Double(bn.runningVariance[o]) + 1e-5).squareRoot() * Double(p[bn.gammaOffset + o]) + Double(p[bn.betaOffset + o])
+            sum = max(sum, 0)
+          } else {
+            sum = max(0.1 * (sum + 1) - 1, min(0.1 * (sum - 1) + 1, sum))
+          }
+          out[r * layer.fanOut + o] = sum
+        }
+      }
+      h = out
+    }
+    let error = zip(x.storage, h).map { abs(Double($0) - $1) }.max()!
+    XCTAssertLessThan(error, 1e-4, "folded vs evaluation mode")
+  }
+
+  func shortRun(_ kind: GeneratorTrainingSettings.Kind, _ configure: (inout GeneratorTrainingSettings) -> Void = { _ in }) -> GeneratorTrainingSettings {
+    var settings = GeneratorTrainingSettings(kind: kind)
+    settings.epochs = 3
+    settings.batchSize = 50
+    settings.widths = [8, 32, 64, 784]
+    settings.discriminatorWidths = [784, 64, 1]
+    settings.learningRate = 1e-3
+    settings.discriminatorLearningRate = 1e-3
+    configure(&settings)
+    return settings
+  }
+
+  /// Three short epochs of each kind on 1 000 images: the held-out MMD² falls, the criterion
+  /// moves the way its player wants, and a second run (started with OpenBLAS at 2 threads, which
+  /// the trainer pins to 1) gives the same bits.
+  func testShortRunsLearnAndRepeatBitwise() throws {
+    let train = try Self.mnist(1000, .train), test = try Self.mnist(500, .test)
+    for settings in [
+      shortRun(.kernel), shortRun(.kernel) { $0.criterion = .mmd }, shortRun(.gan),
+      shortRun(.gan) { $0.loss = .meanSquare }, shortRun(.gan) { $0.loss = .exponential },
+    ] {
+      let label = settings.kind == .gan ? "gan \(settings.loss.rawValue)" : "kernel \(settings.criterion.rawValue)"
+      let first = try GeneratorTrainer(settings).train(train: train, test: test, checkpoint: nil)
+      let initial = try TrainingState(settings: settings)
+      let z = GeneratorTrainer.heldOutLatents(settings)
+      let before = KernelCriteria(bandwidths: GeneratorTrainer.heldOutBandwidths).mmd2(
+        data: test, generated: FeedForwardGenerator(layers: initial.generator.folded(initial.generatorParameters), summary: "").evaluate(z)).value
+      let after = first.history.map(\.heldOutMMD)
+      print("\(label): held-out MMD² \(before) → \(after), criterion \(first.history.map(\.criterion))")
+      XCTAssertLessThan(after.last!, 0.7 * before, label)
+      if settings.kind == .kernel {
+        let c = first.history.map(\.criterion)
+        if settings.criterion == .mmd { XCTAssertLessThan(c.last!, c.first!, label) } else { XCTAssertGreaterThan(c.last!, c.first!, label) }
+      }
+      BLASThreads.set(2)
+      let second = try GeneratorTrainer(settings).train(train: train, test: test, checkpoint: nil)
+      BLASThreads.set(1)
+      XCTAssertEqual(first.layers.map(\.weights.storage), second.layers.map(\.weights.storage), label)
+      XCTAssertEqual(first.layers.map(\.bias), second.layers.map(\.bias), label)
+      XCTAssertEqual(first.history.map(\.criterion), second.history.map(\.criterion), label)
+    }
+  }
+
+  /// A run killed after its first epoch (the checkpoint of epoch 1 on disk) and started again
+  /// ends with the same weights as one never interrupted; a checkpoint of other settings is
+  /// refused naming the file; a damaged one too.
+  func testAResumedRunEndsWithTheSameWeights() throws {
+    let train = try Self.mnist(600, .train), test = try Self.mnist(500, .test)
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ggep-train-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    for settings in [shortRun(.gan), shortRun(.kernel)] {
+      let checkpoint = directory + "/\(settings.kind).checkpoint.h5"
+      let whole = try GeneratorTrainer(settings).train(train: train, test: test, checkpoint: nil)
+      let killed = try GeneratorTrainer(settings).train(train: train, test: test, checkpoint: checkpoint, stopAfter: 1)
+      XCTAssertEqual(killed.epochsRun, 1)
+      let resumed = try GeneratorTrainer(settings).train(train: train, test: test, checkpoint: checkpoint)
+      XCTAssertEqual(resumed.epochsRun, 2)
+      XCTAssertEqual(whole.layers.map(\.weights.storage), resumed.layers.map(\.weights.storage), "\(settings.kind)")
+      XCTAssertEqual(whole.layers.map(\.bias), resumed.layers.map(\.bias), "\(settings.kind)")
+      XCTAssertEqual(whole.history.map(\.criterion), resumed.history.map(\.criterion))
+
+      var other = settings
+      other.seed = 1
+      XCTAssertThrowsError(try GeneratorTrainer(other).train(train: train, test: test, checkpoint: checkpoint)) {
+        XCTAssertTrue("\($0)".contains(checkpoint) && "\($0)".contains("was written with other settings"), "\($0)")
+      }
+      let bytes = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
+      try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: checkpoint))
+      XCTAssertThrowsError(try GeneratorTrainer(settings).train(train: train, test: test, checkpoint: checkpoint)) {
+        XCTAssertTrue("\($0)".contains(checkpoint) && "\($0)".contains("delete it to start over"), "\($0)")
+      }
+    }
+  }
+
+  func testBadSettingsAreRefused() {
+    var settings = GeneratorTrainingSettings(kind: .gan)
+    settings.loss = .meanSquare
+    settings.nonSaturating = true
+    XCTAssertThrowsError(try GeneratorTrainer(settings)) { XCTAssertTrue("\($0)".contains("non_saturating applies to loss cross-entropy only")) }
+    settings = GeneratorTrainingSettings(kind: .gan)
+    settings.discriminatorWidths = [700, 1]
+    XCTAssertThrowsError(try GeneratorTrainer(settings)) { XCTAssertTrue("\($0)".contains("discriminator_widths must run from the generator's output width 784")) }
+    settings = GeneratorTrainingSettings(kind: .kernel)
+    settings.bandwidths = [1, -2]
+    XCTAssertThrowsError(try GeneratorTrainer(settings)) { XCTAssertTrue("\($0)".contains("bandwidths must be positive")) }
+  }
+}
