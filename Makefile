@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev coinor-
 PYTHON ?= python3
 GGEP := .build/release/ggep
 
-.PHONY: all deps build python-deps data model test test-python test-faults test-slurm sweep beyond smoke bench clean \
+.PHONY: all deps build python-deps data model models test test-python test-faults test-slurm sweep beyond smoke bench clean \
   inversion-random inversion-expansion projectors-in-prfm
 
 all: build
@@ -28,6 +28,16 @@ data:
 
 # Retrains the committed VAE (20 epochs, seed 0) into models/mnist-vae.h5.
 model: build data
+	$(GGEP) train-vae --epochs 20 --seed 0 --data data/mnist --out models/mnist-vae.h5
+
+# Retrains every committed prior (SPEC 11), two at a time (one thread each): the three GAN
+# losses, the kernel generator, and both VAEs. Each config writes its model, sample grid and
+# training curve into models/.
+GENERATOR_CONFIGS := $(wildcard configs/models/*.yaml)
+models: build data
+	@mkdir -p .build/model-logs
+	@printf '%s\n' $(GENERATOR_CONFIGS) | xargs -P 2 -I{} sh -c 'log=.build/model-logs/$$(basename {} .yaml).log; \
+	  $(GGEP) train-generator {} > $$log 2>&1 && tail -1 $$log || { cat $$log; exit 1; }'
 	$(GGEP) train-vae --epochs 20 --seed 0 --data data/mnist --out models/mnist-vae.h5
 
 bench: build

@@ -26,6 +26,8 @@ public struct GeneratorTrainingSettings: Codable, Equatable, Sendable {
   /// Data rows per step (and generated rows per step).
   public var batchSize: Int = 64
   public var seed: UInt64 = 0
+  /// Train on the first this many training images only (nil: all of them).
+  public var trainingImages: Int?
   public var learningRate: Double = 2e-4
   public var beta1: Double = 0.5
   public var beta2: Double = 0.999
@@ -54,6 +56,7 @@ public struct GeneratorTrainingSettings: Codable, Equatable, Sendable {
     case outputActivation = "output_activation"
     case batchNorm = "batch_norm"
     case batchSize = "batch_size"
+    case trainingImages = "training_images"
     case learningRate = "learning_rate"
     case beta1, beta2
     case nonSaturating = "non_saturating"

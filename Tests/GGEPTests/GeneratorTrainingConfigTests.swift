@@ -1,0 +1,86 @@
+import Foundation
+import XCTest
+
+@testable import GGEPCore
+@testable import GGEPExperiments
+@testable import GGEPModels
+
+/// `ggep train-generator` configs: every committed one reads; bad ones are refused naming the
+/// file, the key and the value; a short run writes a loadable model, a grid and a curve, and a
+/// run stopped after one epoch continues from its checkpoint to the same model.
+final class GeneratorTrainingConfigTests: XCTestCase {
+  var fixture: ConfigFixture!
+  override func setUpWithError() throws { fixture = try ConfigFixture() }
+  override func tearDown() { fixture = nil }
+
+  func testEveryCommittedModelConfigReads() throws {
+    let directory = MNISTLocation.packageRoot + "/configs/models"
+    let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }.sorted()
+    XCTAssertGreaterThanOrEqual(files.count, 4)
+    for file in files {
+      let config = try GeneratorTrainingConfig.load(path: directory + "/" + file)
+      XCTAssertEqual(config.settings.widths, [20, 128, 392, 784], file)
+      XCTAssertEqual(config.out, "models/" + file.replacingOccurrences(of: ".yaml", with: ".h5"), file)
+    }
+  }
+
+  func testBadConfigsNameFileKeyAndValue() throws {
+    let good = "kind: gan\nout: m.h5\ngan: {loss: cross-entropy}\n"
+    func refuse(_ text: String, _ expected: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+      let path = fixture.directory.appendingPathComponent("bad.yaml").path
+      try text.write(toFile: path, atomically: true, encoding: .utf8)
+      XCTAssertThrowsError(try GeneratorTrainingConfig.load(path: path), file: file, line: line) { error in
+        for part in ["bad.yaml"] + expected { XCTAssertTrue("\(error)".contains(part), "\(error) lacks \(part)", file: file, line: line) }
+      }
+    }
+    try refuse("kind: diffusion\nout: m.h5\n", ["kind", "diffusion"])
+    try refuse(good.replacingOccurrences(of: "cross-entropy", with: "hinge"), ["gan.loss", "hinge"])
+    try refuse("kind: gan\nout: m.h5\ngan: {loss: mean-square, non_saturating: true}\n", ["gan.non_saturating", "cross-entropy only"])
+    try refuse(good + "kernel: {criterion: mmd}\n", ["kernel", "applies to kind kernel"])
+    try refuse(good + "generator: {widths: [20, 128, 700]}\n", ["generator.widths", "must end in 784"])
+    try refuse(good + "generator: {hidden: swish}\n", ["generator.hidden", "unknown activation \"swish\""])
+    try refuse("kind: kernel\nout: m.h5\nkernel: {bandwidths: [2, -1]}\n", ["kernel.bandwidths", "-1"])
+    try refuse(good + "epochs: 0\n", ["epochs", "0"])
+    try refuse(good.replacingOccurrences(of: "out: m.h5\n", with: ""), ["out"])
+    try refuse(good + "gan: {discriminator: [700, 1]}\n", ["duplicate key"])
+  }
+
+  /// A small kernel generator for 2 epochs on 500 images: the model loads as a generator
+  /// (k = 4, n = 784), the grid and curve exist, the checkpoint is gone; the same config
+  /// stopped after epoch 1 and run again gives the same checksum.
+  func testAShortRunWritesAModelAndResumes() throws {
+    guard let data = MNISTLocation.directory else { return XCTFail("MNIST is required: run `make data`") }
+    let out = fixture.directory.appendingPathComponent("models/k.h5").path
+    let path = fixture.directory.appendingPathComponent("k.yaml").path
+    try """
+      kind: kernel
+      out: \(out)
+      data: \(data)
+      epochs: 2
+      batch_size: 50
+      training_images: 500
+      generator: {widths: [4, 16, 784]}
+      kernel: {criterion: mmd, bandwidths: [5, 10]}
+
+      """.write(toFile: path, atomically: true, encoding: .utf8)
+    let config = try GeneratorTrainingConfig.load(path: path)
+    var lines: [String] = []
+    let outcome = try XCTUnwrap(try GeneratorTrainingRun.run(config) { lines.append($0) })
+    XCTAssertTrue(lines.contains { $0.hasPrefix("epoch 2/2") && $0.contains("ETA") }, "\(lines)")
+    let loaded = try ModelFile.load(out)
+    XCTAssertEqual(loaded.checksum, outcome.model.checksum)
+    XCTAssertEqual([loaded.generator.latentDimension, loaded.generator.outputDimension], [4, 784])
+    XCTAssertTrue(FileManager.default.fileExists(atPath: config.sibling("-samples.png")))
+    XCTAssertTrue(try String(contentsOfFile: config.sibling("-training.svg"), encoding: .utf8).contains("<svg"))
+    XCTAssertFalse(FileManager.default.fileExists(atPath: config.checkpoint))
+
+    try FileManager.default.removeItem(atPath: out)
+    XCTAssertNil(try GeneratorTrainingRun.run(config, stopAfter: 1) { _ in })
+    XCTAssertTrue(FileManager.default.fileExists(atPath: config.checkpoint))
+    XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    var resumed: [String] = []
+    let again = try XCTUnwrap(try GeneratorTrainingRun.run(config) { resumed.append($0) })
+    XCTAssertTrue(resumed[0].contains("resuming from"), resumed[0])
+    XCTAssertEqual(again.model.checksum, outcome.model.checksum)
+  }
+}
