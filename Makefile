@@ -6,7 +6,7 @@ PYTHON ?= python3
 GGEP := .build/release/ggep
 
 .PHONY: all deps build python-deps data model models test test-python test-faults test-slurm sweep beyond smoke bench clean \
-  inversion-random inversion-expansion projectors-in-prfm
+  inversion-random inversion-expansion projectors-in-prfm inversion-mnist priors
 
 all: build
 
@@ -126,7 +126,7 @@ beyond-%:
 # The inversion studies (issue 13; experiments/<study>/README.md): every config of
 # configs/<study>/ into results/<study>/<config>/ with its report (tables, figures). Jobs that
 # fail are results here (a projector that gives G(ẑ) = 0 fails its job): exit 3 goes on.
-INVERSION_STUDIES := inversion-random inversion-expansion projectors-in-prfm
+INVERSION_STUDIES := inversion-random inversion-expansion projectors-in-prfm inversion-mnist
 
 $(INVERSION_STUDIES): build
 	@start=$$(date +%s); \
