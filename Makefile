@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev coinor-
 PYTHON ?= python3
 GGEP := .build/release/ggep
 
-.PHONY: all deps build python-deps data model models test test-python test-faults test-slurm sweep beyond smoke bench clean \
+.PHONY: all deps build python-deps data model model-relu models test test-python test-faults test-slurm sweep beyond smoke bench clean \
   inversion-random inversion-expansion projectors-in-prfm inversion-mnist priors
 
 all: build
@@ -39,6 +39,11 @@ models: build data
 	@printf '%s\n' $(GENERATOR_CONFIGS) | xargs -P 2 -I{} sh -c 'log=.build/model-logs/$$(basename {} .yaml).log; \
 	  $(GGEP) train-generator {} > $$log 2>&1 && tail -1 $$log || { cat $$log; exit 1; }'
 	$(GGEP) train-vae --epochs 20 --seed 0 --data data/mnist --out models/mnist-vae.h5
+	$(MAKE) model-relu
+
+# Retrains the committed ReLU VAE (decoder 20-128-392-784, 20 epochs, seed 0) into models/mnist-relu-vae.h5.
+model-relu: build data
+	$(GGEP) train-vae --architecture mnist-relu --epochs 20 --seed 0 --data data/mnist --out models/mnist-relu-vae.h5
 
 bench: build
 	$(GGEP) bench

@@ -1,34 +1,70 @@
 import Foundation
 import GGEPCore
 
-/// The shape of a variational autoencoder with softplus hidden layers (SPEC 3, `vae-mnist`):
+/// The shape of a variational autoencoder (SPEC 3, `vae-mnist`), its hidden layers all with one
+/// activation act (softplus unless chosen otherwise):
 ///
-///     encoder  x (input) → softplus … softplus → (μ, log σ²)   each `latent` wide, affine
-///     decoder  z (latent) → softplus … softplus → sigmoid (input wide)
+///     encoder  x (input) → act … act → (μ, log σ²)   each `latent` wide, affine
+///     decoder  z (latent) → act … act → sigmoid (input wide)
 ///
-/// The default is MNIST's 784-500-500-(20, 20) encoder and 20-500-500-784 decoder. Any number
-/// (≥ 1) of hidden layers is allowed on either side; tests use small ones.
+/// `mnist` is SPEC 3's 784-500-500-(20, 20) encoder and 20-500-500-784 decoder with softplus;
+/// `mnistReLU` is the inversion paper's 20-128-392-784 decoder (the GAN generator's shape, issue
+/// 14) with ReLU, and the mirrored 784-392-128-(20, 20) encoder. Any number (≥ 1) of hidden
+/// layers is allowed on either side; tests use small ones.
+///
+/// JSON (`json`, the model file's `architecture` attribute and the training settings) writes
+/// `hidden_activation` only when it is not softplus, and reads its absence as softplus: a
+/// softplus architecture encodes to the bytes it had before the key existed, so model files and
+/// everything hashed from them are unchanged.
 public struct VAEArchitecture: Codable, Equatable, Hashable, Sendable {
   public var input: Int
   public var encoderHidden: [Int]
   public var latent: Int
   public var decoderHidden: [Int]
+  /// The activation of every hidden layer of encoder and decoder.
+  public var hiddenActivation: Activation
 
-  public init(input: Int, encoderHidden: [Int], latent: Int, decoderHidden: [Int]) {
+  public init(input: Int, encoderHidden: [Int], latent: Int, decoderHidden: [Int], hiddenActivation: Activation = .softplus) {
     self.input = input
     self.encoderHidden = encoderHidden
     self.latent = latent
     self.decoderHidden = decoderHidden
+    self.hiddenActivation = hiddenActivation
   }
 
-  /// 784-500-500-(20, 20) / 20-500-500-784.
+  /// 784-500-500-(20, 20) / 20-500-500-784, softplus.
   public static let mnist = VAEArchitecture(input: 784, encoderHidden: [500, 500], latent: 20, decoderHidden: [500, 500])
+
+  /// 784-392-128-(20, 20) / 20-128-392-784, ReLU: the decoder has the shape of the inversion
+  /// paper's GAN generator (ReLU hidden layers, sigmoid output), so the two priors differ only
+  /// in how they were trained.
+  public static let mnistReLU = VAEArchitecture(
+    input: 784, encoderHidden: [392, 128], latent: 20, decoderHidden: [128, 392], hiddenActivation: .relu)
 
   enum CodingKeys: String, CodingKey {
     case input
     case encoderHidden = "encoder_hidden"
     case latent
     case decoderHidden = "decoder_hidden"
+    case hiddenActivation = "hidden_activation"
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    input = try c.decode(Int.self, forKey: .input)
+    encoderHidden = try c.decode([Int].self, forKey: .encoderHidden)
+    latent = try c.decode(Int.self, forKey: .latent)
+    decoderHidden = try c.decode([Int].self, forKey: .decoderHidden)
+    hiddenActivation = try c.decodeIfPresent(Activation.self, forKey: .hiddenActivation) ?? .softplus
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(input, forKey: .input)
+    try c.encode(encoderHidden, forKey: .encoderHidden)
+    try c.encode(latent, forKey: .latent)
+    try c.encode(decoderHidden, forKey: .decoderHidden)
+    if hiddenActivation != .softplus { try c.encode(hiddenActivation, forKey: .hiddenActivation) }
   }
 
   /// Why the architecture is unusable, or nil.
@@ -53,8 +89,9 @@ public struct VAEArchitecture: Codable, Equatable, Hashable, Sendable {
   /// The activations, as stored in the model file: the encoder's hidden layers (its μ and
   /// log σ² heads are affine) and every decoder layer.
   public var activationsJSON: String {
-    let encoder = encoderHidden.map { _ in "\"softplus\"" } + ["\"identity\""]
-    let decoder = decoderHidden.map { _ in "\"softplus\"" } + ["\"sigmoid\""]
+    let hidden = "\"\(hiddenActivation.name)\""
+    let encoder = encoderHidden.map { _ in hidden } + ["\"identity\""]
+    let decoder = decoderHidden.map { _ in hidden } + ["\"sigmoid\""]
     return "{\"decoder\":[\(decoder.joined(separator: ","))],\"encoder\":[\(encoder.joined(separator: ","))]}"
   }
 

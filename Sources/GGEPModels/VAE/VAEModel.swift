@@ -73,15 +73,15 @@ public struct VAEModel: Sendable {
   /// of the checksum + `…)`.
   public var summary: String { "vae-mnist(sha256:\(checksum.prefix(8))…)" }
 
-  /// The decoder as a generator G: Rᵏ → Rⁿ (softplus hidden layers, sigmoid output), for the
-  /// projectors.
+  /// The decoder as a generator G: Rᵏ → Rⁿ (the architecture's hidden activation, softplus or
+  /// ReLU, then a sigmoid output), for the projectors and the layer-wise inverters.
   public func decoderGenerator() -> FeedForwardGenerator {
     let widths = architecture.decoderLayerWidths
     let layers = (1..<widths.count).map { i in
       DenseLayer(
         weights: Matrix(rows: widths[i - 1], cols: widths[i], storage: tensors["decoder/w\(i)"]!),
         bias: tensors["decoder/b\(i)"]!,
-        activation: i == widths.count - 1 ? .sigmoid : .softplus)
+        activation: i == widths.count - 1 ? .sigmoid : architecture.hiddenActivation)
     }
     return FeedForwardGenerator(layers: layers, summary: summary)
   }

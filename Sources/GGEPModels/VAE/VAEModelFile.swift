@@ -11,6 +11,7 @@ import GGEPCore
 ///     root attributes:
 ///       format          "ggep-model/1"; model "vae"
 ///       architecture    JSON {"decoder_hidden":[500,500],"encoder_hidden":[500,500],"input":784,"latent":20}
+///                       (+ "hidden_activation":"relu" when the hidden layers are not softplus)
 ///       activations     JSON {"decoder":["softplus","softplus","sigmoid"],"encoder":["softplus","softplus","identity"]}
 ///       weight_layout   how weights are oriented
 ///       checksum        SHA-256 hex of the weights (see `VAEModel`), checksum_order lists the tensors

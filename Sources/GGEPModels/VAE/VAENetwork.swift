@@ -11,19 +11,22 @@ import GGEPCore
 /// every buffer of a mini-batch (or of one gradient shard of one) and a gradient of its own, all
 /// allocated once; forward, loss and backward as sgemm calls over a workspace's rows.
 ///
-/// Per batch of r rows (x is r × n, ε is r × k):
+/// Per batch of r rows (x is r × n, ε is r × k), act the architecture's hidden activation
+/// (softplus or ReLU, `VAEArchitecture.hiddenActivation`):
 ///
-///     h₁ = softplus(x W₁ + b₁), …, h_E = softplus(h_{E−1} W_E + b_E)            (encoder)
+///     h₁ = act(x W₁ + b₁), …, h_E = act(h_{E−1} W_E + b_E)                      (encoder)
 ///     [μ | log σ²] = h_E W_h + b_h        (W_h = [w_mu | w_logvar], one GEMM of width 2k)
 ///     z = μ + σ ⊙ ε,  σ = exp(½ log σ²)                                 (reparameterisation)
-///     g₁ = softplus(z V₁ + c₁), …, ℓ = g_D V_{D+1} + c_{D+1}                    (decoder logits)
+///     g₁ = act(z V₁ + c₁), …, ℓ = g_D V_{D+1} + c_{D+1}                         (decoder logits)
 ///     loss = s Σ_rows [ Σ_pixels BCE(x, ℓ) + ½ Σ_latent (μ² + σ² − 1 − log σ²) ]
 ///
 /// with s = 1/r for a whole mini-batch; a gradient shard of a mini-batch of B rows uses s = 1/B,
 /// so the shards' gradients add up to the gradient of the mini-batch mean. The backward pass is
 /// the chain rule in the same layout: per layer one TN GEMM for the weight gradient, one sgemv
-/// for the bias gradient and one NT GEMM for the input gradient, times the softplus derivative
-/// σ(pre-activation) saved by the forward pass. Nothing is allocated per step, and every
+/// for the bias gradient and one NT GEMM for the input gradient, times the activation's
+/// derivative act'(pre-activation) saved by the forward pass (`Activation.apply(_:derivative:_:)`:
+/// σ(pre-activation) for softplus from the fused kernel, [pre-activation > 0] for ReLU, its
+/// value at the kink 0 taken as 0). Nothing is allocated per step, and every
 /// operation has a fixed shape and order, so a run is bitwise reproducible (for one BLAS thread).
 ///
 /// Threads: `evaluate` reads the parameters and writes only its workspace, so different
@@ -86,7 +89,7 @@ final class VAENetwork {
   /// Rows each workspace holds.
   let capacity: Int
   /// Three stacks on one flat parameter buffer (`DenseStack`): the encoder's hidden layers
-  /// (softplus), the heads (affine, width 2k) and the decoder (softplus …, then affine logits).
+  /// (act), the heads (affine, width 2k) and the decoder (act …, then affine logits).
   let encoder: DenseStack
   let headStack: DenseStack
   let decoder: DenseStack
@@ -117,12 +120,12 @@ final class VAENetwork {
     architecture = a
     self.capacity = capacity
     encoder = DenseStack(
-      widths: [a.input] + a.encoderHidden, activations: a.encoderHidden.map { _ in Activation.softplus })
+      widths: [a.input] + a.encoderHidden, activations: a.encoderHidden.map { _ in a.hiddenActivation })
     headStack = DenseStack(
       widths: [a.encoderHidden[a.encoderHidden.count - 1], 2 * a.latent], activations: [.identity],
       offset: encoder.parameterRange.upperBound)
     decoder = DenseStack(
-      widths: a.decoderLayerWidths, activations: a.decoderHidden.map { _ in Activation.softplus } + [.identity],
+      widths: a.decoderLayerWidths, activations: a.decoderHidden.map { _ in a.hiddenActivation } + [.identity],
       offset: headStack.parameterRange.upperBound)
     parameterCount = decoder.parameterRange.upperBound
     assert(parameterCount == a.parameterCount)
@@ -139,6 +142,9 @@ final class VAENetwork {
 
   /// Xavier (Glorot) uniform weights U(−a, a), a = √(6 / (fan_in + fan_out)), zero biases,
   /// drawn tensor by tensor in the canonical order (w_mu and w_logvar as separate layers).
+  /// The same for ReLU hidden layers: He's 2/fan_in variance offsets the half of the units a
+  /// ReLU switches off, which matters when it compounds over many layers; over the two hidden
+  /// layers of each side here it is a constant factor that Adam's per-parameter steps absorb.
   func initialize(rng: inout RandomStream) {
     var tensors: [String: [Float]] = [:]
     for t in architecture.tensors {

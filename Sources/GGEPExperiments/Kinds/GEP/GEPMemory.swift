@@ -48,8 +48,9 @@ extension ExperimentSpec {
     case .linear: return Double(g.k + g.n)
     case .reluRandom(let hidden): return Double(g.k + hidden + g.n)
     case .reluMLP(let widths, _, _): return Double(widths.reduce(0, +))
-    case .vaeMNIST: return Double(g.k + 1000 + g.n)  // the decoder's two hidden layers of 500
-    case .model(let file, _): return Double((try? ModelHeader.verified(file).widths.reduce(0, +)) ?? g.k + g.n)
+    // The decoder's widths as the file records them (20-500-500-784 for SPEC 3's VAE,
+    // 20-128-392-784 for the ReLU one).
+    case .vaeMNIST(let file, _), .model(let file, _): return Double((try? ModelHeader.verified(file).widths.reduce(0, +)) ?? g.k + g.n)
     case .pytorch(_, _, let architecture): return Double(architecture.widths.reduce(0, +))
     case .product(let factors): return factors.map(widths).reduce(0, +)
     }
@@ -61,8 +62,7 @@ extension ExperimentSpec {
     case .linear: return Double(g.n * g.k) * 12  // Float weights and the Double basis
     case .reluRandom(let hidden): return Double((g.k + g.n) * hidden) * 4
     case .reluMLP(let widths, _, _): return Double(zip(widths, widths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }) * 4
-    case .vaeMNIST: return Double(g.k * 500 + 500 * 500 + 500 * g.n) * 4
-    case .model(let file, _):
+    case .vaeMNIST(let file, _), .model(let file, _):
       let w = (try? ModelHeader.verified(file).widths) ?? [g.k, g.n]
       return Double(zip(w, w.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }) * 4
     case .pytorch(_, _, let architecture):
