@@ -18,10 +18,7 @@ public func writeHDF5Atomically(to path: String, _ body: (HDF5File) throws -> Vo
   do {
     try body(file)
     try file.close()
-    try syncToDisk(temporary, reportingAs: path)
-    guard rename(temporary, path) == 0 else {
-      throw systemError(path, "could not rename \(temporary) over it")
-    }
+    try publish(temporary, as: path)
   } catch let error as HDF5Error where error.path == temporary {
     try? file.close()
     unlink(temporary)
@@ -32,13 +29,98 @@ public func writeHDF5Atomically(to path: String, _ body: (HDF5File) throws -> Vo
     unlink(temporary)
     throw error
   }
-  // Make the rename itself durable. Some file systems cannot fsync a directory; the file is
-  // complete either way, so that failure is not reported.
+  syncDirectory(of: path)
+}
+
+/// Changes an existing HDF5 file atomically: `path` is copied byte for byte (permission bits
+/// kept) to `<path>.tmp-<pid>-<n>`, `body` edits the copy, which is closed, fsynced and renamed
+/// over `path`.
+///
+/// Why a copy and not an edit in place: an HDF5 file open for writing is not crash-safe (see
+/// `writeHDF5Atomically`), and a model file that job keys name by its checksum must never be
+/// left unreadable by an interrupted edit. With the copy, a reader or a crash sees the old
+/// complete file or the edited complete one; if `body` (or anything after it) throws, the copy
+/// is removed and `path` is untouched (a process killed outright can leave the copy behind,
+/// never a damaged `path`). What `body` does not change keeps its values (datasets
+/// are not rewritten; HDF5 may move metadata, so the file's bytes are not promised).
+public func updateHDF5Atomically(_ path: String, _ body: (HDF5File) throws -> Void) throws {
+  let temporary = "\(path).tmp-\(getpid())-\(HDF5Library.shared.nextTemporaryFileNumber())"
+  try copyFile(path, to: temporary)
+  var file: HDF5File?
+  do {
+    let opened = try HDF5File.open(temporary, writable: true)
+    file = opened
+    try body(opened)
+    try opened.close()
+    try publish(temporary, as: path)
+  } catch let error as HDF5Error where error.path == temporary {
+    try? file?.close()
+    unlink(temporary)
+    throw HDF5Error(path: path, object: error.object, message: error.message)
+  } catch {
+    try? file?.close()
+    unlink(temporary)
+    throw error
+  }
+  syncDirectory(of: path)
+}
+
+/// Syncs the closed `temporary` file and renames it over `path`.
+private func publish(_ temporary: String, as path: String) throws {
+  try syncToDisk(temporary, reportingAs: path)
+  guard rename(temporary, path) == 0 else {
+    throw systemError(path, "could not rename \(temporary) over it")
+  }
+}
+
+/// Makes a rename durable. Some file systems cannot fsync a directory; the file is complete
+/// either way, so that failure is not reported.
+private func syncDirectory(of path: String) {
   let directory = (path as NSString).deletingLastPathComponent
   let descriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY)
   if descriptor >= 0 {
     _ = fsync(descriptor)
     close(descriptor)
+  }
+}
+
+/// Copies `source` to the new file `target` (which must not exist) with `source`'s permission
+/// bits; on failure `target` is removed and the error names `source`.
+private func copyFile(_ source: String, to target: String) throws {
+  let input = open(source, O_RDONLY)
+  guard input >= 0 else { throw systemError(source, "could not open it to copy it") }
+  defer { close(input) }
+  var status = stat()
+  guard fstat(input, &status) == 0 else { throw systemError(source, "could not read its permissions") }
+  let output = open(target, O_WRONLY | O_CREAT | O_EXCL, status.st_mode & 0o7777)
+  guard output >= 0 else { throw systemError(source, "could not create the copy \(target)") }
+  var failure: HDF5Error?
+  let size = 1 << 20
+  let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+  defer { buffer.deallocate() }
+  copying: while true {
+    let count = read(input, buffer, size)
+    if count == 0 { break }
+    if count < 0 {
+      if errno == EINTR { continue }
+      failure = systemError(source, "could not read it to copy it")
+      break
+    }
+    var offset = 0
+    while offset < count {
+      let written = write(output, buffer + offset, count - offset)
+      if written < 0 {
+        if errno == EINTR { continue }
+        failure = systemError(source, "could not write the copy \(target)")
+        break copying
+      }
+      offset += written
+    }
+  }
+  close(output)
+  if let failure {
+    unlink(target)
+    throw failure
   }
 }
 

@@ -46,6 +46,34 @@ public final class Scheduler: @unchecked Sendable {
   }
 }
 
+extension Scheduler {
+  /// `work(i)` for every i in 0..<count on the scheduler's workers, the results in index order:
+  /// which worker ran an item, and when, never shows in the result. If items throw, the error of
+  /// the lowest index is rethrown once all items have run. For computations, not for runs that
+  /// may be cancelled (a cancelled map stops with an error).
+  public func map<T: Sendable>(count: Int, _ work: @Sendable (Int) throws -> T) throws -> [T] {
+    let results = IndexedResults<T>(count: count)
+    let started = run(count: count) { index in results.set(index, Result { try work(index) }) }
+    guard started == count else { throw UserError("cancelled after \(started) of \(count) parts") }
+    return try results.values()
+  }
+}
+
+/// The results of `Scheduler.map`, one slot per index, filled from any worker.
+private final class IndexedResults<T: Sendable>: @unchecked Sendable {
+  // @unchecked: `slots` is only touched under `lock`.
+  private let lock = NSLock()
+  private var slots: [Result<T, any Error>?]
+
+  init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+  func set(_ index: Int, _ result: Result<T, any Error>) { lock.withLock { slots[index] = result } }
+
+  func values() throws -> [T] {
+    try lock.withLock { try slots.map { try $0!.get() } }
+  }
+}
+
 /// Turns SIGINT (Ctrl-C) and SIGTERM (Slurm's `scancel` and time limit, `kill`) into a
 /// cancellation request: the first one finishes the batches in flight and saves; a second one
 /// exits at once — the journal keeps every finished batch.

@@ -10,6 +10,13 @@ import GGEPCore
 ///                               checksum_order, ggep_version, and the training provenance
 ///     /<network>/w<i>    float32, in × out (h_out = h_in · W + b)
 ///     /<network>/b<i>    float32 (absent for a layer without bias)
+///     /report            optional: the model's quality report (`ggep model-report`,
+///                        `ModelReport`): attributes with every summary number (format
+///                        "ggep-model-report/1", cosine_mean, mmd2, nearest_train_samples_mean,
+///                        …), `json` the whole report, per-image datasets. Added through a copy
+///                        renamed over the file, so an interrupted write leaves the model as it
+///                        was; it changes no weight, so the checksum stays, and loading ignores it.
+///                        (`ggep convert-model` rewrites a file from its weights and drops it.)
 ///
 /// `model` decides what the file is, and so what `ModelFile.load` returns and what a config's
 /// generator becomes: a VAE's decoder, or a dense generator itself. VAE files written before

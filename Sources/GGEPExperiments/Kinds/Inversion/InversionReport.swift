@@ -211,15 +211,9 @@ enum InversionReport {
   }
 
   /// Percentiles by linear interpolation between order statistics (numpy's default), so the
-  /// tables can be re-derived with `numpy.percentile`.
+  /// tables can be re-derived with `numpy.percentile` (`Percentiles.percentile`).
   static func percentile(_ sorted: [Double], _ q: Double) -> Double {
-    guard !sorted.isEmpty else { return .nan }
-    let position = q * Double(sorted.count - 1)
-    let low = Int(position.rounded(.down)), high = min(low + 1, sorted.count - 1)
-    let (a, b) = (sorted[low], sorted[high])
-    if a == b || position == Double(low) { return a }
-    if !a.isFinite || !b.isFinite { return position - Double(low) < 0.5 ? a : b }
-    return a + (position - Double(low)) * (b - a)
+    Percentiles.percentile(sorted, q)
   }
 
   static func quantiles(_ values: [Double]) -> (p10: Double, p25: Double, median: Double, p75: Double, p90: Double) {
