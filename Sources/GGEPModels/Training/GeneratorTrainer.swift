@@ -123,7 +123,7 @@ struct TrainingState {
     generator.initialize(&generatorParameters, rng: &initRNG)
     generatorAdam = Adam(count: generator.parameterCount, learningRate: Float(s.learningRate), beta1: Float(s.beta1), beta2: Float(s.beta2))
     if s.kind == .gan {
-      var d = SpectralDiscriminator(widths: s.discriminatorWidths, rng: &initRNG)
+      let d = SpectralDiscriminator(widths: s.discriminatorWidths, rng: &initRNG)
       discriminatorParameters = [Float](repeating: 0, count: d.parameterCount)
       d.initialize(&discriminatorParameters, rng: &initRNG)
       discriminator = d
