@@ -131,15 +131,15 @@ beyond-%:
 # The inversion studies (issue 13; experiments/<study>/README.md): every config of
 # configs/<study>/ into results/<study>/<config>/ with its report (tables, figures). Jobs that
 # fail are results here (a projector that gives G(ẑ) = 0 fails its job): exit 3 goes on.
-INVERSION_STUDIES := inversion-random inversion-expansion projectors-in-prfm inversion-mnist
+INVERSION_STUDIES := inversion-random inversion-expansion projectors-in-prfm inversion-mnist priors
 
 $(INVERSION_STUDIES): build
 	@start=$$(date +%s); \
-	for config in configs/$@/*.yaml; do \
+	for config in $$(ls configs/$@/*.yaml | grep -v /defaults.yaml); do \
 	  name=$$(basename $$config .yaml); t0=$$(date +%s); \
 	  $(GGEP) run $$config --out results/$@/$$name; code=$$?; \
 	  [ $$code = 0 ] || [ $$code = 3 ] || exit $$code; \
-	  $(GGEP) report results/$@/$$name/results.h5 $(if $(filter projectors-in-prfm,$@),--best-step,) > /dev/null || exit $$?; \
+	  $(GGEP) report results/$@/$$name/results.h5 $(if $(filter projectors-in-prfm priors,$@),--best-step,) > /dev/null || exit $$?; \
 	  echo "$$name: $$(( $$(date +%s) - t0 )) s"; \
 	done; \
 	$(GGEP) index results/$@ > /dev/null; \

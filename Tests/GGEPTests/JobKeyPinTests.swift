@@ -11,7 +11,7 @@ import XCTest
 /// A job key names a job's results in every results file, keys its random streams, and decides
 /// what a rerun resumes. A refactor that changes how a spec is encoded changes every key:
 /// cached results stop resuming and every random draw moves. So the keys of every config under
-/// configs/paper, configs/beyond and configs/examples are compared with a committed fixture:
+/// configs/paper, beyond, examples and the study folders are compared with a committed fixture:
 /// per config, the batches' group keys in plan order and a SHA-256 over all job keys.
 ///
 /// `own-data.yaml` names a data file whose SHA-256 is part of its keys; the file is made by
@@ -38,7 +38,10 @@ final class JobKeyPinTests: XCTestCase {
   /// Every committed config that plans on its own (`defaults.yaml` files are only included).
   static func committedConfigs() throws -> [String] {
     var paths: [String] = []
-    for folder in ["configs/paper", "configs/beyond", "configs/examples"] {
+    for folder in [
+      "configs/paper", "configs/beyond", "configs/examples", "configs/inversion-random", "configs/inversion-expansion", "configs/projectors-in-prfm",
+      "configs/inversion-mnist", "configs/priors",
+    ] {
       let names = try FileManager.default.contentsOfDirectory(atPath: MNISTLocation.packageRoot + "/" + folder)
       paths += names.filter { $0.hasSuffix(".yaml") && $0 != "defaults.yaml" }.sorted().map { "\(folder)/\($0)" }
     }
