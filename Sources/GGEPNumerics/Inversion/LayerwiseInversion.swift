@@ -218,24 +218,35 @@ extension InversionNetwork {
         rows = (0..<fanOut).filter(seen)
         target = rows.map { layer.activation.inverse(y[$0])! }
       }
-      y = try leastSquares(l, rows: rows, target: target)
+      // The supports are known for every layer, so the unknowns of h_{l−1} are its active
+      // entries only (the others are 0): Aberdam et al.'s Alg. 1. Without this the system can
+      // be underdetermined (|S_l| < width of h_{l−1}) and its minimum-norm answer wrong.
+      let columns = l > 0 && layers[l - 1].activation == .relu ? (0..<layer.weights.rows).filter { supports[l - 1][$0] } : nil
+      y = try leastSquares(l, rows: rows, target: target, columns: columns)
     }
     return y
   }
 
   /// h minimising Σ_{j ∈ rows} ((h W_l + b_l)_j − target_j)², by QR (`dgels`; the minimum-norm
-  /// solution when the rows do not determine h).
-  func leastSquares(_ l: Int, rows: [Int], target: [Double]) throws(InversionFailure) -> [Double] {
+  /// solution when the rows do not determine h). With `columns`, only those entries of h are
+  /// unknown and the rest are 0.
+  func leastSquares(_ l: Int, rows: [Int], target: [Double], columns: [Int]? = nil) throws(InversionFailure) -> [Double] {
     let layer = layers[l]
     let (fanIn, fanOut) = (layer.weights.rows, layer.weights.cols)
     let rhs = layer.bias.isEmpty ? target : zip(target, rows).map { $0 - layer.bias[$1] }
-    // A h = rhs with A = W_Sᵀ (|S| × fanIn).
-    var a = Matrix<Double>(rows: rows.count, cols: fanIn)
+    let unknowns = columns ?? Array(0..<fanIn)
+    guard !unknowns.isEmpty else { return [Double](repeating: 0, count: fanIn) }
+    // A h_U = rhs with A = (W_S)ᵀ restricted to the unknowns U (|S| × |U|).
+    var a = Matrix<Double>(rows: rows.count, cols: unknowns.count)
     for (r, j) in rows.enumerated() {
-      for i in 0..<fanIn { a.storage[r * fanIn + i] = layer.weights.storage[i * fanOut + j] }
+      for (c, i) in unknowns.enumerated() { a.storage[r * unknowns.count + c] = layer.weights.storage[i * fanOut + j] }
     }
     do {
-      return try LAPACK.leastSquares(a, rhs)
+      let solution = try LAPACK.leastSquares(a, rhs)
+      guard columns != nil else { return solution }
+      var h = [Double](repeating: 0, count: fanIn)
+      for (c, i) in unknowns.enumerated() { h[i] = solution[c] }
+      return h
     } catch {
       throw InversionFailure(layer: l + 1, reason: "least squares on the support failed: \(error)")
     }
