@@ -134,4 +134,20 @@ final class InversionTests: XCTestCase {
     XCTAssertGreaterThan(signalToNoiseDB(z, try LPInverter(network: net).invert(x, observed: observed)), 60)
     XCTAssertGreaterThan(signalToNoiseDB(z, try OracleInverter(network: net, truth: z).invert(x, observed: observed)), 60)
   }
+
+  /// The oracle knows every support, so a hidden layer's inactive entries are known zeros: with
+  /// k = 10 → n₁ = 120 → n = 90 (PLU) the output has fewer equations (90) than h₁ has entries
+  /// (120), but more than its ≈ 60 active ones. Solving for all of h₁ (the minimum-norm answer
+  /// of an underdetermined system) fails; solving for the active entries is exact.
+  func testTheOracleSolvesForTheActiveEntriesOnly() throws {
+    let net = randomNet(k: 10, n1: 120, n2: 90, bias: false, output: .plu(alpha: 0.1, c: 1))
+    for s in 0..<3 {
+      var rng = RandomStream(seed: UInt64(s), key: "z*")
+      let z = rng.normals(10)
+      let h = net.forward(z)
+      let active = h[0].filter { $0 > 0 }.count
+      XCTAssertTrue(active < 90 && active > 10, "\(active) active of 120")
+      XCTAssertGreaterThan(signalToNoiseDB(z, try OracleInverter(network: net, truth: z).invert(h.last!)), 60, "draw \(s)")
+    }
+  }
 }
