@@ -362,6 +362,28 @@ expect "pytorch: a truncated safetensors file stops the plan, naming file and te
   "$GGEP" run "$tmp/pt.yaml" --out "$tmp/pt"
 check "pytorch: nothing written for the refused plan" test ! -e "$tmp/pt"
 
+# Trained priors (issue 14): bad training configs and damaged model files are refused by name;
+# a damaged checkpoint is refused, never silently restarted over.
+cat > "$tmp/gan.yaml" <<EOF
+kind: gan
+out: $tmp/gan/g.h5
+gan: {loss: hinge}
+EOF
+expect "train-generator: an unknown loss is refused naming file, key and value" 1 'gan.yaml:3: gan.loss: .*hinge' \
+  "$GGEP" train-generator "$tmp/gan.yaml"
+check "train-generator: nothing written for the refused config" test ! -e "$tmp/gan"
+sed 's/{loss: hinge}/{loss: mean-square, non_saturating: true}/' "$tmp/gan.yaml" > "$tmp/gan-ns.yaml"
+expect "train-generator: non_saturating with mean-square is refused" 1 'gan-ns.yaml:3: gan.non_saturating: applies to loss cross-entropy only' \
+  "$GGEP" train-generator "$tmp/gan-ns.yaml"
+mkdir -p "$tmp/gan"
+sed 's/{loss: hinge}/{loss: cross-entropy}/' "$tmp/gan.yaml" > "$tmp/gan-ok.yaml"
+head -c 3000 models/mnist-vae.h5 > "$tmp/gan/g.h5.checkpoint.h5"
+expect "train-generator: a damaged checkpoint is refused naming it" 1 "checkpoint .*g.h5.checkpoint.h5: .*delete it to start over" \
+  "$GGEP" train-generator "$tmp/gan-ok.yaml"
+head -c 100000 models/mnist-gan-cross-entropy.h5 > "$tmp/cut-model.h5"
+expect "model-report: a truncated model file is refused naming it" 1 'cut-model.h5' \
+  "$GGEP" model-report "$tmp/cut-model.h5" --no-write
+
 echo
 echo "fault battery: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -296,7 +296,7 @@ enum InversionReport {
       guard !rows.isEmpty else { continue }
       let suffix = value.map { "-\(axis!)=\(formatNumber($0))" } ?? ""
       let grid = try ImageGrid(
-        title: "\(name): G(ẑ) per method" + (value.map { ", \(axis!) = \(formatNumber($0))" } ?? ""), rows: rows, scaling: .minMax)
+        title: "\(name): G(z-hat) per method" + (value.map { ", \(axis!) = \(formatNumber($0))" } ?? ""), rows: rows, scaling: .minMax)
       let file = (directory as NSString).appendingPathComponent("grid\(suffix).png")
       try grid.write(to: file)
       written.append(file)
