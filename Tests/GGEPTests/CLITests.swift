@@ -14,40 +14,10 @@ final class CLITests: XCTestCase {
   override func setUpWithError() throws { fixture = try ConfigFixture() }
   override func tearDown() { fixture = nil }
 
-  /// The `ggep` binary SwiftPM built beside the test bundle (`swift build --build-tests` builds
-  /// both); its absence is a failure, not a skip.
-  var executable: URL {
-    get throws {
-      let bundle = Bundle(for: Self.self).bundleURL
-      for directory in [bundle, bundle.deletingLastPathComponent()] {
-        let url = directory.appendingPathComponent("ggep")
-        if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-      }
-      throw CLIMissing(message: "ggep executable not found beside \(bundle.path); build it with `swift build --build-tests`")
-    }
-  }
-
-  struct CLIMissing: Error { let message: String }
-
-  struct Outcome {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-  }
+  typealias Outcome = GGEPExecutable.Outcome
 
   func ggep(_ arguments: [String], in directory: String? = nil) throws -> Outcome {
-    let process = Process()
-    process.executableURL = try executable
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    try GGEPExecutable.run(arguments, in: directory)
   }
 
   static let good = """
@@ -199,7 +169,7 @@ final class CLITests: XCTestCase {
     for signal in [SIGINT, SIGKILL] {
       let out = fixture.directory.appendingPathComponent("run-\(signal)").path
       let process = Process()
-      process.executableURL = try executable
+      process.executableURL = try GGEPExecutable.url
       process.arguments = ["run", config, "--out", out, "--jobs", "1"]
       let pipe = Pipe()
       process.standardOutput = pipe

@@ -378,21 +378,7 @@ final class ModelReportTests: XCTestCase {
     XCTAssertTrue(usage.stderr.contains("exceeds the 10000 test images"), usage.stderr)
   }
 
-  private func runGGEP(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let bundle = Bundle(for: Self.self).bundleURL
-    guard let executable = [bundle, bundle.deletingLastPathComponent()].map({ $0.appendingPathComponent("ggep") })
-      .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) })
-    else { throw UserError("ggep executable not found beside \(bundle.path); build it with `swift build --build-tests`") }
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+  private func runGGEP(_ arguments: [String]) throws -> GGEPExecutable.Outcome {
+    try GGEPExecutable.run(arguments)
   }
 }

@@ -372,27 +372,7 @@ final class ReLUVAETests: XCTestCase {
   /// `ggep train-vae` refuses a bad `--architecture` or `--out` before loading any data, naming
   /// the option and the value.
   func testTrainVAERefusesBadOptions() throws {
-    let bundle = Bundle(for: Self.self).bundleURL
-    guard
-      let executable = [bundle, bundle.deletingLastPathComponent()].map({ $0.appendingPathComponent("ggep") })
-        .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) })
-    else {
-      XCTFail("ggep executable not found beside \(bundle.path); build it with `swift build --build-tests`")
-      return
-    }
-    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-      let process = Process()
-      process.executableURL = executable
-      process.arguments = arguments
-      let (out, err) = (Pipe(), Pipe())
-      process.standardOutput = out
-      process.standardError = err
-      try process.run()
-      let stdout = out.fileHandleForReading.readDataToEndOfFile()
-      let stderr = err.fileHandleForReading.readDataToEndOfFile()
-      process.waitUntilExit()
-      return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-    }
+    func run(_ arguments: [String]) throws -> GGEPExecutable.Outcome { try GGEPExecutable.run(arguments) }
     let architecture = try run(["train-vae", "--architecture", "mnist-tanh", "--data", "/nonexistent"])
     XCTAssertNotEqual(architecture.status, 0)
     for part in ["--architecture", "mnist-tanh", "mnist-relu"] {
