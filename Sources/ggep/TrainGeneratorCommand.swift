@@ -8,12 +8,13 @@ import GGEPExperiments
 struct TrainGenerator: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "train-generator",
-    abstract: "Train a GAN (loss mean-square, exponential or cross-entropy) or a kernel generator (Cauchy–Schwarz or MMD²) on MNIST from a YAML config.",
+    abstract: "Train a GAN (loss mean-square, exponential or cross-entropy), a kernel generator (Cauchy–Schwarz or MMD²) or a VAE on MNIST from a YAML config.",
     discussion: """
       Prints one line per epoch with an ETA. A checkpoint next to the model file (<out>.checkpoint.h5) \
       is written after every epoch: run the same command again after a kill and training continues \
-      where it stopped, ending with the same weights. Training runs on one thread: the weights do \
-      not depend on the machine's thread count. Writes the model file, <out>-samples.png and \
+      where it stopped, ending with the same weights (a VAE, kind: vae, has no checkpoint and \
+      starts over). GANs and kernel generators train on one thread, a VAE on every core with a \
+      fixed reduction: the weights do not depend on the machine's thread count. Writes the model file, <out>-samples.png and \
       <out>-training.svg. Example:
         ggep train-generator configs/models/mnist-gan.yaml --set epochs=1 --set out=/tmp/gan.h5
       """)

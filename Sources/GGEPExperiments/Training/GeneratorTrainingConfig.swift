@@ -23,10 +23,23 @@ import GGEPModels
 ///       criterion: cauchy-schwarz    # or mmd
 ///       bandwidths: [2, 5, 10, 20, 40]
 ///
+/// or a VAE (SPEC 3) through the same command, on the VAE's data-parallel trainer:
+///
+///     kind: vae
+///     out: models/mnist-relu-vae.h5
+///     seed: 0
+///     epochs: 20
+///     vae: {architecture: mnist-relu, gradient_shards: 2}   # mnist (softplus 500-500) | mnist-relu
+///
 /// Relative `out` and `data` paths are taken from the directory the command runs in (like a
 /// run's `--out`), so `make models` from the repository root writes into `models/`.
 public struct GeneratorTrainingConfig: Sendable {
-  public var settings: GeneratorTrainingSettings
+  /// A GAN's or kernel generator's settings (nil for `kind: vae`).
+  public var settings: GeneratorTrainingSettings?
+  /// A VAE's settings (`kind: vae`, else nil).
+  public var vae: VAETrainingSettings?
+  /// Train on the first this many training images only (nil: all).
+  public var trainingImages: Int?
   public var out: String
   public var data: String
   /// The config's text, recorded in the model file.
@@ -35,8 +48,10 @@ public struct GeneratorTrainingConfig: Sendable {
   public static func load(path: String, overrides: [String] = []) throws(ConfigError) -> GeneratorTrainingConfig {
     let document = try ConfigDocument.load(path: path, overrides: overrides)
     let root = try ConfigValue(document.root, path: .root).table()
+    if try root.string("kind") == "vae" { return try loadVAE(root, document) }
     try root.checkKnownKeys(allowed: ["kind", "out", "data", "seed", "epochs", "batch_size", "training_images", "generator", "optimizer", "gan", "kernel"])
-    let kind: GeneratorTrainingSettings.Kind = try root.oneOf("kind")
+    let kind: GeneratorTrainingSettings.Kind
+    do { kind = try root.oneOf("kind") } catch { throw root.error("kind", "must be one of gan, kernel, vae, got \"\(try root.string("kind"))\"") }
     var s = GeneratorTrainingSettings(kind: kind)
     s.seed = UInt64(try root.int("seed", default: 0, .atLeast(0)))
     s.epochs = try root.int("epochs", default: s.epochs, .atLeast(1))
@@ -92,7 +107,29 @@ public struct GeneratorTrainingConfig: Sendable {
     }
     if let problem = s.problem { throw root.error("kind", problem) }
     return GeneratorTrainingConfig(
-      settings: s, out: try root.string("out"), data: try root.string("data", default: MNIST.defaultDirectory), sourceText: document.sourceText)
+      settings: s, vae: nil, trainingImages: s.trainingImages, out: try root.string("out"), data: try root.string("data", default: MNIST.defaultDirectory), sourceText: document.sourceText)
+  }
+
+  /// `kind: vae`: the VAE trainer's settings (SPEC 3 defaults: Adam 1e-3, batch 100).
+  static func loadVAE(_ root: ConfigTable, _ document: ConfigDocument) throws(ConfigError) -> GeneratorTrainingConfig {
+    try root.checkKnownKeys(allowed: ["kind", "out", "data", "seed", "epochs", "training_images", "vae"], context: "for kind vae")
+    var v = VAETrainingSettings()
+    v.seed = UInt64(try root.int("seed", default: 0, .atLeast(0)))
+    v.epochs = try root.int("epochs", default: v.epochs, .atLeast(1))
+    if root["vae"] != nil {
+      let t = try root.table("vae")
+      try t.checkKnownKeys(allowed: ["architecture", "gradient_shards", "learning_rate"], context: "for kind vae")
+      switch try t.string("architecture", default: "mnist") {
+      case "mnist": v.architecture = .mnist
+      case "mnist-relu": v.architecture = .mnistReLU
+      case let other: throw t.error("architecture", "must be mnist (softplus 500-500) or mnist-relu (ReLU 392-128), got \"\(other)\"")
+      }
+      v.gradientShards = try t.int("gradient_shards", default: v.gradientShards, .within(1...v.batchSize))
+      v.learningRate = try t.double("learning_rate", default: v.learningRate, .greaterThan(0))
+    }
+    return GeneratorTrainingConfig(
+      settings: nil, vae: v, trainingImages: try root.optionalInt("training_images", .atLeast(v.batchSize)), out: try root.string("out"),
+      data: try root.string("data", default: MNIST.defaultDirectory), sourceText: document.sourceText)
   }
 
   private static func activation(_ table: ConfigTable, _ key: String, _ fallback: String) throws(ConfigError) -> String {

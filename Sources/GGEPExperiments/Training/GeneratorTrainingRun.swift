@@ -8,7 +8,9 @@ import GGEPModels
 /// training-curve SVG, and remove the checkpoint.
 public enum GeneratorTrainingRun {
   public struct Outcome: Sendable {
-    public var model: DenseGeneratorModel
+    /// The written model's weight checksum.
+    public var checksum: String
+    /// Per-epoch log of a GAN or kernel generator (empty for a VAE: its file holds its history).
     public var history: [GeneratorTrainingLog]
     public var samplesPath: String
     public var curvePath: String
@@ -18,14 +20,16 @@ public enum GeneratorTrainingRun {
   public static func run(
     _ config: GeneratorTrainingConfig, stopAfter: Int? = nil, emit: @escaping (String) -> Void
   ) throws -> Outcome? {
-    let s = config.settings
     let directory = (config.out as NSString).deletingLastPathComponent
     if !directory.isEmpty { try FileSystem.createDirectory(directory) }
     let mnist = try MNIST.load(directory: config.data)
     var train = mnist.train.images
-    if let count = s.trainingImages {
+    if let count = config.trainingImages {
       guard count <= train.rows else { throw GeneratorTrainingError("training_images is \(count), but \(config.data) has \(train.rows) training images") }
       train = Matrix(rows: count, cols: train.cols, storage: Array(train.storage[0..<(count * train.cols)]))
+    }
+    guard let s = config.settings else {
+      return try runVAE(config, vae: config.vae!, train: train, test: mnist.test.images, emit: emit)
     }
     let trainer = try GeneratorTrainer(s)
     let resuming = FileManager.default.fileExists(atPath: config.checkpoint)
@@ -58,15 +62,7 @@ public enum GeneratorTrainingRun {
       ])
     try model.save(to: config.out)
 
-    // 64 samples from the "samples" stream of the seed, in evaluation mode.
-    var rng = RandomStream(seed: s.seed, key: "generator", purpose: "samples")
-    let z = Matrix(rows: 64, cols: s.widths[0], storage: (0..<(64 * s.widths[0])).map { _ in Float(rng.normal()) })
-    let samples = model.generator.evaluate(z)
-    let images = (0..<64).map { r in (0..<samples.cols).map { Double(samples.storage[r * samples.cols + $0]) } }
-    let title = (config.out as NSString).lastPathComponent + ": samples"
-    let grid = try ImageGrid(title: title, rows: (0..<8).map { ImageGrid.Row(label: "", images: Array(images[($0 * 8)..<($0 * 8 + 8)])) }, scale: 2)
-    let samplesPath = config.sibling("-samples.png")
-    try FigureFile.write(grid.png(), to: samplesPath)
+    let samplesPath = try writeSamples(model.generator, seed: s.seed, config)
 
     let epochs = result.history.map { Double($0.epoch) }
     var panels = [
@@ -88,7 +84,55 @@ public enum GeneratorTrainingRun {
     emit(
       "wrote \(config.out) (\(model.summary)), \(samplesPath), \(curvePath); final held-out MMD² "
         + String(format: "%.4f, %.1f s of training", result.history.last!.heldOutMMD, result.history.reduce(0) { $0 + $1.seconds }))
-    return Outcome(model: model, history: result.history, samplesPath: samplesPath, curvePath: curvePath, seconds: seconds)
+    return Outcome(checksum: model.checksum, history: result.history, samplesPath: samplesPath, curvePath: curvePath, seconds: seconds)
+  }
+
+  /// 64 samples from the "samples" stream of the seed, in evaluation mode, as an 8 × 8 grid.
+  static func writeSamples(_ generator: any Generator, seed: UInt64, _ config: GeneratorTrainingConfig) throws -> String {
+    var rng = RandomStream(seed: seed, key: "generator", purpose: "samples")
+    let k = generator.latentDimension
+    let z = Matrix(rows: 64, cols: k, storage: (0..<(64 * k)).map { _ in Float(rng.normal()) })
+    let samples = generator.evaluate(z)
+    let images = (0..<64).map { r in (0..<samples.cols).map { Double(samples.storage[r * samples.cols + $0]) } }
+    let title = (config.out as NSString).lastPathComponent + ": samples"
+    let grid = try ImageGrid(title: title, rows: (0..<8).map { ImageGrid.Row(label: "", images: Array(images[($0 * 8)..<($0 * 8 + 8)])) }, scale: 2)
+    let path = config.sibling("-samples.png")
+    try FigureFile.write(grid.png(), to: path)
+    return path
+  }
+
+  /// `kind: vae`: the VAE's own data-parallel trainer (bitwise the same for any thread count;
+  /// no checkpoint: a killed VAE run starts over), then the same grid and a curve of the test
+  /// negative ELBO per epoch.
+  static func runVAE(
+    _ config: GeneratorTrainingConfig, vae settings: VAETrainingSettings, train: Matrix<Float>, test: Matrix<Float>, emit: @escaping (String) -> Void
+  ) throws -> Outcome {
+    let threads = ProcessInfo.processInfo.activeProcessorCount
+    let a = settings.architecture
+    emit(
+      "training vae: decoder \(([a.latent] + a.decoderHidden + [a.input]).map(String.init).joined(separator: "-")), \(a.hiddenActivation.name) hidden, "
+        + "\(settings.epochs) epochs of \(train.rows / settings.batchSize) steps, batch \(settings.batchSize) in \(settings.gradientShards) shards, seed \(settings.seed), \(threads) threads")
+    let result = try VAETrainer(settings, threads: threads).train(train: train, test: test) { stats in
+      emit(
+        String(format: "epoch %d/%d  train loss %.2f  test -ELBO %.2f  %.1f s  ETA %@", stats.epoch, settings.epochs, stats.trainLoss, stats.testLoss,
+          stats.seconds, duration(stats.seconds * Double(settings.epochs - stats.epoch))))
+    }
+    try result.model.save(to: config.out)
+    let samplesPath = try writeSamples(result.model.decoderGenerator(), seed: settings.seed, config)
+    let epochs = result.history.map { Double($0.epoch) }
+    let curvePath = config.sibling("-training.svg")
+    try FigureRenderer.write(
+      [
+        LinePlot(
+          title: "negative ELBO (nats per image)", xLabel: "epoch", yLabel: "−ELBO",
+          series: [
+            (name: "train (mean over the epoch)", points: zip(epochs, result.history.map(\.trainLoss)).map { ($0, $1, nil) }),
+            (name: "test", points: zip(epochs, result.history.map(\.testLoss)).map { ($0, $1, nil) }),
+          ])
+      ], to: curvePath, title: (config.out as NSString).lastPathComponent + ": training")
+    let seconds = result.history.reduce(0) { $0 + $1.seconds }
+    emit(String(format: "wrote %@ (%@), %@, %@; test -ELBO %.2f, %.1f s of training", config.out, result.model.summary, samplesPath, curvePath, result.history.last!.testLoss, seconds))
+    return Outcome(checksum: result.model.checksum, history: [], samplesPath: samplesPath, curvePath: curvePath, seconds: seconds)
   }
 
   static func criterionName(_ s: GeneratorTrainingSettings) -> String {
