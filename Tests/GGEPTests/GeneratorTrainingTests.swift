@@ -181,3 +181,106 @@ final class GeneratorTrainingTests: XCTestCase {
     XCTAssertThrowsError(try GeneratorTrainer(settings)) { XCTAssertTrue("\($0)".contains("bandwidths must be positive")) }
   }
 }
+
+/// The whole discriminator step's gradient, as the trainer computes it (loss family → raw
+/// outputs → the network's backward → through the spectral normalisation to the raw weights),
+/// and the generator's input gradient (the network's pullback), against central differences,
+/// for each loss of SPEC 11.
+final class DiscriminatorGradientTests: XCTestCase {
+  func testDiscriminatorAndGeneratorGradientsMatchFiniteDifferences() {
+    for loss in AdversarialLoss.allCases {
+      var rng = RandomStream(seed: 21, key: loss.rawValue)
+      // Many power iterations per forward, so σ is σ_max(W) at every perturbed point and the
+      // normalisation's gradient (u, v taken as the singular vectors) is exact.
+      var d = SpectralDiscriminator(widths: [6, 5, 4, 1], powerIterations: 300, rng: &rng)
+      var theta = [Float](repeating: 0, count: d.parameterCount)
+      d.initialize(&theta, rng: &rng)
+      let (n, m) = (3, 3)
+      let input = (0..<((n + m) * 6)).map { _ in Float(rng.normal()) }
+      func outputs(_ p: [Float], _ x: [Float], rows: Int) -> [Float] {
+        var w = [Float](repeating: 0, count: p.count)
+        p.withUnsafeBufferPointer { pp in w.withUnsafeMutableBufferPointer { d.normalize(pp.baseAddress!, into: $0.baseAddress!) } }
+        let buffers = AlignedFloats(d.stack.layers.map { rows * $0.fanOut })
+        w.withUnsafeBufferPointer { wp in x.withUnsafeBufferPointer { d.stack.forward(parameters: wp.baseAddress!, input: $0.baseAddress!, rows: rows, outputs: buffers.buffers) } }
+        return Array(UnsafeBufferPointer(start: buffers.buffers.last!, count: rows))
+      }
+      func objective(_ p: [Float]) -> Double {
+        let t = outputs(p, input, rows: n + m)
+        return loss.discriminatorObjective(real: Array(t[0..<n]), fake: Array(t[n...])).objective
+      }
+      // Analytic: the trainer's path.
+      var w = [Float](repeating: 0, count: theta.count)
+      theta.withUnsafeBufferPointer { pp in w.withUnsafeMutableBufferPointer { d.normalize(pp.baseAddress!, into: $0.baseAddress!) } }
+      let rows = n + m
+      let layerOut = AlignedFloats(d.stack.layers.map { rows * $0.fanOut })
+      let pointers = layerOut.buffers
+      var delta = [Float](repeating: 0, count: rows)
+      var gNormalized = [Float](repeating: 0, count: theta.count), gRaw = gNormalized
+      let widest = d.stack.widths.max()!
+      var scratchA = [Float](repeating: 0, count: rows * widest), scratchB = scratchA
+      let ones = [Float](repeating: 1, count: rows)
+      w.withUnsafeBufferPointer { wp in
+        input.withUnsafeBufferPointer { x in
+          d.stack.forward(parameters: wp.baseAddress!, input: x.baseAddress!, rows: rows, outputs: pointers)
+          delta.withUnsafeMutableBufferPointer { dl in
+            _ = loss.discriminatorObjective(real: pointers.last!, count: n, fake: pointers.last! + n, count: m, realGradient: dl.baseAddress!, fakeGradient: dl.baseAddress! + n)
+            scratchA.withUnsafeMutableBufferPointer { a in
+              scratchB.withUnsafeMutableBufferPointer { b in
+                gNormalized.withUnsafeMutableBufferPointer { g in
+                  d.stack.backward(
+                    parameters: wp.baseAddress!, input: x.baseAddress!, outputs: pointers.map { UnsafePointer($0) }, derivatives: nil, delta: dl.baseAddress!,
+                    rows: rows, gradient: g.baseAddress!, ones: ones, inputGradient: nil, scratch: (a.baseAddress!, b.baseAddress!))
+                }
+              }
+            }
+          }
+        }
+        gNormalized.withUnsafeBufferPointer { g in gRaw.withUnsafeMutableBufferPointer { d.rawGradient(g.baseAddress!, normalized: wp.baseAddress!, into: $0.baseAddress!) } }
+      }
+      var worst = 0.0
+      for i in theta.indices {
+        var plus = theta, minus = theta
+        let h: Float = 2e-3
+        plus[i] += h
+        minus[i] -= h
+        let numeric = (objective(plus) - objective(minus)) / (2 * Double(h))
+        worst = max(worst, abs(numeric - Double(gRaw[i])) / max(0.05, abs(numeric)))
+      }
+      print("\(loss.rawValue): discriminator raw-weight gradient vs central differences, worst \(worst)")
+      XCTAssertLessThan(worst, 2e-2, loss.rawValue)
+
+      // The generator's side: ∂(mean generator loss)/∂(fake rows) by the network's pullback.
+      let fake = Array(input[(n * 6)...])
+      func generatorLoss(_ x: [Float]) -> Double { loss.generatorLoss(fake: outputs(theta, x, rows: m)).loss }
+      let t = outputs(theta, fake, rows: m)
+      let gt = loss.generatorLoss(fake: t).gradient
+      var dx = [Float](repeating: 0, count: m * 6)
+      let outs = AlignedFloats(d.stack.layers.map { m * $0.fanOut })
+      let outPointers = outs.buffers
+      w.withUnsafeBufferPointer { wp in
+        fake.withUnsafeBufferPointer { d.stack.forward(parameters: wp.baseAddress!, input: $0.baseAddress!, rows: m, outputs: outPointers) }
+        gt.withUnsafeBufferPointer { g in
+          scratchA.withUnsafeMutableBufferPointer { a in
+            scratchB.withUnsafeMutableBufferPointer { b in
+              dx.withUnsafeMutableBufferPointer {
+                d.stack.pullback(
+                  parameters: wp.baseAddress!, gradient: g.baseAddress!, outputs: outPointers.map { UnsafePointer($0) }, rows: m, into: $0.baseAddress!,
+                  scratch: (a.baseAddress!, b.baseAddress!))
+              }
+            }
+          }
+        }
+      }
+      var worstInput = 0.0
+      for i in fake.indices {
+        var plus = fake, minus = fake
+        plus[i] += 2e-3
+        minus[i] -= 2e-3
+        let numeric = (generatorLoss(plus) - generatorLoss(minus)) / 4e-3
+        worstInput = max(worstInput, abs(numeric - Double(dx[i])) / max(0.05, abs(numeric)))
+      }
+      print("\(loss.rawValue): generator input gradient vs central differences, worst \(worstInput)")
+      XCTAssertLessThan(worstInput, 2e-2, loss.rawValue)
+    }
+  }
+}
