@@ -127,9 +127,12 @@ final class GeneratorTrainingTests: XCTestCase {
         let c = first.history.map(\.criterion)
         if settings.criterion == .mmd { XCTAssertLessThan(c.last!, c.first!, label) } else { XCTAssertGreaterThan(c.last!, c.first!, label) }
       }
+      // The trainer pins OpenBLAS to one thread and restores the caller's count; leave the
+      // process as this test found it, so later tests run at their usual thread count.
+      let previous = BLASThreads.current
       BLASThreads.set(2)
       let second = try GeneratorTrainer(settings).train(train: train, test: test, checkpoint: nil)
-      BLASThreads.set(1)
+      BLASThreads.set(previous)
       XCTAssertEqual(first.layers.map(\.weights.storage), second.layers.map(\.weights.storage), label)
       XCTAssertEqual(first.layers.map(\.bias), second.layers.map(\.bias), label)
       XCTAssertEqual(first.history.map(\.criterion), second.history.map(\.criterion), label)
