@@ -72,14 +72,6 @@ public struct PyTorchArchitecture: Hashable, Sendable, Codable {
     return PyTorchArchitecture(modules: modules, prefix: prefix)
   }
 
-  var isConvolutional: Bool {
-    modules.contains {
-      switch $0 {
-      case .convTranspose2d, .conv2d: return true
-      default: return false
-      }
-    }
-  }
 
   /// The layer widths, input first (from the Linear and convolution modules; the builder
   /// checks that they chain).
@@ -131,73 +123,27 @@ public enum PyTorchImport {
     return try build(file, architecture: architecture)
   }
 
+  /// An architecture of Linear layers only becomes a `FeedForwardGenerator` (every projector,
+  /// and the layer-wise inversions where SPEC 10 allows); one with convolutions a
+  /// `ConvolutionalGenerator`. Both are read by the one builder below.
   public static func build(_ file: SafeTensorsFile, architecture: PyTorchArchitecture) throws(SafeTensorsError) -> Loaded {
-    if architecture.isConvolutional { return try buildConvolutional(file, architecture: architecture) }
-    let weights = StateDict(file, prefix: architecture.prefix)
-
-    var layers: [DenseLayer] = []
-    var pending: (weights: Matrix<Float>, bias: [Float], batchNorm: BatchNorm?, name: String)?
-    var width: Int?
-    func flush(_ activation: Activation) {
-      guard let p = pending else { return }
-      layers.append(
-        p.batchNorm.map { DenseLayer(weights: p.weights, bias: p.bias, batchNorm: $0, activation: activation) }
-          ?? DenseLayer(weights: p.weights, bias: p.bias, activation: activation))
-      pending = nil
+    let (layers, unused) = try buildLayers(file, architecture: architecture)
+    let name = (file.path as NSString).lastPathComponent
+    let dense = layers.compactMap { layer -> DenseLayer? in
+      if case .dense(let l) = layer { return l } else { return nil }
     }
-    for module in architecture.modules {
-      switch module {
-      case .linear(let fanIn, let fanOut, let name):
-        if let width, width != fanIn {
-          throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name + ".weight", "Linear(\(fanIn), \(fanOut)) follows a layer of width \(width)")
-        }
-        flush(.identity)
-        let w = try weights.tensor(name + ".weight", shape: [fanOut, fanIn])!
-        // PyTorch stores out × in; the network stack multiplies rows by in × out.
-        var transposed = Matrix<Float>(rows: fanIn, cols: fanOut)
-        for o in 0..<fanOut { for i in 0..<fanIn { transposed.storage[i * fanOut + o] = w[o * fanIn + i] } }
-        let bias = try weights.tensor(name + ".bias", shape: [fanOut], optional: true) ?? []
-        pending = (transposed, bias, nil, name)
-        width = fanOut
-      case .batchNorm1d(let features, let epsilon, let name):
-        guard let p = pending, p.batchNorm == nil else {
-          throw SafeTensorsError(
-            file: file.path, tensor: architecture.prefix + name + ".weight", "BatchNorm1d must follow a Linear (it is folded into it), with no activation between")
-        }
-        guard features == p.weights.cols else {
-          throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name + ".weight", "BatchNorm1d(\(features)) follows a Linear with \(p.weights.cols) outputs")
-        }
-        let bn = BatchNorm(
-          gamma: try weights.tensor(name + ".weight", shape: [features])!, beta: try weights.tensor(name + ".bias", shape: [features])!,
-          mean: try weights.tensor(name + ".running_mean", shape: [features])!, variance: try weights.tensor(name + ".running_var", shape: [features])!,
-          epsilon: Float(epsilon))
-        weights.ignore(name + ".num_batches_tracked")
-        pending?.batchNorm = bn
-      case .batchNorm2d(_, _, let name):
-        throw SafeTensorsError(file: file.path, tensor: architecture.prefix + name, "BatchNorm2d in a network without convolutions")
-      case .reshape(let c, let side):
-        // With no convolution after it, a reshape changes nothing but must agree with the width.
-        if let width, width != c * side * side {
-          throw SafeTensorsError(file: file.path, "reshape to \(c) × \(side) × \(side) follows a layer of width \(width)")
-        }
-      case .flatten: break
-      case .convTranspose2d, .conv2d: preconditionFailure("convolutional architectures are built by buildConvolutional")
-      case .activation(let activationName):
-        guard let activation = Activation(name: activationName) else {
-          throw SafeTensorsError(file: file.path, "unknown activation \"\(activationName)\" in the architecture")
-        }
-        guard pending != nil else {
-          throw SafeTensorsError(file: file.path, "activation \(activationName) does not follow a Linear (two activations in a row, or one first)")
-        }
-        flush(activation)
+    let generator: any Generator
+    if dense.count == layers.count {
+      let widths = [dense[0].inputWidth] + dense.map(\.outputWidth)
+      generator = FeedForwardGenerator(layers: dense, summary: "pytorch(\(name), \(widths.map(String.init).joined(separator: "-")))")
+    } else {
+      let shape: String
+      switch layers[layers.count - 1] {
+      case .dense(let l): shape = String(l.outputWidth)
+      case .convolution(let l): shape = "\(l.outChannels)×\(l.outSize)×\(l.outSize)"
       }
+      generator = ConvolutionalGenerator(layers: layers, summary: "pytorch(\(name), \(layers[0].inputWidth) → \(shape))")
     }
-    flush(.identity)
-    guard !layers.isEmpty else { throw SafeTensorsError(file: file.path, "the architecture has no Linear module") }
-    let unused = weights.unused
-    let widths = [layers[0].inputWidth] + layers.map(\.outputWidth)
-    let generator = FeedForwardGenerator(
-      layers: layers, summary: "pytorch(\((file.path as NSString).lastPathComponent), \(widths.map(String.init).joined(separator: "-")))")
     return Loaded(generator: generator, unused: unused, checksum: SHA256.hexDigest(file.bytes))
   }
 
@@ -207,7 +153,9 @@ public enum PyTorchImport {
   /// with s_c = γ_c/√(σ²_c + ε). The input of the first convolution is Cin × s × s with
   /// s = `inputSize` (default 1, a DCGAN's nz × 1 × 1); a convolution after a Linear needs a
   /// `reshape` unless the Linear's width is its channel count (a 1 × 1 image).
-  static func buildConvolutional(_ file: SafeTensorsFile, architecture: PyTorchArchitecture) throws(SafeTensorsError) -> Loaded {
+  static func buildLayers(_ file: SafeTensorsFile, architecture: PyTorchArchitecture) throws(SafeTensorsError) -> (
+    layers: [ConvolutionalLayer], unused: [String]
+  ) {
     let weights = StateDict(file, prefix: architecture.prefix)
     enum Kind { case dense, convTranspose, conv }
     struct Pending {
@@ -289,7 +237,8 @@ public enum PyTorchImport {
         let gamma = try weights.tensor(name + ".weight", shape: [features])!, beta = try weights.tensor(name + ".bias", shape: [features])!
         let mean = try weights.tensor(name + ".running_mean", shape: [features])!, variance = try weights.tensor(name + ".running_var", shape: [features])!
         weights.ignore(name + ".num_batches_tracked")
-        let scale = (0..<features).map { Double(gamma[$0]) / (Double(variance[$0]) + epsilon).squareRoot() }
+        // ε as float32, as PyTorch adds it (and as `DenseLayer`'s fold does).
+        let scale = (0..<features).map { Double(gamma[$0]) / (Double(variance[$0]) + Double(Float(epsilon))).squareRoot() }
         // Where output channel c's weights sit in each layout.
         let kk = p.kernel * p.kernel
         for index in p.weights.indices {
@@ -323,14 +272,8 @@ public enum PyTorchImport {
       }
     }
     flush(.identity)
-    let shape: String
-    switch layers[layers.count - 1] {
-    case .dense(let l): shape = String(l.outputWidth)
-    case .convolution(let l): shape = "\(l.outChannels)×\(l.outSize)×\(l.outSize)"
-    }
-    let generator = ConvolutionalGenerator(
-      layers: layers, summary: "pytorch(\((file.path as NSString).lastPathComponent), \(layers[0].inputWidth) → \(shape))")
-    return Loaded(generator: generator, unused: weights.unused, checksum: SHA256.hexDigest(file.bytes))
+    guard !layers.isEmpty else { throw SafeTensorsError(file: file.path, "the architecture has no Linear, ConvTranspose2d or Conv2d module") }
+    return (layers, weights.unused)
   }
 }
 

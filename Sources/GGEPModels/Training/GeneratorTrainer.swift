@@ -160,6 +160,10 @@ struct TrainingState {
     var normalized = [Float](repeating: 0, count: discriminatorParameters.count)
     var normalizedGradient = normalized, rawGradient = normalized
     let ones = [Float](repeating: 1, count: dRows)
+    // Views into dBuffers, made once: each layer's outputs, the input rows, the output gradient.
+    let dLayers = d?.stack.layers.count ?? 0
+    let outputs = dBuffers.map { Array($0.buffers[0..<dLayers]) } ?? []
+    let outputsRead = outputs.map { UnsafePointer($0) }
     let kernel = s.kind == .kernel ? KernelCriteria(bandwidths: s.bandwidths.map(Float.init)) : nil
     let kernelWorkspace = kernel?.makeWorkspace(dataRows: batch, generatedRows: batch, dimension: n)
 
@@ -212,8 +216,7 @@ struct TrainingState {
 
       // GAN: discriminator steps, then one generator step.
       guard var disc = discriminator, let dBuffers, let dAdam = discriminatorAdam else { preconditionFailure("a GAN without a discriminator") }
-      let layers = disc.stack.layers.count
-      let outputs = Array(dBuffers.buffers[0..<layers])
+      let layers = dLayers
       let input = dBuffers.buffers[layers], scratchBase = dBuffers.buffers[layers + 1], delta = dBuffers.buffers[layers + 2]
       let widest = disc.stack.widths.max()!
       let scratch = (scratchBase, scratchBase + dRows * widest)
@@ -232,7 +235,7 @@ struct TrainingState {
           ones.withUnsafeBufferPointer { o in
             normalizedGradient.withUnsafeMutableBufferPointer { g in
               disc.stack.backward(
-                parameters: w.baseAddress!, input: input, outputs: outputs.map { UnsafePointer($0) }, derivatives: nil, delta: delta, rows: dRows,
+                parameters: w.baseAddress!, input: input, outputs: outputsRead, derivatives: nil, delta: delta, rows: dRows,
                 gradient: g.baseAddress!, ones: o.baseAddress!, inputGradient: nil, scratch: scratch)
             }
           }
@@ -251,7 +254,7 @@ struct TrainingState {
         let loss = s.loss.generatorLoss(fake: outputs[layers - 1], count: batch, gradient: delta, nonSaturating: s.nonSaturating)
         sampleGradient.withUnsafeMutableBufferPointer {
           disc.stack.pullback(
-            parameters: w.baseAddress!, gradient: delta, outputs: outputs.map { UnsafePointer($0) }, rows: batch, into: $0.baseAddress!, scratch: scratch)
+            parameters: w.baseAddress!, gradient: delta, outputs: outputsRead, rows: batch, into: $0.baseAddress!, scratch: scratch)
         }
         return loss
       }
