@@ -19,13 +19,19 @@ struct TrainVAE: ParsableCommand {
       paper's GAN generator); its model file defaults to models/mnist-relu-vae.h5. Both decoders \
       end in a sigmoid over Bernoulli logits.
 
-      Each mini-batch is split into a fixed number of gradient shards (--gradient-shards, \
-      recorded in the model file); up to --threads workers compute the shards' gradients at \
-      once (OpenBLAS at one thread each), which are then added in shard order for one Adam \
-      step. The same seed and shard count give bitwise the same weights on this machine \
-      whatever --threads is. Prints one line per epoch (mean train loss, test negative ELBO \
-      in nats per image, seconds) and a summary; the model file records settings, losses \
-      and a SHA-256 checksum of the weights.
+      Two schedules, each a training setting recorded in the model file. By default \
+      (--layer-pieces 4) every GEMM takes the whole mini-batch and each layer is cut into fixed \
+      pieces of columns and weight rows that the workers share, Adam following each \
+      weight-gradient piece. With --gradient-shards S each mini-batch is cut into S row \
+      shards whose gradients are added in shard order for one Adam step (how the committed \
+      VAEs were trained, S = 2). Up to --threads workers run (OpenBLAS at one thread each); \
+      the same seed and schedule give bitwise the same weights on this machine whatever \
+      --threads is. --checkpoint FILE saves the run after every epoch and resumes from it. \
+      Prints one line per epoch (mean train loss, test negative ELBO in nats per image, \
+      seconds) and a summary; the model file records settings, losses and a SHA-256 \
+      checksum of the weights.
+
+      Example: ggep train-vae --epochs 20 --seed 0 --checkpoint models/vae.ckpt.h5 --out models/vae.h5
       """)
 
   @Option(parsing: .unconditional, help: "Number of passes over the 60 000 training images.")
@@ -46,15 +52,33 @@ struct TrainVAE: ParsableCommand {
   @Option(parsing: .unconditional, help: "Worker threads (default: the number of cores). Changes the speed, never the weights.")
   var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-  @Option(help: "Gradient shards per mini-batch of 100, a training setting (part of the result, recorded in the model file).")
-  var gradientShards: Int = VAETrainingSettings().gradientShards
+  @Option(help: "Row-shard schedule: gradient shards per mini-batch of 100 (how the committed VAEs were trained: 2). A training setting, recorded in the model file.")
+  var gradientShards: Int?
+
+  @Option(help: "Layer-piece schedule (the default, 4): the whole mini-batch in every GEMM, each layer cut into this many pieces. A training setting, recorded in the model file.")
+  var layerPieces: Int?
+
+  @Option(help: "Write the run's state to this file after every epoch and, if it exists, resume from it (same settings and data required). Removed once the model is written.")
+  var checkpoint: String?
+
+  /// The schedule the options name: layer pieces unless --gradient-shards is given.
+  var schedule: (shards: Int, pieces: Int?) {
+    if let gradientShards { return (gradientShards, nil) }
+    return (1, layerPieces ?? VAETrainingSettings().layerPieces)
+  }
 
   func validate() throws {
     guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
     guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
     let batch = VAETrainingSettings().batchSize
-    guard gradientShards >= 1, gradientShards <= batch else {
+    if gradientShards != nil, layerPieces != nil {
+      throw ValidationError("--gradient-shards and --layer-pieces choose different schedules; give one of them")
+    }
+    if let gradientShards, !(1...batch).contains(gradientShards) {
       throw ValidationError("--gradient-shards must be between 1 and the batch size \(batch), got \(gradientShards)")
+    }
+    if let layerPieces, !(1...64).contains(layerPieces) {
+      throw ValidationError("--layer-pieces must be between 1 and 64, got \(layerPieces)")
     }
     if let out, out.isEmpty || out.hasSuffix("/") {
       throw ValidationError("--out must name a file, got '\(out)'")
@@ -83,7 +107,8 @@ struct TrainVAE: ParsableCommand {
 
   func run() throws {
     let settings = VAETrainingSettings(
-      architecture: architecture.architecture, epochs: epochs, seed: seed, gradientShards: gradientShards)
+      architecture: architecture.architecture, epochs: epochs, seed: seed, gradientShards: schedule.shards,
+      layerPieces: schedule.pieces)
     let out = self.out ?? architecture.defaultOut
     let directory = (out as NSString).deletingLastPathComponent
     if !directory.isEmpty {
@@ -100,16 +125,20 @@ struct TrainVAE: ParsableCommand {
       "training vae (\(architecture.rawValue)): encoder \(a.input)-\(a.encoderHidden.map(String.init).joined(separator: "-"))-\(a.latent), "
         + "decoder \(decoderWidths.map(String.init).joined(separator: "-")), \(a.hiddenActivation.name) hidden layers, "
         + "\(a.parameterCount) parameters, \(settings.epochs) epochs, seed \(settings.seed), "
-        + "lr \(settings.learningRate), batch \(settings.batchSize) in \(settings.gradientShards) gradient shards, "
+        + "lr \(settings.learningRate), batch \(settings.batchSize) (\(settings.scheduleDescription)), "
         + "\(threads) worker thread\(threads == 1 ? "" : "s") (BLAS 1 thread each)")
 
-    let result = try VAETrainer(settings, threads: threads).train(train: mnist.train.images, test: mnist.test.images) { stats in
+    if let checkpoint, FileManager.default.fileExists(atPath: checkpoint) { emit("resuming from \(checkpoint)") }
+    let result = try VAETrainer(settings, threads: threads).train(
+      train: mnist.train.images, test: mnist.test.images, checkpoint: checkpoint
+    ) { stats in
       emit(
         "epoch \(pad(stats.epoch, to: String(settings.epochs).count))/\(settings.epochs)  "
           + "train loss \(format(stats.trainLoss, 2))  test -ELBO \(format(stats.testLoss, 2))  "
           + "\(format(stats.seconds, 1)) s")
     }
     try result.model.save(to: out)
+    if let checkpoint { try? FileManager.default.removeItem(atPath: checkpoint) }
     let record = result.model.training!
     emit(
       "wrote \(out): \(result.model.summary), train loss \(format(record.finalTrainLoss, 2)), "

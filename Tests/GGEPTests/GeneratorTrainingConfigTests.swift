@@ -79,28 +79,41 @@ final class GeneratorTrainingConfigTests: XCTestCase {
     XCTAssertTrue(try String(contentsOfFile: config.sibling("-training.svg"), encoding: .utf8).contains("<svg"))
     XCTAssertFalse(FileManager.default.fileExists(atPath: config.checkpoint))
 
-    try FileManager.default.removeItem(atPath: out)
-    XCTAssertNil(try GeneratorTrainingRun.run(config, stopAfter: 1) { _ in })
-    XCTAssertTrue(FileManager.default.fileExists(atPath: config.checkpoint))
-    XCTAssertFalse(FileManager.default.fileExists(atPath: out))
-    var resumed: [String] = []
-    let again = try XCTUnwrap(try GeneratorTrainingRun.run(config) { resumed.append($0) })
-    XCTAssertTrue(resumed[0].contains("resuming from"), resumed[0])
-    XCTAssertEqual(again.checksum, outcome.checksum)
+    try assertResumes(config, to: outcome.checksum)
   }
 
-  /// `kind: vae` trains through the VAE's own trainer: one epoch of the ReLU VAE on 500 images
-  /// writes a VAE model file (its decoder the generator: k = 20, n = 784), a grid and a curve;
-  /// an unknown architecture is refused naming the key.
+  /// Run `config` (already trained once to `checksum`, its model file still there) again,
+  /// stopped after epoch 1, then once more: the second run resumes from the checkpoint and
+  /// writes the same checksum, running only the epochs that were missing.
+  private func assertResumes(_ config: GeneratorTrainingConfig, to checksum: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    try FileManager.default.removeItem(atPath: config.out)
+    XCTAssertNil(try GeneratorTrainingRun.run(config, stopAfter: 1) { _ in }, file: file, line: line)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: config.checkpoint), file: file, line: line)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: config.out), file: file, line: line)
+    var resumed: [String] = []
+    let again = try XCTUnwrap(try GeneratorTrainingRun.run(config) { resumed.append($0) }, file: file, line: line)
+    XCTAssertTrue(resumed[0].contains("resuming from"), resumed[0], file: file, line: line)
+    XCTAssertEqual(resumed.filter { $0.hasPrefix("epoch ") }.count, 1, "\(resumed)", file: file, line: line)
+    XCTAssertEqual(again.checksum, checksum, file: file, line: line)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: config.checkpoint), file: file, line: line)
+  }
+
+  /// `kind: vae` trains through the VAE's own trainer: two epochs of the ReLU VAE on 500 images
+  /// write a VAE model file (its decoder the generator: k = 20, n = 784), a grid and a curve; a
+  /// run stopped after epoch 1 and run again resumes from its checkpoint to the same checksum;
+  /// an unknown architecture, or both schedules at once, is refused naming the key.
   func testAVAEConfigTrainsThroughTheSameCommand() throws {
     guard let data = MNISTLocation.directory else { return XCTFail("MNIST is required: run `make data`") }
     let out = fixture.directory.appendingPathComponent("models/v.h5").path
     let path = fixture.directory.appendingPathComponent("v.yaml").path
-    try "kind: vae\nout: \(out)\ndata: \(data)\nepochs: 1\ntraining_images: 500\nvae: {architecture: mnist-relu}\n".write(toFile: path, atomically: true, encoding: .utf8)
+    try "kind: vae\nout: \(out)\ndata: \(data)\nepochs: 2\ntraining_images: 500\nvae: {architecture: mnist-relu, layer_pieces: 2}\n".write(toFile: path, atomically: true, encoding: .utf8)
     let config = try GeneratorTrainingConfig.load(path: path)
+    XCTAssertEqual(config.vae?.layerPieces, 2)
     var lines: [String] = []
     let outcome = try XCTUnwrap(try GeneratorTrainingRun.run(config) { lines.append($0) })
-    XCTAssertTrue(lines.contains { $0.hasPrefix("epoch 1/1") && $0.contains("test -ELBO") && $0.contains("ETA") }, "\(lines)")
+    XCTAssertTrue(lines.contains { $0.hasPrefix("epoch 2/2") && $0.contains("test -ELBO") && $0.contains("ETA") }, "\(lines)")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: config.checkpoint))
+    try assertResumes(config, to: outcome.checksum)
     let loaded = try ModelFile.load(out)
     guard case .vae = loaded else { return XCTFail("not a VAE file") }
     XCTAssertEqual(loaded.checksum, outcome.checksum)
@@ -110,6 +123,10 @@ final class GeneratorTrainingConfigTests: XCTestCase {
     try "kind: vae\nout: m.h5\nvae: {architecture: mnist-tanh}\n".write(toFile: path, atomically: true, encoding: .utf8)
     XCTAssertThrowsError(try GeneratorTrainingConfig.load(path: path)) {
       XCTAssertTrue("\($0)".contains("v.yaml") && "\($0)".contains("vae.architecture") && "\($0)".contains("mnist-tanh"), "\($0)")
+    }
+    try "kind: vae\nout: m.h5\nvae: {gradient_shards: 2, layer_pieces: 4}\n".write(toFile: path, atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try GeneratorTrainingConfig.load(path: path)) {
+      XCTAssertTrue("\($0)".contains("v.yaml") && "\($0)".contains("vae.layer_pieces") && "\($0)".contains("gradient_shards"), "\($0)")
     }
   }
 }

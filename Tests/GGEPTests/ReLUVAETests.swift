@@ -39,7 +39,7 @@ final class ReLUVAETests: XCTestCase {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     XCTAssertEqual(
-      String(decoding: try encoder.encode(VAETrainingSettings()), as: UTF8.self),
+      String(decoding: try encoder.encode(VAETrainingSettings.rowShards(2)), as: UTF8.self),
       #"{"adam_epsilon":1e-08,"architecture":{"decoder_hidden":[500,500],"encoder_hidden":[500,500],"input":784,"latent":20},"batch_size":100,"beta1":0.9,"beta2":0.999,"epochs":20,"gradient_shards":2,"learning_rate":0.001,"seed":0}"#)
 
     // The committed model file (written before the key existed) reads as softplus, and its
@@ -312,7 +312,7 @@ final class ReLUVAETests: XCTestCase {
     let train = Matrix(rows: 400, cols: n, storage: Array(split.images.storage[0..<(400 * n)]))
     let held = Matrix(rows: 100, cols: n, storage: Array(split.images.storage[(400 * n)..<(500 * n)]))
     let arch = VAEArchitecture(input: n, encoderHidden: [64, 32], latent: 8, decoderHidden: [32, 64], hiddenActivation: .relu)
-    let settings = VAETrainingSettings(architecture: arch, epochs: 2, seed: 3, batchSize: 20, gradientShards: 2)
+    let settings = VAETrainingSettings(architecture: arch, epochs: 2, seed: 3, batchSize: 20, gradientShards: 2, layerPieces: nil)
 
     // The untrained network: the trainer's initial weights (the seed's "init" stream).
     let initial = VAENetwork(architecture: arch, capacity: 1)

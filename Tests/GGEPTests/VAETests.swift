@@ -16,6 +16,15 @@ final class VAETests: XCTestCase {
   /// A small architecture for fast tests.
   static let small = VAEArchitecture(input: 64, encoderHidden: [48, 32], latent: 4, decoderHidden: [32, 48])
 
+  /// `syntheticImages` cut into a training set (the first `train` rows) and a test set.
+  static func syntheticSplit(train: Int, test: Int, pixels: Int, seed: UInt64) -> (train: Matrix<Float>, test: Matrix<Float>) {
+    let images = syntheticImages(count: train + test, pixels: pixels, seed: seed)
+    return (
+      Matrix(rows: train, cols: pixels, storage: Array(images.storage[0..<(train * pixels)])),
+      Matrix(rows: test, cols: pixels, storage: Array(images.storage[(train * pixels)...]))
+    )
+  }
+
   /// Images that a small VAE can learn: x = σ(A u) with u ~ N(0, I₃) and a fixed random A.
   static func syntheticImages(count: Int, pixels: Int, seed: UInt64) -> Matrix<Float> {
     var rng = RandomStream(seed: seed, key: "synthetic", purpose: "basis")
@@ -363,7 +372,7 @@ final class VAETests: XCTestCase {
     let train = Matrix(rows: 400, cols: images.cols, storage: Array(images.storage[0..<(400 * images.cols)]))
     let test = Matrix(rows: 100, cols: images.cols, storage: Array(images.storage[(400 * images.cols)...]))
     for shards in [2, 3] {
-      let settings = VAETrainingSettings(architecture: Self.small, epochs: 2, seed: 9, batchSize: 20, gradientShards: shards)
+      let settings = VAETrainingSettings(architecture: Self.small, epochs: 2, seed: 9, batchSize: 20, gradientShards: shards, layerPieces: nil)
       XCTAssertEqual((0..<shards).map { settings.shardRows($0).count }.reduce(0, +), 20)
       let runs = try [1, 2, 3].map { try VAETrainer(settings, threads: $0).train(train: train, test: test) }
       for (threads, run) in zip([1, 2, 3], runs) {
@@ -377,15 +386,15 @@ final class VAETests: XCTestCase {
       }
     }
     // A different shard count sums in another order: other last bits, the same training.
-    let one = try VAETrainer(VAETrainingSettings(architecture: Self.small, epochs: 2, seed: 9, batchSize: 20, gradientShards: 1))
+    let one = try VAETrainer(VAETrainingSettings(architecture: Self.small, epochs: 2, seed: 9, batchSize: 20, gradientShards: 1, layerPieces: nil))
       .train(train: train, test: test)
-    let two = try VAETrainer(VAETrainingSettings(architecture: Self.small, epochs: 2, seed: 9, batchSize: 20, gradientShards: 2))
+    let two = try VAETrainer(VAETrainingSettings(architecture: Self.small, epochs: 2, seed: 9, batchSize: 20, gradientShards: 2, layerPieces: nil))
       .train(train: train, test: test)
     XCTAssertNotEqual(one.model.checksum, two.model.checksum)
     XCTAssertEqual(one.history.last!.testLoss, two.history.last!.testLoss, accuracy: 1e-3 * one.history.last!.testLoss)
 
     XCTAssertThrowsError(
-      try VAETrainer(VAETrainingSettings(architecture: Self.small, epochs: 1, batchSize: 20, gradientShards: 21)).train(train: train))
+      try VAETrainer(VAETrainingSettings(architecture: Self.small, epochs: 1, batchSize: 20, gradientShards: 21, layerPieces: nil)).train(train: train))
   }
 
   /// The test-set evaluation runs fixed chunks on any number of threads and adds the chunk sums
@@ -410,13 +419,18 @@ final class VAETests: XCTestCase {
     let old = #"{"adam_epsilon":1e-08,"architecture":{"decoder_hidden":[500,500],"encoder_hidden":[500,500],"input":784,"latent":20},"batch_size":100,"beta1":0.9,"beta2":0.999,"blas_threads":1,"epochs":20,"learning_rate":0.001,"seed":0}"#
     let settings = try JSONDecoder().decode(VAETrainingSettings.self, from: Data(old.utf8))
     XCTAssertEqual(settings.gradientShards, 1)
-    XCTAssertEqual(settings, VAETrainingSettings(gradientShards: 1))
-    XCTAssertEqual(VAETrainingSettings().gradientShards, 2)
+    XCTAssertEqual(settings, VAETrainingSettings(gradientShards: 1, layerPieces: nil))
+    XCTAssertEqual(VAETrainingSettings().gradientShards, 1)
+    XCTAssertEqual(VAETrainingSettings().layerPieces, 4)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    let text = String(decoding: try encoder.encode(VAETrainingSettings()), as: UTF8.self)
-    XCTAssertTrue(text.contains(#""gradient_shards":2"#), text)
-    XCTAssertEqual(try JSONDecoder().decode(VAETrainingSettings.self, from: Data(text.utf8)), VAETrainingSettings())
+    let shards = String(decoding: try encoder.encode(VAETrainingSettings.rowShards(2)), as: UTF8.self)
+    XCTAssertTrue(shards.contains(#""gradient_shards":2"#), shards)
+    XCTAssertFalse(shards.contains("layer_pieces"), shards)
+    XCTAssertEqual(try JSONDecoder().decode(VAETrainingSettings.self, from: Data(shards.utf8)), .rowShards(2))
+    let pieces = String(decoding: try encoder.encode(VAETrainingSettings()), as: UTF8.self)
+    XCTAssertTrue(pieces.contains(#""gradient_shards":1,"layer_pieces":4"#), pieces)
+    XCTAssertEqual(try JSONDecoder().decode(VAETrainingSettings.self, from: Data(pieces.utf8)), VAETrainingSettings())
   }
 
   // MARK: - Model file
@@ -451,7 +465,8 @@ final class VAETests: XCTestCase {
     XCTAssertEqual(try file.root.stringAttribute("checksum"), model.checksum)
     XCTAssertEqual(try file.root.int64Attribute("epochs"), 2)
     XCTAssertEqual(try file.root.int64Attribute("batch_size"), 50)
-    XCTAssertEqual(try file.root.int64Attribute("gradient_shards"), 2)
+    XCTAssertEqual(try file.root.int64Attribute("gradient_shards"), 1)
+    XCTAssertEqual(try file.root.int64Attribute("layer_pieces"), 4)
     XCTAssertEqual(try file.root.int64Attribute("blas_threads"), 1)
     XCTAssertEqual(try file.root.int64Attribute("training_threads"), Int64(model.training!.threads))
     XCTAssertEqual(try file.root.doubleAttribute("learning_rate"), 1e-3)

@@ -29,7 +29,8 @@ import GGEPModels
 ///     out: models/mnist-relu-vae.h5
 ///     seed: 0
 ///     epochs: 20
-///     vae: {architecture: mnist-relu, gradient_shards: 2}   # mnist (softplus 500-500) | mnist-relu
+///     vae: {architecture: mnist-relu, gradient_shards: 2}   # mnist (softplus 500-500) | mnist-relu;
+///                                                          # gradient_shards: S | layer_pieces: P (default 4)
 ///
 /// Relative `out` and `data` paths are taken from the directory the command runs in (like a
 /// run's `--out`), so `make models` from the repository root writes into `models/`.
@@ -118,13 +119,25 @@ public struct GeneratorTrainingConfig: Sendable {
     v.epochs = try root.int("epochs", default: v.epochs, .atLeast(1))
     if root["vae"] != nil {
       let t = try root.table("vae")
-      try t.checkKnownKeys(allowed: ["architecture", "gradient_shards", "learning_rate"], context: "for kind vae")
+      try t.checkKnownKeys(allowed: ["architecture", "gradient_shards", "layer_pieces", "learning_rate"], context: "for kind vae")
       switch try t.string("architecture", default: "mnist") {
       case "mnist": v.architecture = .mnist
       case "mnist-relu": v.architecture = .mnistReLU
       case let other: throw t.error("architecture", "must be mnist (softplus 500-500) or mnist-relu (ReLU 392-128), got \"\(other)\"")
       }
-      v.gradientShards = try t.int("gradient_shards", default: v.gradientShards, .within(1...v.batchSize))
+      // gradient_shards chooses the row-shard schedule (the committed VAEs'), layer_pieces the
+      // layer-piece one (the default).
+      let shards = try t.optionalInt("gradient_shards", .within(1...v.batchSize))
+      let pieces = try t.optionalInt("layer_pieces", .within(1...64))
+      if let shards, let pieces {
+        throw t.error("layer_pieces", "chooses another schedule than gradient_shards (\(shards)); give one of them, not \(pieces) and \(shards)")
+      }
+      if let shards {
+        v.gradientShards = shards
+        v.layerPieces = nil
+      } else if let pieces {
+        v.layerPieces = pieces
+      }
       v.learningRate = try t.double("learning_rate", default: v.learningRate, .greaterThan(0))
     }
     return GeneratorTrainingConfig(

@@ -29,7 +29,7 @@ public enum GeneratorTrainingRun {
       train = Matrix(rows: count, cols: train.cols, storage: Array(train.storage[0..<(count * train.cols)]))
     }
     guard let s = config.settings else {
-      return try runVAE(config, vae: config.vae!, train: train, test: mnist.test.images, emit: emit)
+      return try runVAE(config, vae: config.vae!, train: train, test: mnist.test.images, stopAfter: stopAfter, emit: emit)
     }
     let trainer = try GeneratorTrainer(s)
     let resuming = FileManager.default.fileExists(atPath: config.checkpoint)
@@ -101,21 +101,27 @@ public enum GeneratorTrainingRun {
     return path
   }
 
-  /// `kind: vae`: the VAE's own data-parallel trainer (bitwise the same for any thread count;
-  /// no checkpoint: a killed VAE run starts over), then the same grid and a curve of the test
-  /// negative ELBO per epoch.
+  /// `kind: vae`: the VAE's own data-parallel trainer (bitwise the same for any thread count),
+  /// checkpointed after every epoch like the other kinds, then the same grid and a curve of the
+  /// test negative ELBO per epoch.
   static func runVAE(
-    _ config: GeneratorTrainingConfig, vae settings: VAETrainingSettings, train: Matrix<Float>, test: Matrix<Float>, emit: @escaping (String) -> Void
-  ) throws -> Outcome {
+    _ config: GeneratorTrainingConfig, vae settings: VAETrainingSettings, train: Matrix<Float>, test: Matrix<Float>, stopAfter: Int?,
+    emit: @escaping (String) -> Void
+  ) throws -> Outcome? {
     let threads = ProcessInfo.processInfo.activeProcessorCount
     let a = settings.architecture
     emit(
       "training vae: decoder \(([a.latent] + a.decoderHidden + [a.input]).map(String.init).joined(separator: "-")), \(a.hiddenActivation.name) hidden, "
-        + "\(settings.epochs) epochs of \(train.rows / settings.batchSize) steps, batch \(settings.batchSize) in \(settings.gradientShards) shards, seed \(settings.seed), \(threads) threads")
-    let result = try VAETrainer(settings, threads: threads).train(train: train, test: test) { stats in
+        + "\(settings.epochs) epochs of \(train.rows / settings.batchSize) steps, batch \(settings.batchSize) (\(settings.scheduleDescription)), seed \(settings.seed), \(threads) threads"
+        + (FileManager.default.fileExists(atPath: config.checkpoint) ? "; resuming from \(config.checkpoint)" : ""))
+    let result = try VAETrainer(settings, threads: threads).train(train: train, test: test, checkpoint: config.checkpoint, stopAfter: stopAfter) { stats in
       emit(
         String(format: "epoch %d/%d  train loss %.2f  test -ELBO %.2f  %.1f s  ETA %@", stats.epoch, settings.epochs, stats.trainLoss, stats.testLoss,
           stats.seconds, duration(stats.seconds * Double(settings.epochs - stats.epoch))))
+    }
+    guard result.history.count == settings.epochs else {
+      emit("stopped after epoch \(result.history.count) of \(settings.epochs); run again to continue from \(config.checkpoint)")
+      return nil
     }
     try result.model.save(to: config.out)
     let samplesPath = try writeSamples(result.model.decoderGenerator(), seed: settings.seed, config)
@@ -130,6 +136,7 @@ public enum GeneratorTrainingRun {
             (name: "test", points: zip(epochs, result.history.map(\.testLoss)).map { ($0, $1, nil) }),
           ])
       ], to: curvePath, title: (config.out as NSString).lastPathComponent + ": training")
+    try? FileManager.default.removeItem(atPath: config.checkpoint)
     let seconds = result.history.reduce(0) { $0 + $1.seconds }
     emit(String(format: "wrote %@ (%@), %@, %@; test -ELBO %.2f, %.1f s of training", config.out, result.model.summary, samplesPath, curvePath, result.history.last!.testLoss, seconds))
     return Outcome(checksum: result.model.checksum, history: [], samplesPath: samplesPath, curvePath: curvePath, seconds: seconds)

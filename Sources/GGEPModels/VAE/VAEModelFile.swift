@@ -16,6 +16,7 @@ import GGEPCore
 ///       weight_layout   how weights are oriented
 ///       checksum        SHA-256 hex of the weights (see `VAEModel`), checksum_order lists the tensors
 ///       epochs, seed, learning_rate, batch_size, beta1, beta2, adam_epsilon, gradient_shards,
+///       layer_pieces (only for the layer-piece schedule),
 ///       blas_threads (always 1), training_threads (worker threads: seconds, not weights),
 ///       train_images, test_images, train_loss, test_loss, test_loss_estimator,
 ///       training_seconds, training_settings (JSON), ggep_version     (when the model was trained)
@@ -53,6 +54,7 @@ extension VAEModel {
         try root.setAttribute("beta2", s.beta2)
         try root.setAttribute("adam_epsilon", s.adamEpsilon)
         try root.setAttribute("gradient_shards", Int64(s.gradientShards))
+        if let pieces = s.layerPieces { try root.setAttribute("layer_pieces", Int64(pieces)) }
         try root.setAttribute("blas_threads", Int64(VAETrainer.blasThreads))
         try root.setAttribute("training_threads", Int64(training.threads))
         try root.setAttribute("train_images", Int64(training.trainImages))

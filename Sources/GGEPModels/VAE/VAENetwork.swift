@@ -50,17 +50,17 @@ final class VAENetwork {
     let x: UnsafeMutablePointer<Float>
     let epsilon: UnsafeMutablePointer<Float>
     let gradient: UnsafeMutablePointer<Float>
-    fileprivate let encoderOutputs: [UnsafeMutablePointer<Float>]
-    fileprivate let encoderDerivatives: [UnsafeMutablePointer<Float>]
-    fileprivate let headOutputs: UnsafeMutablePointer<Float>  // [μ | log σ²] per row
-    fileprivate let sigma: UnsafeMutablePointer<Float>
-    fileprivate let z: UnsafeMutablePointer<Float>
-    fileprivate let decoderOutputs: [UnsafeMutablePointer<Float>]  // hidden layers, then logits
-    fileprivate let decoderDerivatives: [UnsafeMutablePointer<Float>]
-    fileprivate let logitGradient: UnsafeMutablePointer<Float>
-    fileprivate let deltaA: UnsafeMutablePointer<Float>
-    fileprivate let deltaB: UnsafeMutablePointer<Float>
-    fileprivate let headGradient: UnsafeMutablePointer<Float>
+    let encoderOutputs: [UnsafeMutablePointer<Float>]
+    let encoderDerivatives: [UnsafeMutablePointer<Float>]
+    let headOutputs: UnsafeMutablePointer<Float>  // [μ | log σ²] per row
+    let sigma: UnsafeMutablePointer<Float>
+    let z: UnsafeMutablePointer<Float>
+    let decoderOutputs: [UnsafeMutablePointer<Float>]  // hidden layers, then logits
+    let decoderDerivatives: [UnsafeMutablePointer<Float>]
+    let logitGradient: UnsafeMutablePointer<Float>
+    let deltaA: UnsafeMutablePointer<Float>
+    let deltaB: UnsafeMutablePointer<Float>
+    let headGradient: UnsafeMutablePointer<Float>
     private let arena: AlignedFloats
 
     fileprivate init(architecture a: VAEArchitecture, capacity: Int, parameterCount: Int) {
@@ -99,7 +99,8 @@ final class VAENetwork {
   let parameterCount: Int
 
   let parameters: UnsafeMutablePointer<Float>
-  private let ones: UnsafeMutablePointer<Float>
+  /// `capacity` ones (for bias gradients δᵀ·1).
+  let ones: UnsafeMutablePointer<Float>
   /// The one optimiser (`Adam`), made with the first step's settings.
   private var optimizer: Adam?
   var adamSteps: Int { optimizer?.steps ?? 0 }
@@ -311,16 +312,21 @@ final class VAENetwork {
     }
   }
 
+  /// The one optimiser, made with these settings on its first use.
+  func optimizer(learningRate: Double, beta1: Double, beta2: Double, epsilon: Double) -> Adam {
+    if let optimizer { return optimizer }
+    let made = Adam(count: parameterCount, learningRate: Float(learningRate), beta1: Float(beta1), beta2: Float(beta2), epsilon: Float(epsilon))
+    optimizer = made
+    return made
+  }
+
   /// One Adam step on every parameter with the sum of the first `shards` workspaces' gradients,
   /// added in workspace order (shard 0 + shard 1 + …). With `threads` > 1 the parameters are
   /// split into ranges updated in parallel (no BLAS involved); the update is elementwise, so the
   /// split changes no bit.
   func adamStep(learningRate: Double, beta1: Double, beta2: Double, epsilon: Double, shards: Int = 1, threads: Int = 1) {
     precondition(shards >= 1 && shards <= workspaces.count)
-    if optimizer == nil {
-      optimizer = Adam(count: parameterCount, learningRate: Float(learningRate), beta1: Float(beta1), beta2: Float(beta2), epsilon: Float(epsilon))
-    }
-    let optimizer = optimizer!
+    let optimizer = self.optimizer(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon)
     let step = optimizer.nextStep()
     let n = parameterCount
     // With several threads, 8 pieces per thread (taken as threads come free, so a thread that

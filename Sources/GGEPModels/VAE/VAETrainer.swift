@@ -21,11 +21,18 @@ public struct VAETrainingSettings: Codable, Equatable, Sendable {
   /// Gradient shards per mini-batch (1 ≤ shards ≤ batch size). The default 2 lets two cores
   /// share a step; 1 is the whole mini-batch in one pass (how models trained before shards
   /// existed were computed).
-  public var gradientShards: Int = 2
+  public var gradientShards: Int = 1
+  /// Layer pieces (`VAEPieceStep`), or nil for the row-shard schedule. With pieces, the whole
+  /// mini-batch goes through every GEMM (`gradientShards` must be 1) and each layer's columns
+  /// and weight rows are cut into this many fixed pieces that the workers share. Like the shard
+  /// count it decides the arithmetic, so it is a setting and recorded; the thread count is not.
+  public var layerPieces: Int? = 4
 
+  /// The default is the faster schedule, 4 layer pieces. The committed VAEs were trained with
+  /// `gradientShards: 2, layerPieces: nil` (what `make model` passes to reproduce them).
   public init(
     architecture: VAEArchitecture = .mnist, epochs: Int = 20, seed: UInt64 = 0, learningRate: Double = 1e-3,
-    batchSize: Int = 100, gradientShards: Int = 2
+    batchSize: Int = 100, gradientShards: Int = 1, layerPieces: Int? = 4
   ) {
     self.architecture = architecture
     self.epochs = epochs
@@ -33,6 +40,32 @@ public struct VAETrainingSettings: Codable, Equatable, Sendable {
     self.learningRate = learningRate
     self.batchSize = batchSize
     self.gradientShards = gradientShards
+    self.layerPieces = layerPieces
+  }
+
+  /// The row-shard schedule with `shards` shards (how the committed VAEs were trained).
+  public static func rowShards(_ shards: Int, architecture: VAEArchitecture = .mnist, epochs: Int = 20, seed: UInt64 = 0) -> Self {
+    VAETrainingSettings(architecture: architecture, epochs: epochs, seed: seed, gradientShards: shards, layerPieces: nil)
+  }
+
+  /// How a mini-batch's work is cut, in words (for logs).
+  public var scheduleDescription: String {
+    if let layerPieces { return "whole batch per GEMM, each layer in \(layerPieces) piece\(layerPieces == 1 ? "" : "s")" }
+    return "\(gradientShards) gradient shard\(gradientShards == 1 ? "" : "s")"
+  }
+
+  /// Why these settings cannot train, or nil.
+  public var scheduleProblem: String? {
+    guard gradientShards >= 1, gradientShards <= batchSize else {
+      return "gradient shards must be between 1 and the batch size \(batchSize), not \(gradientShards)"
+    }
+    if let layerPieces {
+      guard layerPieces >= 1, layerPieces <= 64 else { return "layer pieces must be between 1 and 64, not \(layerPieces)" }
+      guard gradientShards == 1 else {
+        return "layer pieces (\(layerPieces)) keep the whole mini-batch in each GEMM, so gradient shards must be 1, not \(gradientShards)"
+      }
+    }
+    return nil
   }
 
   enum CodingKeys: String, CodingKey {
@@ -42,6 +75,7 @@ public struct VAETrainingSettings: Codable, Equatable, Sendable {
     case beta1, beta2
     case adamEpsilon = "adam_epsilon"
     case gradientShards = "gradient_shards"
+    case layerPieces = "layer_pieces"
   }
 
   /// Settings written before `gradient_shards` existed decode with 1 shard (the whole mini-batch
@@ -57,6 +91,24 @@ public struct VAETrainingSettings: Codable, Equatable, Sendable {
     beta2 = try c.decode(Double.self, forKey: .beta2)
     adamEpsilon = try c.decode(Double.self, forKey: .adamEpsilon)
     gradientShards = try c.decodeIfPresent(Int.self, forKey: .gradientShards) ?? 1
+    // Settings written before layer pieces existed used the row-shard schedule.
+    layerPieces = try c.decodeIfPresent(Int.self, forKey: .layerPieces)
+  }
+
+  /// `layer_pieces` is written only when set, so row-shard settings encode to the bytes they
+  /// had before it existed.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(architecture, forKey: .architecture)
+    try c.encode(epochs, forKey: .epochs)
+    try c.encode(seed, forKey: .seed)
+    try c.encode(learningRate, forKey: .learningRate)
+    try c.encode(batchSize, forKey: .batchSize)
+    try c.encode(beta1, forKey: .beta1)
+    try c.encode(beta2, forKey: .beta2)
+    try c.encode(adamEpsilon, forKey: .adamEpsilon)
+    try c.encode(gradientShards, forKey: .gradientShards)
+    try c.encodeIfPresent(layerPieces, forKey: .layerPieces)
   }
 
   /// The rows of the mini-batch that gradient shard `shard` holds.
@@ -156,8 +208,14 @@ public struct VAETrainer: Sendable {
     public var history: [VAEEpochStats]
   }
 
+  /// Trains for `settings.epochs` epochs. With `checkpoint`, the run's state is written there
+  /// atomically after every epoch (`VAECheckpoint`), and a run that finds one there resumes after
+  /// its last epoch, ending with bitwise the weights of an uninterrupted run. `stopAfter`: return
+  /// after that many epochs of this call (a simulated kill, for tests); the result's history is
+  /// then shorter than `settings.epochs` and its model holds the weights so far.
   public func train(
-    train: Matrix<Float>, test: Matrix<Float>? = nil, progress: ((VAEEpochStats) -> Void)? = nil
+    train: Matrix<Float>, test: Matrix<Float>? = nil, checkpoint: String? = nil, stopAfter: Int? = nil,
+    progress: ((VAEEpochStats) -> Void)? = nil
   ) throws -> Result {
     let s = settings
     let a = s.architecture
@@ -165,9 +223,7 @@ public struct VAETrainer: Sendable {
     guard s.epochs >= 1, s.batchSize >= 1, s.learningRate > 0 else {
       throw VAETrainingError(message: "epochs, batch size and learning rate must be positive")
     }
-    guard s.gradientShards >= 1, s.gradientShards <= s.batchSize else {
-      throw VAETrainingError(message: "gradient shards must be between 1 and the batch size \(s.batchSize), not \(s.gradientShards)")
-    }
+    if let problem = s.scheduleProblem { throw VAETrainingError(message: problem) }
     guard train.cols == a.input, test.map({ $0.cols == a.input }) ?? true else {
       throw VAETrainingError(message: "images have \(train.cols) values, the architecture expects \(a.input)")
     }
@@ -183,6 +239,7 @@ public struct VAETrainer: Sendable {
     // One workspace per shard (and per evaluation worker), each big enough for an evaluation
     // chunk of a whole mini-batch.
     let network = VAENetwork(architecture: a, capacity: s.batchSize, workspaces: max(shards, threads))
+    let pieceStep = s.layerPieces.map { VAEPieceStep(network: network, rows: s.batchSize, pieces: $0) }
     var initRNG = RandomStream(seed: s.seed, key: "vae", purpose: "init")
     network.initialize(rng: &initRNG)
     var shuffleRNG = RandomStream(seed: s.seed, key: "vae", purpose: "shuffle")
@@ -197,9 +254,19 @@ public struct VAETrainer: Sendable {
     // Per-shard sums (reconstruction, KL) of the current step, written by the shard's worker.
     var shardLosses = [Double](repeating: 0, count: 2 * shards)
     var history: [VAEEpochStats] = []
+    var firstEpoch = 1
+    if let checkpoint, FileManager.default.fileExists(atPath: checkpoint) {
+      let saved = try VAECheckpoint.load(from: checkpoint, settings: s, trainImages: train.rows, parameterCount: network.parameterCount)
+      network.parameters.update(from: saved.parameters, count: network.parameterCount)
+      network.optimizer(learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.adamEpsilon)
+        .restore(m: saved.adam.m, v: saved.adam.v, steps: saved.adam.steps)
+      (history, order, shuffleRNG, noiseRNG) = (saved.history, saved.order, saved.shuffle, saved.noise)
+      firstEpoch = saved.epoch + 1
+    }
     let clock = ContinuousClock()
 
-    for epoch in 1...s.epochs {
+    for epoch in stride(from: firstEpoch, through: s.epochs, by: 1) {
+      if let stopAfter, epoch - firstEpoch >= stopAfter { break }
       let start = clock.now
       for i in stride(from: order.count - 1, to: 0, by: -1) {
         order.swapAt(i, shuffleRNG.integer(below: i + 1))
@@ -212,6 +279,24 @@ public struct VAETrainer: Sendable {
             // and its own two loss slots, and all of them only read the parameters.
             let shared = UnsafeSendable((network, pixels.baseAddress!, order.baseAddress!, losses.baseAddress!, shardRows))
             for step in 0..<steps {
+              if let pieceStep {
+                // The layer-piece schedule: the whole mini-batch in workspace 0, in mini-batch order.
+                let (network, pixels, order, _, _) = shared.value
+                let workspace = network.workspaces[0]
+                for i in 0..<(batch * k) { workspace.epsilon[i] = Float(noiseRNG.normal()) }
+                for row in 0..<batch {
+                  (workspace.x + row * n).update(from: pixels + order[step * batch + row] * n, count: n)
+                }
+                let adam = network.optimizer(
+                  learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.adamEpsilon)
+                let part = pieceStep.run(adam: adam, threads: threads)
+                let loss = (part.reconstruction + part.kl) / Double(batch)
+                guard loss.isFinite else {
+                  throw VAETrainingError(message: "training diverged: loss \(loss) at epoch \(epoch), mini-batch \(step + 1)")
+                }
+                lossSum += loss
+                continue
+              }
               for (shard, rows) in shardRows.enumerated() {
                 let epsilon = network.workspaces[shard].epsilon
                 for i in 0..<(rows.count * k) { epsilon[i] = Float(noiseRNG.normal()) }
@@ -256,6 +341,13 @@ public struct VAETrainer: Sendable {
       let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
       let stats = VAEEpochStats(epoch: epoch, trainLoss: lossSum / Double(steps), testLoss: testLoss, seconds: seconds)
       history.append(stats)
+      if let checkpoint {
+        let adam = network.optimizer(learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.adamEpsilon).state
+        try VAECheckpoint(
+          epoch: epoch, history: history, parameters: Array(UnsafeBufferPointer(start: network.parameters, count: network.parameterCount)),
+          adam: adam, order: order, shuffle: shuffleRNG, noise: noiseRNG
+        ).save(to: checkpoint, settings: s, trainImages: train.rows)
+      }
       progress?(stats)
     }
 
