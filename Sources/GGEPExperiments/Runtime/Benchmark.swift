@@ -41,7 +41,7 @@ public enum Benchmark {
 
   /// The parts of the benchmark, in the order they run (`ggep bench --only dcgan`).
   public enum Section: String, CaseIterable, Sendable {
-    case sgemm, projection, prfm, inversion, dcgan
+    case sgemm, projection, prfm, inversion, dcgan, vae
   }
 
   public static func run(quick: Bool = false, sections: Set<Section> = Set(Section.allCases), report: (Line) -> Void) throws {
@@ -111,6 +111,9 @@ public enum Benchmark {
 
     // 5. The DCGAN generator of the paper's appendix E (issue 15).
     if sections.contains(.dcgan) { try runConvolution(quick: quick, report: report) }
+
+    // 6. VAE training steps in each schedule (SPEC 3; issue 14's speed target).
+    if sections.contains(.vae) { try runVAE(quick: quick, report: report) }
   }
 
   static func best(of repeats: Int, _ body: () -> Void) -> Double {
