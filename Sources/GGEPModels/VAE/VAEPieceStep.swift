@@ -44,8 +44,9 @@ final class VAEPieceStep {
   private let arena: AlignedFloats
   /// The gradient as the Adam kernel takes it: one shard.
   private let gradientList: UnsafeMutablePointer<UnsafePointer<Float>?>
-  /// Σ BCE of each logits piece, written by that piece.
+  /// Σ BCE of each logits piece, written by that piece (added in piece order).
   private let reconstructionParts: UnsafeMutablePointer<Double>
+  private let logitPieces: Int
   private var kl: Double = 0
   /// This step's Adam constants, set before the backward phases start.
   private var constants = Adam.Constants(learningRate: 0, beta1: 0, beta2: 0, epsilon: 0, c1: 0, c2: 0)
@@ -64,10 +65,10 @@ final class VAEPieceStep {
     let deltaEncoder = Array(arena.buffers[a.decoderHidden.count...])
     gradientList = .allocate(capacity: 1)
     gradientList.initialize(to: UnsafePointer(network.workspaces[0].gradient))
-    let logitPieces = DenseStack.pieceRanges(a.input, pieces: pieces)
-    reconstructionParts = .allocate(capacity: logitPieces.count)
-    reconstructionParts.initialize(repeating: 0, count: logitPieces.count)
-    buildForward(logitPieces: logitPieces)
+    logitPieces = DenseStack.pieceRanges(a.input, pieces: pieces).count
+    reconstructionParts = .allocate(capacity: logitPieces)
+    reconstructionParts.initialize(repeating: 0, count: logitPieces)
+    buildForward()
     buildBackward(deltaDecoder: deltaDecoder, deltaEncoder: deltaEncoder)
   }
 
@@ -89,9 +90,7 @@ final class VAEPieceStep {
       phase.after?()
     }
     var reconstruction: Double = 0
-    for i in 0..<DenseStack.pieceRanges(network.architecture.input, pieces: pieces).count {
-      reconstruction += reconstructionParts[i]
-    }
+    for i in 0..<logitPieces { reconstruction += reconstructionParts[i] }
     return (reconstruction, kl)
   }
 
@@ -122,7 +121,7 @@ final class VAEPieceStep {
 
   // MARK: - The phases
 
-  private func buildForward(logitPieces: [Range<Int>]) {
+  private func buildForward() {
     let a = network.architecture
     let w = network.workspaces[0]
     let r = rows
