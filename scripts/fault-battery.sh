@@ -380,6 +380,13 @@ sed 's/{loss: hinge}/{loss: cross-entropy}/' "$tmp/gan.yaml" > "$tmp/gan-ok.yaml
 head -c 3000 models/mnist-vae.h5 > "$tmp/gan/g.h5.checkpoint.h5"
 expect "train-generator: a damaged checkpoint is refused naming it" 1 "checkpoint .*g.h5.checkpoint.h5: .*delete it to start over" \
   "$GGEP" train-generator "$tmp/gan-ok.yaml"
+head -c 3000 models/mnist-vae.h5 > "$tmp/vae.ckpt.h5"
+expect "train-vae: a damaged checkpoint is refused naming it" 1 "checkpoint .*vae.ckpt.h5: .*delete it to start over" \
+  "$GGEP" train-vae --epochs 1 --data data/mnist --out "$tmp/vae.h5" --checkpoint "$tmp/vae.ckpt.h5"
+check "train-vae: the damaged checkpoint is left as it was, no model written" \
+  sh -c "[ \$(wc -c < '$tmp/vae.ckpt.h5') = 3000 ] && [ ! -e '$tmp/vae.h5' ]"
+expect "train-vae: both schedules at once are refused naming the options" 64 "--gradient-shards and --layer-pieces" \
+  "$GGEP" train-vae --gradient-shards 2 --layer-pieces 4 --out "$tmp/vae.h5"
 head -c 100000 models/mnist-gan-cross-entropy.h5 > "$tmp/cut-model.h5"
 expect "model-report: a truncated model file is refused naming it" 1 'cut-model.h5' \
   "$GGEP" model-report "$tmp/cut-model.h5" --no-write
