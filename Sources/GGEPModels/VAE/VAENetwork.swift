@@ -237,10 +237,10 @@ final class VAENetwork {
   @discardableResult
   func evaluate(_ w: Workspace, rows r: Int, gradient wantGradient: Bool, scale: Float) -> (reconstruction: Double, kl: Double) {
     precondition(r >= 1 && r <= w.capacity)
-    let (n, k) = (architecture.input, architecture.latent)
-    let (x, epsilon, gradient) = (w.x, w.epsilon, w.gradient)
+    let n = architecture.input
+    let (x, gradient) = (w.x, w.gradient)
     let (encoderOutputs, encoderDerivatives) = (w.encoderOutputs, w.encoderDerivatives)
-    let (headOutputs, sigma, z) = (w.headOutputs, w.sigma, w.z)
+    let (headOutputs, z) = (w.headOutputs, w.z)
     let (decoderOutputs, decoderDerivatives) = (w.decoderOutputs, w.decoderDerivatives)
     let (logitGradient, deltaA, deltaB, headGradient) = (w.logitGradient, w.deltaA, w.deltaB, w.headGradient)
     // Encoder, then the heads [μ | log σ²].
@@ -249,18 +249,7 @@ final class VAENetwork {
       parameters: p, input: x, rows: r, outputs: encoderOutputs, derivatives: wantGradient ? encoderDerivatives : nil)
     headStack.affine(0, parameters: p, input: encoderOutputs[encoderOutputs.count - 1], rows: r, output: headOutputs)
 
-    // Reparameterisation and the KL term ½ Σ (μ² + σ² − 1 − log σ²).
-    var kl: Double = 0
-    for row in 0..<r {
-      let h = headOutputs + row * 2 * k
-      for j in 0..<k {
-        let mu = h[j], logvar = h[k + j]
-        let s = expf(0.5 * logvar)
-        sigma[row * k + j] = s
-        z[row * k + j] = mu + s * epsilon[row * k + j]
-        kl += 0.5 * Double(mu * mu + s * s - 1 - logvar)
-      }
-    }
+    let kl = reparameterise(w, rows: r)
 
     // Decoder to logits, then the Bernoulli cross-entropy (and its gradient σ(ℓ) − x, / r).
     let last = decoderLayers.count - 1
@@ -276,20 +265,7 @@ final class VAENetwork {
     decoder.backward(
       parameters: p, input: z, outputs: decoderOutputs.map { UnsafePointer($0) }, derivatives: decoderDerivatives.map { UnsafePointer($0) },
       delta: logitGradient, rows: r, gradient: gradient, ones: ones, inputGradient: headGradient, scratch: (deltaA, deltaB))
-    // headGradient now holds ∂loss/∂z (r × k, packed); expand it in place (backwards, so the
-    // r × k values are read before the r × 2k layout overwrites them) into
-    // [∂/∂μ | ∂/∂log σ²] = [dz + μ/r | ½ dz ε σ + ½ (σ² − 1)/r].
-    for row in stride(from: r - 1, through: 0, by: -1) {
-      let h = headOutputs + row * 2 * k
-      for j in stride(from: k - 1, through: 0, by: -1) {
-        let dz = headGradient[row * k + j]
-        let s = sigma[row * k + j]
-        let dLogvar = 0.5 * dz * epsilon[row * k + j] * s + 0.5 * (s * s - 1) * scale
-        let dMu = dz + h[j] * scale
-        headGradient[row * 2 * k + k + j] = dLogvar
-        headGradient[row * 2 * k + j] = dMu
-      }
-    }
+    expandHeadGradient(w, rows: r, scale: scale)
 
     // Encoder backward, from the heads down; the first layer needs no input gradient.
     let top = encoderLayers.count - 1
@@ -300,6 +276,42 @@ final class VAENetwork {
       parameters: p, input: x, outputs: encoderOutputs.map { UnsafePointer($0) }, derivatives: encoderDerivatives.map { UnsafePointer($0) },
       delta: deltaA, rows: r, gradient: gradient, ones: ones, inputGradient: nil, scratch: (deltaB, logitGradient))
     return (reconstruction, kl)
+  }
+
+  /// z = μ + σ ⊙ ε with σ = exp(½ log σ²), from `w`'s heads [μ | log σ²] and ε (first `rows`
+  /// rows); returns the KL term ½ Σ (μ² + σ² − 1 − log σ²) summed over those rows.
+  func reparameterise(_ w: Workspace, rows r: Int) -> Double {
+    let k = architecture.latent
+    var kl: Double = 0
+    for row in 0..<r {
+      let h = w.headOutputs + row * 2 * k
+      for j in 0..<k {
+        let mu = h[j], logvar = h[k + j]
+        let s = expf(0.5 * logvar)
+        w.sigma[row * k + j] = s
+        w.z[row * k + j] = mu + s * w.epsilon[row * k + j]
+        kl += 0.5 * Double(mu * mu + s * s - 1 - logvar)
+      }
+    }
+    return kl
+  }
+
+  /// `w.headGradient` holds ∂loss/∂z (rows × k, packed); expands it in place (backwards, so the
+  /// r × k values are read before the r × 2k layout overwrites them) into the heads' gradient
+  /// [∂/∂μ | ∂/∂log σ²] = [dz + s μ | ½ dz ε σ + ½ s (σ² − 1)], s the loss scale (1/batch).
+  func expandHeadGradient(_ w: Workspace, rows r: Int, scale: Float) {
+    let k = architecture.latent
+    for row in stride(from: r - 1, through: 0, by: -1) {
+      let h = w.headOutputs + row * 2 * k
+      for j in stride(from: k - 1, through: 0, by: -1) {
+        let dz = w.headGradient[row * k + j]
+        let s = w.sigma[row * k + j]
+        let dLogvar = 0.5 * dz * w.epsilon[row * k + j] * s + 0.5 * (s * s - 1) * scale
+        let dMu = dz + h[j] * scale
+        w.headGradient[row * 2 * k + k + j] = dLogvar
+        w.headGradient[row * 2 * k + j] = dMu
+      }
+    }
   }
 
   // MARK: - Optimiser

@@ -138,7 +138,7 @@ final class VAEPieceStep {
     let k = a.latent
     phases.append(Phase(tasks: DenseStack.pieceRanges(2 * k, pieces: pieces).map { c in
       { heads.forwardPiece(0, parameters: p, input: top, rows: r, columns: c, output: w.headOutputs, derivative: nil) }
-    }, after: { [unowned self] in self.reparameterise() }))
+    }, after: { [unowned self] in self.kl = self.network.reparameterise(w, rows: r) }))
     let last = decoder.layers.count - 1
     for l in decoder.layers.indices {
       let input = l == 0 ? UnsafePointer(w.z) : UnsafePointer(w.decoderOutputs[l - 1])
@@ -169,42 +169,6 @@ final class VAEPieceStep {
     reconstructionParts[piece] = sum
   }
 
-  /// z = μ + σ ⊙ ε, σ = exp(½ log σ²), and the KL term ½ Σ (μ² + σ² − 1 − log σ²), as `evaluate`.
-  private func reparameterise() {
-    let w = network.workspaces[0]
-    let k = network.architecture.latent
-    var kl: Double = 0
-    for row in 0..<rows {
-      let h = w.headOutputs + row * 2 * k
-      for j in 0..<k {
-        let mu = h[j], logvar = h[k + j]
-        let s = expf(0.5 * logvar)
-        w.sigma[row * k + j] = s
-        w.z[row * k + j] = mu + s * w.epsilon[row * k + j]
-        kl += 0.5 * Double(mu * mu + s * s - 1 - logvar)
-      }
-    }
-    self.kl = kl
-  }
-
-  /// ∂/∂z (packed B × k in `headGradient`) expanded in place into [∂/∂μ | ∂/∂log σ²], as `evaluate`.
-  private func expandHeads() {
-    let w = network.workspaces[0]
-    let k = network.architecture.latent
-    let scale = 1 / Float(rows)
-    for row in stride(from: rows - 1, through: 0, by: -1) {
-      let h = w.headOutputs + row * 2 * k
-      for j in stride(from: k - 1, through: 0, by: -1) {
-        let dz = w.headGradient[row * k + j]
-        let s = w.sigma[row * k + j]
-        let dLogvar = 0.5 * dz * w.epsilon[row * k + j] * s + 0.5 * (s * s - 1) * scale
-        let dMu = dz + h[j] * scale
-        w.headGradient[row * 2 * k + k + j] = dLogvar
-        w.headGradient[row * 2 * k + j] = dMu
-      }
-    }
-  }
-
   /// One layer of the backward pass: where its input, δ and input gradient live.
   private struct Stage {
     var stack: DenseStack
@@ -229,7 +193,7 @@ final class VAEPieceStep {
         delta: l == top ? UnsafePointer(w.logitGradient) : UnsafePointer(deltaDecoder[l]),
         target: l == 0 ? w.headGradient : deltaDecoder[l - 1],
         derivative: l == 0 ? nil : UnsafePointer(w.decoderDerivatives[l - 1]),
-        after: l == 0 ? { [unowned self] in self.expandHeads() } : nil))
+        after: l == 0 ? { [unowned self] in self.network.expandHeadGradient(w, rows: self.rows, scale: 1 / Float(self.rows)) } : nil))
     }
     let encoderTop = encoder.layers.count - 1
     stages.append(Stage(
