@@ -12,11 +12,11 @@ struct TrainGenerator: ParsableCommand {
     discussion: """
       Prints one line per epoch with an ETA. A checkpoint next to the model file (<out>.checkpoint.h5) \
       is written after every epoch: run the same command again after a kill and training continues \
-      where it stopped, ending with the same weights (a VAE, kind: vae, has no checkpoint and \
-      starts over). GANs and kernel generators train on one thread, a VAE on every core with a \
-      fixed reduction: the weights do not depend on the machine's thread count. Writes the model file, <out>-samples.png and \
+      where it stopped, ending with the same weights (every kind, kind: vae included). GANs and \
+      kernel generators train on one thread, a VAE on every core in fixed pieces (layer_pieces) or \
+      shards (gradient_shards): the weights do not depend on the machine's thread count. Writes the model file, <out>-samples.png and \
       <out>-training.svg. Example:
-        ggep train-generator configs/models/mnist-gan.yaml --set epochs=1 --set out=/tmp/gan.h5
+        ggep train-generator configs/models/mnist-gan-cross-entropy.yaml --set epochs=1 --set out=/tmp/gan.h5
       """)
 
   @OptionGroup var options: ConfigOptions

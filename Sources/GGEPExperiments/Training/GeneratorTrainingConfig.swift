@@ -2,7 +2,7 @@ import Foundation
 import GGEPCore
 import GGEPModels
 
-/// A `ggep train-generator` config (SPEC 11), e.g. `configs/models/mnist-gan.yaml`:
+/// A `ggep train-generator` config (SPEC 11), e.g. `configs/models/mnist-gan-cross-entropy.yaml`:
 ///
 ///     kind: gan                      # gan | kernel
 ///     out: models/mnist-gan.h5       # the model file (next to it: -samples.png, -training.svg)
