@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Foundation
-#endif
 import Dispatch
 import Synchronization
 import GGEPCore
@@ -51,6 +46,7 @@ final class VAEPieceStep {
   /// This step's Adam constants, set before the backward phases start.
   private var constants = Adam.Constants(learningRate: 0, beta1: 0, beta2: 0, epsilon: 0, c1: 0, c2: 0)
   private var optimizer: Adam?
+  private let counter = TaskCounter()
 
   /// A step over `rows` rows (≤ the network's capacity) of workspace 0, with `pieces` ≥ 1.
   init(network: VAENetwork, rows r: Int, pieces: Int) {
@@ -86,7 +82,7 @@ final class VAEPieceStep {
     let backwardStart = network.architecture.encoderHidden.count + 1 + network.architecture.decoderHidden.count + 1
     for (index, phase) in phases.enumerated() {
       if index == backwardStart { constants = adam.nextStep() }
-      Self.run(phase.tasks, threads: threads)
+      run(phase.tasks, threads: threads)
       phase.after?()
     }
     var reconstruction: Double = 0
@@ -95,13 +91,15 @@ final class VAEPieceStep {
   }
 
   /// The tasks of one phase on up to `threads` workers, each taking the next task not yet taken.
-  private static func run(_ tasks: [Task], threads: Int) {
+  private func run(_ tasks: [Task], threads: Int) {
     let workers = min(threads, tasks.count)
     if workers <= 1 {
       for task in tasks { task() }
       return
     }
-    let next = TaskCounter()
+    // One counter for every phase of every step (no allocation per phase): reset, then shared.
+    let next = counter
+    next.value.store(0, ordering: .relaxed)
     // The tasks write disjoint memory (see the type's comment), so handing them to workers is safe.
     let shared = UnsafeSendable(tasks)
     DispatchQueue.concurrentPerform(iterations: workers) { _ in

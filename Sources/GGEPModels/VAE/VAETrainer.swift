@@ -263,6 +263,8 @@ public struct VAETrainer: Sendable {
       (history, order, shuffleRNG, noiseRNG) = (saved.history, saved.order, saved.shuffle, saved.noise)
       firstEpoch = saved.epoch + 1
     }
+    // The one optimiser (made here, or restored from the checkpoint above).
+    let adam = network.optimizer(learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.adamEpsilon)
     let clock = ContinuousClock()
 
     for epoch in stride(from: firstEpoch, through: s.epochs, by: 1) {
@@ -287,8 +289,6 @@ public struct VAETrainer: Sendable {
                 for row in 0..<batch {
                   (workspace.x + row * n).update(from: pixels + order[step * batch + row] * n, count: n)
                 }
-                let adam = network.optimizer(
-                  learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.adamEpsilon)
                 let part = pieceStep.run(adam: adam, threads: threads)
                 let loss = (part.reconstruction + part.kl) / Double(batch)
                 guard loss.isFinite else {
@@ -342,10 +342,9 @@ public struct VAETrainer: Sendable {
       let stats = VAEEpochStats(epoch: epoch, trainLoss: lossSum / Double(steps), testLoss: testLoss, seconds: seconds)
       history.append(stats)
       if let checkpoint {
-        let adam = network.optimizer(learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2, epsilon: s.adamEpsilon).state
         try VAECheckpoint(
           epoch: epoch, history: history, parameters: Array(UnsafeBufferPointer(start: network.parameters, count: network.parameterCount)),
-          adam: adam, order: order, shuffle: shuffleRNG, noise: noiseRNG
+          adam: adam.state, order: order, shuffle: shuffleRNG, noise: noiseRNG
         ).save(to: checkpoint, settings: s, trainImages: train.rows)
       }
       progress?(stats)
