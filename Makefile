@@ -5,7 +5,7 @@ DEBIAN_PACKAGES := libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev coinor-
 PYTHON ?= python3
 GGEP := .build/release/ggep
 
-.PHONY: all deps build python-deps data model model-relu models test test-python test-faults test-slurm sweep beyond smoke bench clean \
+.PHONY: all deps build python-deps data model model-relu models test test-fast test-python test-faults test-slurm sweep beyond smoke bench clean \
   inversion-random inversion-expansion projectors-in-prfm inversion-mnist priors
 
 all: build
@@ -51,13 +51,27 @@ bench: build
 python-deps:
 	@$(PYTHON) -c 'import h5py, pandas' 2>/dev/null || $(PYTHON) -m pip install -q h5py pandas
 
-# The unit tests, then the release binary as a user runs it: the smoke config read back with
-# h5py, and the fault battery (bad input, a full disk, signals, concurrent runs, edited files).
+# The full suite: tests that cannot fail are refused first (scripts/check-tests.py), then every
+# XCTest from an optimised build with testing enabled (its own scratch folder, so the release
+# binary of `make build` keeps its flags), then the release binary as a user runs it: the smoke
+# config read back with h5py, and the fault battery (bad input, a full disk, signals,
+# concurrent runs, edited files).
+TEST_BUILD := $(SWIFT) build -c release --build-tests -Xswiftc -enable-testing --scratch-path .build-tests
 test: deps python-deps data
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --disable-swift-testing
+	$(PYTHON) scripts/check-tests.py
+	$(TEST_BUILD)
+	$(SWIFT) test -c release --skip-build -Xswiftc -enable-testing --scratch-path .build-tests --disable-swift-testing
 	$(MAKE) --no-print-directory test-python
 	$(MAKE) --no-print-directory test-faults
+
+# The fast tier, for a developer between edits (under 3 minutes once built): the check for tests
+# that cannot fail, and every XCTest but the slow end-to-end ones listed in SLOW_TESTS (run by
+# `make test`), from the same optimised build.
+SLOW_TESTS := InversionExperimentTests.testSmokeConfigRunsEveryMethodInBothRegimes|JobKeyPinTests|GeneratorTrainingConfigTests|GeneratorTrainingTests|PyTorchGeneratorConfigTests.testTheAppendixE|CLITests.testInterruptedAndKilled|PipelineTests.testLinearSmokeExampleRuns|PipelineTests.testFamiliesSmokeExampleRuns|ReLUVAETests.testReLUVAEFileIsAnInvertibleGenerator|BestStepTests.testStudyConfigsPlan|InversionExperimentTests.testATrainedImageModel|HybridInversionTests
+test-fast: deps python-deps data
+	$(PYTHON) scripts/check-tests.py
+	$(TEST_BUILD)
+	$(SWIFT) test -c release --skip-build -Xswiftc -enable-testing --scratch-path .build-tests --disable-swift-testing --skip '$(SLOW_TESTS)'
 
 # End to end through the CLI: run the smoke config, then read it back with h5py + pandas.
 test-python: build

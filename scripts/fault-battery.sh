@@ -1,5 +1,5 @@
 #!/bin/bash
-# The fault battery (issue 12), run by `make test`: what a new user did to ggep, and what a
+# The fault battery, run by `make test`: what a new user did to ggep, and what a
 # machine does to it. Every case runs the release binary as a user would and asserts
 #   * the exit status,
 #   * the message (a pattern), and that it is worded for the user: no backtrace, no
@@ -13,7 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 PYTHON=${PYTHON:-python3}
-GGEP=$root/.build/release/ggep
+GGEP=${GGEP:-$root/.build/release/ggep}
 H5="$PYTHON $root/scripts/h5tool.py"
 tmp=$(mktemp -d /tmp/ggep-faults.XXXXXX)
 chmod 755 "$tmp"
@@ -390,6 +390,183 @@ expect "train-vae: both schedules at once are refused naming the options" 64 "--
 head -c 100000 models/mnist-gan-cross-entropy.h5 > "$tmp/cut-model.h5"
 expect "model-report: a truncated model file is refused naming it" 1 'cut-model.h5' \
   "$GGEP" model-report "$tmp/cut-model.h5" --no-write
+
+# --- Trust, third round: hostile files and values the tool used to ignore, crash or hang on ------
+# A planted .lock link (a symbolic or a hard link into someone's file) is refused, never written.
+echo precious > "$tmp/victim.txt"
+mkdir -p "$tmp/planted" "$tmp/planted-hard"
+ln -s "$tmp/victim.txt" "$tmp/planted/.lock"
+expect "lock: a .lock that is a symbolic link is refused" 1 "planted/.lock is a symbolic link" "$GGEP" run "$tmp/other.yaml" --out "$tmp/planted"
+ln "$tmp/victim.txt" "$tmp/planted-hard/.lock"
+expect "lock: a .lock that is a hard link to another file is refused" 1 "planted-hard/.lock has 2 hard links" "$GGEP" run "$tmp/other.yaml" --out "$tmp/planted-hard"
+check "lock: the file a planted link points to is untouched" grep -qx precious "$tmp/victim.txt"
+
+# Crafted safetensors files and generators that give no usable output (a 4-16-32 ReLU MLP).
+mkst() {  # mkst OUT VARIANT: ok | nan (one NaN weight) | zero (last bias −1e4: G(z) = 0) | overflow | overflow3
+  $PYTHON - "$@" <<'PYEOF'
+import json, struct, sys
+import numpy as np
+out, variant = sys.argv[1], sys.argv[2]
+rng = np.random.default_rng(0)
+t = {"0.weight": rng.standard_normal((16, 4)).astype("<f4"), "0.bias": np.zeros(16, "<f4"),
+     "2.weight": rng.standard_normal((32, 16)).astype("<f4"), "2.bias": np.zeros(32, "<f4")}
+if variant == "nan": t["0.weight"][3, 1] = np.nan
+if variant == "zero": t["2.bias"][:] = -1e4
+header, data = {}, b""
+for name, a in t.items():
+    header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [len(data), len(data) + a.nbytes]}
+    data += a.tobytes()
+if variant == "overflow": header["0.weight"]["shape"] = [2**62]
+if variant == "overflow3": header["0.weight"]["shape"] = [4294967296] * 3
+h = json.dumps(header).encode()
+open(out, "wb").write(struct.pack("<Q", len(h)) + h + data)
+PYEOF
+}
+mlp_config() {  # mlp_config FILE: a GEP config on the 4-16-32 MLP in FILE
+  cat <<EOF
+name: mlp
+m: 60
+signal: {source: generator, count: 2}
+generator:
+  kind: pytorch
+  file: $1
+  modules: [{linear: [4, 16]}, relu, {linear: [16, 32]}, relu]
+problem: {kind: spiked}
+algorithm: {kind: prfm, iterations: 5}
+projection: {method: adam, steps: 5, restarts: 1}
+EOF
+}
+for variant in ok nan zero overflow overflow3; do
+  mkst "$tmp/$variant.safetensors" $variant
+  mlp_config "$tmp/$variant.safetensors" > "$tmp/mlp-$variant.yaml"
+done
+expect "safetensors: the honest 4-16-32 MLP runs" 0 "2 jobs run, 0 skipped, 0 failed" "$GGEP" run "$tmp/mlp-ok.yaml" --out "$tmp/mlp-ok"
+for command in plan run check-generator; do
+  args=("$tmp/mlp-overflow.yaml"); [ $command = run ] && args+=(--out "$tmp/mlp-overflow")
+  [ $command = check-generator ] && args=("$tmp/mlp-overflow.yaml" --reference "$tmp/ok.safetensors")
+  expect "safetensors: a shape of 2^62 F32 is refused by name ($command)" 1 'tensor "0.weight": shape \[4611686018427387904\] of F32 is too large' \
+    "$GGEP" $command "${args[@]}"
+done
+expect "safetensors: a shape of three 2^32 extents is refused by name" 1 'tensor "0.weight": shape \[4294967296, 4294967296, 4294967296\] of F32 is too large' \
+  "$GGEP" plan "$tmp/mlp-overflow3.yaml"
+expect "model: a NaN weight is refused at plan time, naming the tensor" 1 'nan.safetensors: tensor "0.weight": holds 1 non-finite value\(s\), the first NaN at index 13' \
+  "$GGEP" plan "$tmp/mlp-nan.yaml"
+expect "signal: a generator that is always 0 fails its jobs after bounded draws, no hang" 3 \
+  "signal: the generator gave no usable signal in 100 latent draws \(100 gave G\(z\) = 0" timeout -s KILL 30 "$GGEP" run "$tmp/mlp-zero.yaml" --out "$tmp/mlp-zero"
+
+# Ctrl-C twice: the second quits at once with 130, never a segfault in BLAS (exit handlers
+# no longer run under live workers); the journal keeps what finished.
+cat > "$tmp/blas.yaml" <<'EOF'
+name: blas
+seed: 6
+m: 3000
+signal: {source: generator, count: 4}
+generator: {kind: relu-random, n: 784, k: 20, hidden: 500}
+problem: {kind: spiked}
+algorithm: {kind: prfm, iterations: 30}
+projection: {method: adam, steps: 200, restarts: 3}
+sweep:
+  m: [3000, 3001, 3002, 3003, 3004, 3005, 3006, 3007]
+EOF
+for attempt in 1 2 3 4; do
+  "$GGEP" run "$tmp/blas.yaml" --out "$tmp/twice" --jobs 2 >"$tmp/twice.log" 2>&1 &
+  victim=$!
+  for _ in $(seq 200); do grep -q "running" "$tmp/twice.log" 2>/dev/null && break; sleep 0.05; done
+  sleep 1
+  kill -INT $victim; sleep 0.3; kill -INT $victim
+  wait $victim
+  code=$?
+  check "Ctrl-C twice (try $attempt): exit 130, no crash" bash -c "[ $code = 130 ] && grep -q '^quitting' $tmp/twice.log && ! grep -qE 'Bad pointer|Backtrace|Segmentation|Fatal error' $tmp/twice.log"
+done
+
+# Ctrl-C during LP inversions reaches ggep (CLP no longer installs its own SIGINT handler):
+# "interrupted", the LP in flight finishes, exit 130, the rest left for the rerun. Each job is one
+# long LP (a 1400 × 701 layer), so the signal lands inside CLP's solve.
+cat > "$tmp/lp-slow.yaml" <<'EOF'
+experiment: inversion
+name: lp-slow
+signals: 1
+generator: {kind: relu-mlp, widths: [20, 700, 1400]}
+method: {kind: lp}
+sweep:
+  seed: [1, 2, 3, 4]
+EOF
+"$GGEP" run "$tmp/lp-slow.yaml" --out "$tmp/lp-int" --jobs 1 >"$tmp/lp-int.log" 2>&1 &
+victim=$!
+for _ in $(seq 200); do grep -q "running" "$tmp/lp-int.log" 2>/dev/null && break; sleep 0.05; done
+sleep 2
+kill -INT $victim
+( sleep 90; kill -KILL $victim 2>/dev/null ) & watchdog=$!
+wait $victim
+code=$?
+kill $watchdog 2>/dev/null
+check "Ctrl-C during lp: exit 130 with 'interrupted', the LP in flight not failed, not every job run" \
+  bash -c "[ $code = 130 ] && grep -q 'interrupted: finishing the batches in flight' $tmp/lp-int.log && ! grep -q 'CLP status 3' $tmp/lp-int.log && [ \$($H5 column $tmp/lp-int/results.h5 job_key | wc -l) -lt 4 ]"
+
+# A --set of a swept key would be ignored: refused, naming the axis and the override that works.
+smoke=configs/examples/linear-smoke.yaml
+expect "--set of a swept key is refused, naming the axis (plan)" 1 "m is a sweep axis \(sweep.m, .*--set 'sweep.m=\[300000000\]'" \
+  "$GGEP" plan $smoke --set m=300000000
+expect "--set of a swept key is refused (run), nothing written" 1 "would be ignored" "$GGEP" run $smoke --set m=300000000 --out "$tmp/swept-set"
+check "--set of a swept key: nothing written" test ! -e "$tmp/swept-set"
+# Base values a sweep replaces are checked all the same.
+sed 's/^m: 100 .*/m: -5/' $smoke > "$tmp/base-m.yaml"
+expect "a base m: -5 replaced by the sweep is refused" 1 "base-m.yaml:22: m: must be >= 1, got -5 \(a base value that sweep.m replaces" "$GGEP" plan "$tmp/base-m.yaml"
+sed 's/^  kind: prfm$/  kind: nosuch_algorithm/' $smoke > "$tmp/base-alg.yaml"
+expect "a base algorithm kind replaced by the sweep is refused" 1 "base-alg.yaml:2[0-9]: algorithm.kind: .*nosuch_algorithm.*sweep.algorithm replaces" "$GGEP" plan "$tmp/base-alg.yaml"
+
+# A YAML alias bomb (nine levels of ten aliases: 10^9 values) is refused at once.
+{ echo 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]'
+  for i in $(seq 9); do printf 'a%d: &a%d [' $i $i; for j in $(seq 10); do printf '*a%d%s' $((i - 1)) "$([ $j -lt 10 ] && echo ', ')"; done; echo ']'; done
+} > "$tmp/bomb.yaml"
+expect "an alias bomb is refused, not expanded" 1 "bomb.yaml:[0-9]+: .*expands to more than 100000 values" bash -c "ulimit -v 4000000; timeout -s KILL 10 $GGEP plan $tmp/bomb.yaml"
+
+# Generator sizes: refused by name before anything is allocated, never a crash or an overflow.
+for width in 1000000000 9223372036854775807; do
+  printf 'experiment: inversion\nname: wide\nsignals: 2\ngenerator: {kind: relu-mlp, widths: [20, %s, 625]}\nmethod: {kind: adam}\n' $width > "$tmp/wide.yaml"
+  expect "inversion: a hidden width of $width is refused by name" 1 "wide.yaml:4: generator.widths: \[20, $width, 625\] makes a generator whose weights need about" \
+    "$GGEP" plan "$tmp/wide.yaml"
+done
+printf 'experiment: inversion\nname: wide\nsignals: 2\ngenerator: {kind: relu-mlp, widths: [20, 200000, 625]}\nmethod: {kind: adam, steps: 5}\n' > "$tmp/wide.yaml"
+expect "inversion: --max-memory counts the generator's weights" 1 "needs about 2.[0-9] GiB .*the generator's weights" \
+  "$GGEP" run "$tmp/wide.yaml" --max-memory 200MB --out "$tmp/wide"
+# The estimate holds the measured peak (getrusage) without being far above it, per method.
+for method in lp latent-pursuit layered-bp "adam, steps: 50"; do
+  printf 'experiment: inversion\nname: peak\nsignals: 2\ngenerator: {kind: relu-mlp, widths: [20, 800, 1600]}\nmethod: {kind: %s}\n' "$method" > "$tmp/peak.yaml"
+  check "memory estimate ≥ the measured peak and ≤ 2× it ($method)" $PYTHON - "$GGEP" "$tmp/peak.yaml" "$tmp/peak-out" <<'PYEOF'
+import re, resource, subprocess, sys, shutil
+ggep, config, out = sys.argv[1:]
+plan = subprocess.run([ggep, "plan", config], capture_output=True, text=True, check=True).stdout
+number, unit = re.search(r"memory: about ([0-9.]+) (MiB|GiB|KiB)", plan).groups()
+estimate = float(number) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[unit]
+shutil.rmtree(out, ignore_errors=True)
+subprocess.run([ggep, "run", config, "--out", out, "--jobs", "1"], capture_output=True, check=True)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the larger of plan and run, MiB
+print(f"estimate {estimate:.0f} MiB, measured peak {peak:.0f} MiB")
+sys.exit(0 if peak <= estimate <= 2 * peak else 1)
+PYEOF
+done
+
+# verify: every inversion column is recomputed from the stored z*, ẑ for every row (also outside
+# --sample), and one edited job is counted once.
+cat > "$tmp/inv-verify.yaml" <<'EOF'
+experiment: inversion
+name: inv-verify
+signals: 4
+generator: {kind: relu-mlp, widths: [10, 40, 160]}
+method: {kind: adam, steps: 200}
+sweep:
+  noise_snr_db: [30, 90]
+EOF
+"$GGEP" run "$tmp/inv-verify.yaml" --out "$tmp/inv-verify" >/dev/null 2>&1
+expect "verify: an inversion file passes, naming its own vectors" 0 "verified 8 job\(s\).*z_star, z_hat, x, x_hat" "$GGEP" verify "$tmp/inv-verify/results.h5"
+for edit in "snr_latent_db 5 55.5" "success 2 $([ "$($H5 column "$tmp/inv-verify/results.h5" success | sed -n 3p)" = 1 ] && echo 0 || echo 1)" "snr_layer1_db 4 12" "snr_output_db 1 3" "residual 6 0.25"; do
+  set -- $edit
+  cp "$tmp/inv-verify/results.h5" "$tmp/inv-edited.h5"
+  $H5 edit-cell "$tmp/inv-edited.h5" $1 $2 $3
+  expect "verify --sample 1: an edited /runs/$1 is found" 1 "/runs/$1 is .*, but z_star, z_hat and the job's settings give" "$GGEP" verify "$tmp/inv-edited.h5" --sample 1
+done
+expect "verify: a job caught twice (re-run and row) is one job" 1 "inv-edited.h5: 1 job\(s\) differ \(8 re-run" "$GGEP" verify "$tmp/inv-edited.h5"
 
 echo
 echo "fault battery: $passed passed, $failed failed"

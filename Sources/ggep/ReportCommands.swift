@@ -166,10 +166,13 @@ struct Verify: ParsableCommand {
     report = try ResultsVerifier.verify(results, sample: sample, seed: seed)
     if report.passed {
       print("verified \(report.checked.count) job(s) of \(results): every stored value (each /runs column but wall_time, "
-        + "û, v*, the ρ and cosine histories) identical bit for bit; every /runs row agrees with its job")
+        + "and each job's \(report.vectorNames.joined(separator: ", "))) identical bit for bit; every /runs row agrees with its job")
       return
     }
-    var lines = ["\(results): \(report.mismatches.count) of \(report.checked.count) job(s) differ"]
+    // A job can differ in several values, and be caught both by its re-run and by its row check:
+    // count jobs, not findings.
+    let jobs = Set(report.mismatches.map(\.key)).count
+    var lines = ["\(results): \(jobs) job(s) differ (\(report.checked.count) re-run, every row checked); \(report.mismatches.count) finding(s):"]
     lines += report.mismatches.prefix(20).map { "  \($0)" }
     if report.mismatches.count > 20 { lines.append("  … and \(report.mismatches.count - 20) more") }
     lines.append(report.causes.isEmpty

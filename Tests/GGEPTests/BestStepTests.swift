@@ -316,21 +316,19 @@ final class BestStepTests: XCTestCase {
   /// Every config of the study plans (paths relative to the repository root, as `make beyond`
   /// runs them) and sweeps the steps it says it does.
   func testStudyConfigsPlan() throws {
-    let root = MNISTLocation.packageRoot
-    let cwd = FileManager.default.currentDirectoryPath
-    FileManager.default.changeCurrentDirectoryPath(root)
-    defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
-    let expected = ["eq24-sigma": (7680, 4), "gfda": (5760, 3), "gcca": (4560, 2), "population": (280, 7)]
-    for (name, (jobs, problems)) in expected {
-      let plan = try ExperimentPlan.load(path: "configs/beyond/\(name).yaml")
-      XCTAssertEqual(plan.jobs.count, jobs, name)
-      XCTAssertEqual(Set(plan.points.map(\.spec.problem.label)).count, problems, name)
-      XCTAssertTrue(plan.points.allSatisfy { $0.spec.projection.mode == .cosine }, name)
-      for point in plan.points {
-        switch point.spec.algorithm.method {
-        case .ppower: break
-        case .prfm(let step), .rifle(let step, _, _):
-          guard case .perLambda1 = step else { return XCTFail("\(name): a step not given as η·λ1") }
+    try Repository.withRootAsWorkingDirectory {
+      let expected = ["eq24-sigma": (7680, 4), "gfda": (5760, 3), "gcca": (4560, 2), "population": (280, 7)]
+      for (name, (jobs, problems)) in expected {
+        let plan = try ExperimentPlan.load(path: "configs/beyond/\(name).yaml")
+        XCTAssertEqual(plan.jobs.count, jobs, name)
+        XCTAssertEqual(Set(plan.points.map(\.spec.problem.label)).count, problems, name)
+        XCTAssertTrue(plan.points.allSatisfy { $0.spec.projection.mode == .cosine }, name)
+        for point in plan.points {
+          switch point.spec.algorithm.method {
+          case .ppower: break
+          case .prfm(let step), .rifle(let step, _, _):
+            guard case .perLambda1 = step else { return XCTFail("\(name): a step not given as η·λ1") }
+          }
         }
       }
     }

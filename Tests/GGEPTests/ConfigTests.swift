@@ -432,11 +432,11 @@ final class ConfigTests: XCTestCase {
     let document = try ConfigDocument.load(
       path: path,
       overrides: [
-        "algorithm.eta=0.1", "problem={kind: spiked, beta: 3}", "signal.count=2", "sweep.algorithm.eta=[0.3, 0.4]",
+        "algorithm={kind: prfm}", "problem={kind: spiked, beta: 3}", "signal.count=2", "sweep.algorithm.eta=[0.3, 0.4]",
         "sweep.m[1]=30", "projection.method=adam", "projection.steps=7",
       ])
     XCTAssertEqual(document.overrides.count, 7)
-    XCTAssertEqual(document.root["algorithm"]?["eta"]?.mark, .commandLine)
+    XCTAssertEqual(document.root["algorithm"]?["kind"]?.mark, .commandLine)
     XCTAssertEqual(document.root["sweep"]?["algorithm.eta"]?.compactText, "[0.3, 0.4]")
     let plan = try ExperimentPlan(document: document)
     XCTAssertEqual(plan.points.map(\.spec.m), [10, 10, 30, 30])
@@ -447,6 +447,11 @@ final class ConfigTests: XCTestCase {
     // Projection keys are per method: Adam's steps under the exact projection are an error.
     assertConfigError(["--set: projection.steps: unknown key for method exact (allowed: method, mode)"]) {
       _ = try ExperimentPlan.load(path: path, overrides: ["projection.steps=7"])
+    }
+
+    // A value the sweep replaces at every point cannot be overridden: it would be ignored.
+    assertConfigError(["--set: algorithm.eta: algorithm.eta is a sweep axis (sweep.algorithm.eta, set with --set)", "would be ignored"]) {
+      _ = try ExperimentPlan.load(path: path, overrides: ["sweep.algorithm.eta=[0.3, 0.4]", "algorithm.eta=0.1"])
     }
 
     // An override of a list value replaces the list.

@@ -91,7 +91,12 @@ final class ExperimentKindTests: XCTestCase {
     fixture = try ConfigFixture()
     ExperimentKinds.register(NormsKind())
   }
-  override func tearDown() { fixture = nil }
+  override func tearDown() {
+    fixture = nil
+    // The kind exists for these tests only: no other test may see it.
+    ExperimentKinds.unregister(NormsKind().name)
+    XCTAssertNil(ExperimentKinds.named(NormsKind().name))
+  }
 
   static let config = """
     experiment: norms

@@ -286,9 +286,9 @@ final class FamilyTests: XCTestCase {
     let gen = try FeedForwardGenerator.linear(n: 32, k: 4, seed: 1).0
     let source = try SignalSource(spec: plan.points[0].spec.signal, generator: gen)
     let runner = BatchRunner()
-    let gpca = runner.problemPair(plan.points[0].spec.problem, source: source, signalIndex: 0, dataKey: "k", seed: 0, n: 32)
+    let gpca = try runner.problemPair(plan.points[0].spec.problem, source: source, signalIndex: 0, dataKey: "k", seed: 0, n: 32)
     XCTAssertEqual((gpca as? GPCAPair)?.beta, 3)
-    let gfda = runner.problemPair(plan.points[1].spec.problem, source: source, signalIndex: 0, dataKey: "k", seed: 0, n: 32)
+    let gfda = try runner.problemPair(plan.points[1].spec.problem, source: source, signalIndex: 0, dataKey: "k", seed: 0, n: 32)
     XCTAssertEqual((gfda as? GFDAPair)?.delta, 2)
     guard case .toeplitz(let r)? = (gfda as? GFDAPair)?.covariance else { return XCTFail("\(gfda)") }
     XCTAssertEqual(r, 0.25)

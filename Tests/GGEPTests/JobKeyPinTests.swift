@@ -48,31 +48,34 @@ final class JobKeyPinTests: XCTestCase {
     return paths
   }
 
-  /// The example data file of own-data.yaml, made by its script when missing.
-  static func ensureOwnData() throws {
+  /// The example data file of own-data.yaml, made by its script into `directory` (never into
+  /// the repository's data/). Returns its path.
+  static func makeOwnData(in directory: String) throws -> String {
     let root = MNISTLocation.packageRoot
-    guard !FileManager.default.fileExists(atPath: root + "/data/own-data.h5") else { return }
     guard MNISTLocation.directory != nil else { throw XCTSkip("MNIST not found (make data): own-data.h5 cannot be made") }
+    let path = directory + "/own-data.h5"
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "scripts/make-own-data.py"]
+    process.arguments = ["python3", "scripts/make-own-data.py", "--out", path]
     process.currentDirectoryURL = URL(fileURLWithPath: root)
     try process.run()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
       throw NSError(domain: "JobKeyPinTests", code: 1, userInfo: [NSLocalizedDescriptionKey: "scripts/make-own-data.py failed (needs numpy, h5py: make python-deps)"])
     }
+    return path
   }
 
   /// The entry of one config: its plan's group keys and a digest of its job keys, with a user
-  /// data file's checksum replaced by `dataChecksum` when given.
-  static func entry(_ plan: ExperimentPlan, dataChecksum: String?) -> Entry {
+  /// data file's checksum replaced by `dataChecksum` and its path by `dataFile` when given.
+  static func entry(_ plan: ExperimentPlan, dataChecksum: String?, dataFile: String? = nil) -> Entry {
     var keys: [String] = []
     var groups: [String] = []
     for job in plan.jobs {
       var spec: any KindSpec = job.kindSpec
       if let dataChecksum, var gep = spec as? ExperimentSpec, case .samples(var data) = gep.problem {
         data.checksum = dataChecksum
+        if let dataFile { data.file = dataFile }
         gep.problem = .samples(data)
         spec = gep
       }
@@ -84,11 +87,12 @@ final class JobKeyPinTests: XCTestCase {
   }
 
   func testJobKeysOfEveryCommittedConfigAreUnchanged() throws {
-    let root = MNISTLocation.packageRoot
-    let cwd = FileManager.default.currentDirectoryPath
-    FileManager.default.changeCurrentDirectoryPath(root)
-    defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
-    try Self.ensureOwnData()
+    try Repository.withRootAsWorkingDirectory { try checkJobKeys() }
+  }
+
+  private func checkJobKeys() throws {
+    let scratch = try ConfigFixture()
+    let ownData = try Self.makeOwnData(in: scratch.directory.path)
 
     let writing = ProcessInfo.processInfo.environment["GGEP_WRITE_KEY_FIXTURE"] == "1"
     let stored = writing ? nil : try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: URL(fileURLWithPath: Self.fixturePath)))
@@ -97,10 +101,14 @@ final class JobKeyPinTests: XCTestCase {
     let configs = try Self.committedConfigs()
     XCTAssertGreaterThanOrEqual(configs.count, 12, "\(configs)")
     for path in configs {
-      let plan = try ExperimentPlan.load(path: path)
+      // own-data.yaml reads its file from a scratch folder, keyed as if it were the committed
+      // path (the path is part of the key).
+      let names = (try? String(contentsOfFile: path, encoding: .utf8))?.contains("kind: samples") == true
+      let committedFile = "data/own-data.h5"
+      let plan = try ExperimentPlan.load(path: path, overrides: names ? ["problem.file=\(ownData)"] : [])
       let userData = (plan.points.first?.kindSpec as? ExperimentSpec)?.problem.userData
       if ownDataChecksum == nil, let userData { ownDataChecksum = userData.checksum }
-      entries[path] = Self.entry(plan, dataChecksum: userData == nil ? nil : ownDataChecksum)
+      entries[path] = Self.entry(plan, dataChecksum: userData == nil ? nil : ownDataChecksum, dataFile: userData == nil ? nil : committedFile)
     }
 
     if writing {

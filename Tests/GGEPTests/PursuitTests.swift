@@ -218,3 +218,63 @@ final class PursuitTests: XCTestCase {
     }
   }
 }
+
+/// The two settings that reproduce an independent implementation's Latent-Pursuit (a
+/// continuation on λ, and the ADMM with an exact h-step): both still recover the good regime,
+/// and both leave the encoding of the default settings — and so every job key — alone.
+final class PursuitVariantTests: XCTestCase {
+  func testContinuationAndTheExactADMMRecoverTheGoodRegime() throws {
+    let net = InversionNetwork(FeedForwardGenerator.reluMLP(widths: [20, 100, 625], bias: false, activations: [.relu, .relu], seed: 1))
+    for settings in [
+      LatentPursuit.Settings(iterations: 6000, continuation: 10), LatentPursuit.Settings(solver: .admm),
+      LatentPursuit.Settings(continuation: 5, solver: .admm),
+    ] {
+      for s in 0..<3 {
+        var rng = RandomStream(seed: UInt64(s), key: "z*")
+        let z = rng.normals(20)
+        let (zHat, iterations) = try LatentPursuit(network: net, settings: settings).invertCounting(net.forward(z).last!, observed: nil)
+        XCTAssertGreaterThan(signalToNoiseDB(z, zHat), 60, "\(settings), z* \(s)")
+        XCTAssertLessThanOrEqual(iterations, 2 * settings.iterations, "\(settings)")
+      }
+    }
+  }
+
+  func testTheLambdaStagesAreGeometricAndEndAtLambda() {
+    let stages = LatentPursuit.Settings(lambda: 1e-6, continuation: 3, lambdaStart: 1e-2).lambdaStages
+    XCTAssertEqual(stages.count, 3)
+    XCTAssertEqual(stages[0], 1e-2)
+    XCTAssertEqual(stages[1], 1e-4, accuracy: 1e-16)
+    XCTAssertEqual(stages[2], 1e-6)
+    XCTAssertEqual(LatentPursuit.Settings().lambdaStages, [1e-6])
+  }
+
+  func testTheDefaultEncodingIsTheOneJobsWereKeyedBy() throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let json = String(decoding: try encoder.encode(LatentPursuit.Settings()), as: UTF8.self)
+    XCTAssertEqual(json, #"{"debias":false,"gamma":1e-06,"iterations":2000,"lambda":1e-06,"rho":1,"supportThreshold":1e-05,"tolerance":1e-10}"#)
+    let variant = LatentPursuit.Settings(continuation: 4, solver: .admm)
+    let decoded = try JSONDecoder().decode(LatentPursuit.Settings.self, from: encoder.encode(variant))
+    XCTAssertEqual(decoded, variant)
+  }
+
+  /// The exact ADMM on one overdetermined ReLU layer (a unique solution) meets its equations
+  /// and inequalities and returns h ≥ 0.
+  func testTheExactADMMSolvesAnOverdeterminedReLULayer() throws {
+    var rng = RandomStream(seed: 3, key: "admm layer")
+    let (n, out) = (30, 120)
+    let w = Matrix(rows: n, cols: out, storage: rng.normals(n * out))
+    let h = (0..<n).map { i in i % 3 == 0 ? 0 : Swift.abs(rng.normal()) }
+    let layer = InversionNetwork.Layer(weights: w, bias: [], activation: .relu)
+    var y = [Double](repeating: 0, count: out)
+    for j in 0..<out { for i in 0..<n { y[j] += h[i] * w.storage[i * out + j] } }
+    let active = (0..<out).filter { y[$0] > 0 }, inactive = (0..<out).filter { y[$0] <= 0 }
+    let problem = PursuitLayer(layer, equalityRows: active, target: active.map { y[$0] }, inequalityRows: inactive)
+    for rho in [0.1, 1] {
+      let solution = try Pursuit.admm(problem, penalty: .sparseNonnegative(1e-9), rho: rho, iterations: 20000, tolerance: 1e-10, layer: 1)
+      XCTAssertTrue(solution.converged, "ρ = \(rho)")
+      XCTAssertTrue(solution.h.allSatisfy { $0 >= 0 })
+      XCTAssertGreaterThan(signalToNoiseDB(h, solution.h), 60, "ρ = \(rho), \(solution.iterations) iterations")
+    }
+  }
+}

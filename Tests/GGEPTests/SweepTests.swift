@@ -187,9 +187,16 @@ final class SweepTests: XCTestCase {
 
   func testSweepOverrides() throws {
     let plan = try plan(
-      sweep: "  m: [10, 20]\n", overrides: ["sweep.m=range(1, 4)", "sweep.zip={algorithm.eta: [0.5, 0.6]}", "m=7"])
+      sweep: "  m: [10, 20]\n", overrides: ["sweep.m=range(1, 4)", "sweep.zip={algorithm.eta: [0.5, 0.6]}", "signal.count=2"])
     XCTAssertEqual(plan.points.map(\.spec.m), [1, 1, 2, 2, 3, 3])
     XCTAssertEqual(plan.points[1].spec.algorithm.method, .prfm(eta: 0.6))
+    // A swept value cannot be overridden (the sweep would replace it): the axis names the fix.
+    assertConfigError(["--set: m: m is a sweep axis (sweep.m", "--set 'sweep.m=[7]'"]) {
+      _ = try self.plan(sweep: "  m: [10, 20]\n", overrides: ["m=7"])
+    }
+    assertConfigError(["--set: algorithm.eta: algorithm.eta is a sweep axis (sweep.algorithm.eta, set with --set)", "edit sweep.zip"]) {
+      _ = try self.plan(sweep: "  m: [10, 20]\n", overrides: ["sweep.zip={algorithm.eta: [0.5, 0.6], problem.beta: [1, 2]}", "algorithm.eta=0.1"])
+    }
     assertConfigError(["--set: sweep.m: expected a list of values or range(start, stop, step), got 5"]) {
       _ = try self.plan(sweep: "  m: [10, 20]\n", overrides: ["sweep.m=5"])
     }

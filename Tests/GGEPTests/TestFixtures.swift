@@ -1,3 +1,4 @@
+import Foundation
 @testable import GGEPCore
 @testable import GGEPModels
 @testable import GGEPNumerics
@@ -27,5 +28,20 @@ enum Fixtures {
 
   static func maxAbsDifference(_ a: Matrix<Double>, _ b: Matrix<Double>) -> Double {
     zip(a.storage, b.storage).map { Swift.abs($0 - $1) }.max() ?? 0
+  }
+}
+
+/// The repository as tests see it.
+enum Repository {
+  /// Runs `body` with the repository root as the working directory, where committed configs
+  /// name their models and data (`models/mnist-vae.h5`), and restores the previous one after.
+  /// `make test` already runs there; the change is for a developer who runs the tests elsewhere.
+  static func withRootAsWorkingDirectory<T>(_ body: () throws -> T) throws -> T {
+    let previous = FileManager.default.currentDirectoryPath
+    guard FileManager.default.changeCurrentDirectoryPath(MNISTLocation.packageRoot) else {
+      throw GGEPExecutable.Missing(description: "cannot change the working directory to \(MNISTLocation.packageRoot)")
+    }
+    defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
+    return try body()
   }
 }

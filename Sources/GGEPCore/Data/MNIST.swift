@@ -33,7 +33,7 @@ public struct MNIST: Sendable {
 
   public enum Part: String, Sendable, CaseIterable {
     case train, test
-    var files: (images: File, labels: File) {
+    public var files: (images: File, labels: File) {
       self == .train ? (.trainImages, .trainLabels) : (.testImages, .testLabels)
     }
   }

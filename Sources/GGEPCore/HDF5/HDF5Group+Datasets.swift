@@ -201,7 +201,8 @@ extension HDF5Group {
       let space = try site.id(H5Dget_space(dataset), "could not read the dataspace")
       defer { H5Sclose(space) }
       let shape = try HDF5Support.shape(ofSpace: space, site: site)
-      let count = shape.reduce(1, *)
+      let count = shape.reduce(1, *)  // checked by shape(ofSpace:)
+      try HDF5Support.checkFitsInMemory(count: count, elementSize: MemoryLayout<T>.stride, shape: shape, site: site)
       let values = try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
         if count > 0 {
           try site.status(

@@ -200,9 +200,26 @@ enum HDF5Support {
       try site.status(rank, "could not read the rank")
       var dims = [hsize_t](repeating: 0, count: Int(rank))
       try site.status(H5Sget_simple_extent_dims(space, &dims, nil), "could not read the shape")
-      return dims.map { Int($0) }
+      // A file's dimensions are up to 2⁶⁴ − 1 each, and HDF5 stores nothing for a dataset never
+      // written: a hostile file can declare any extent. Refuse what does not fit in Int.
+      let shape = dims.map { Int(exactly: $0) ?? -1 }
+      guard shape.allSatisfy({ $0 >= 0 }), CheckedSize.product(shape) != nil else {
+        throw site.error("its shape \(dims) is too large to be a real dataset (the element count overflows a 64-bit integer)")
+      }
+      return shape
     default:
       throw site.failure("could not read the dataspace")
+    }
+  }
+
+  /// Refuses to read a dataset larger than this machine's memory: a file may declare an extent
+  /// it never stored (HDF5 fills unwritten data on read), and allocating it would end the
+  /// process instead of naming the dataset.
+  static func checkFitsInMemory(count: Int, elementSize: Int, shape: [Int], site: HDF5Site) throws {
+    let bytes = CheckedSize.product([count, elementSize])
+    let memory = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+    guard let bytes, bytes <= memory else {
+      throw site.error("its shape \(shape) needs \(bytes.map { "\($0 >> 30) GiB" } ?? "more than 2⁶³ bytes") to read, more than this machine's memory (\(memory >> 30) GiB)")
     }
   }
 

@@ -52,6 +52,18 @@ public enum LAPACK {
     return Matrix(rows: n, cols: n, storage: l)
   }
 
+  /// x with (L Lᵀ) x = b, from the lower Cholesky factor L of `cholesky`, by `dpotrs`.
+  public static func choleskySolve(_ l: Matrix<Double>, _ b: [Double]) throws -> [Double] {
+    let n = l.rows
+    precondition(l.cols == n && b.count == n)
+    guard n > 0 else { return [] }
+    var x = b
+    var factor = l.storage
+    let info = LAPACKE_dpotrs(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), 1, &factor, Int32(n), &x, 1)
+    guard info == 0 else { throw LAPACKError(routine: "dpotrs", info: info) }
+    return x
+  }
+
   /// An `rows × cols` matrix with orthonormal columns: the Q of a QR factorisation
   /// (`dgeqrf` + `dorgqr`) of the given full-rank matrix.
   public static func orthonormalColumns(_ a: Matrix<Double>) throws -> Matrix<Double> {

@@ -88,7 +88,16 @@ public struct LinearProgram: Sendable {
     Clp_setLogLevel(model, 0)
     Clp_loadProblem(model, Int32(n), Int32(m), starts, indices, values, cl, cu, objective, rl, ru)
     Clp_setOptimizationDirection(model, 1)
-    _ = Clp_initialSolve(model)
+    // The default options but one: CLP's interrupt handling off (special option 2 = 1, "for
+    // threadsafe"). With it on, every solve installs CLP's own SIGINT handler and restores the
+    // previous one afterwards; concurrent solves race on that, Ctrl-C stops the LP instead of
+    // reaching the run, and a lost restore leaves CLP's handler in place for the rest of the run.
+    guard let options = ClpSolve_new() else {
+      return Solution(status: .errors, secondaryStatus: 0, x: [], objectiveValue: .nan)
+    }
+    defer { ClpSolve_delete(options) }
+    ClpSolve_setSpecialOption(options, 2, 1, -1)
+    _ = Clp_initialSolveWithOptions(model, options)
     let status = Status(rawValue: Clp_status(model)) ?? .errors
     let secondary = Clp_secondaryStatus(model)
     var x = [Double](repeating: .nan, count: n)

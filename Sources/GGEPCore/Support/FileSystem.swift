@@ -45,6 +45,34 @@ public enum FileSystem {
   }
 
   /// Whether `path` exists, and whether it is a folder.
+  /// The bytes of a regular file of at most `limit` bytes. A device (`/dev/zero`), pipe or
+  /// socket never ends or blocks, and an oversized file is certainly not what was meant: each
+  /// is refused with the reason, as is a file that cannot be read (with the system's reason).
+  public static func readRegularFile(_ path: String, limit: Int) throws(FileSystemError) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    guard fd >= 0 else { throw FileSystemError(path: path, action: "cannot read") }
+    defer { close(fd) }
+    var status = stat()
+    guard fstat(fd, &status) == 0 else { throw FileSystemError(path: path, action: "cannot read") }
+    guard (status.st_mode & S_IFMT) == S_IFREG else {
+      let what = (status.st_mode & S_IFMT) == S_IFCHR || (status.st_mode & S_IFMT) == S_IFBLK ? "a device" : "not a regular file"
+      throw FileSystemError(path: path, problem: "is \(what), not a file to read")
+    }
+    guard status.st_size <= limit else {
+      throw FileSystemError(path: path, problem: "is \(status.st_size) bytes; at most \(limit) are read")
+    }
+    var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
+    var done = 0
+    while done < bytes.count {
+      let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
+      if count < 0 && errno == EINTR { continue }
+      guard count >= 0 else { throw FileSystemError(path: path, action: "cannot read") }
+      if count == 0 { break }
+      done += count
+    }
+    return Array(bytes[0..<done])
+  }
+
   public static func kind(of path: String) -> (exists: Bool, isDirectory: Bool) {
     var status = stat()
     guard stat(path, &status) == 0 else { return (false, false) }

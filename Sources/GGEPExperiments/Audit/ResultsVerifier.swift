@@ -4,7 +4,8 @@ import GGEPModels
 import GGEPNumerics
 
 /// `ggep verify` (SPEC 9, "Audit"): re-runs finished jobs from a results file's own provenance
-/// and compares û and the ρ and cosine histories bit for bit.
+/// and compares every stored value (each `/runs` column but `wall_time`, and the kind's
+/// vectors) bit for bit.
 ///
 /// The plan is rebuilt from the resolved config stored in the file. A job is re-run inside its
 /// whole batch, because a row's last bits may depend on the batch it sat in (TOOLCHAIN): the
@@ -21,6 +22,8 @@ public enum ResultsVerifier {
     public var mismatches: [Mismatch]
     /// Provenance that differs between the file and this run: the likely causes of a mismatch.
     public var causes: [String]
+    /// The vectors each job stores (`/jobs/<key>/<name>`), all compared.
+    public var vectorNames: [String] = []
     public var passed: Bool { mismatches.isEmpty }
   }
 
@@ -114,7 +117,7 @@ public enum ResultsVerifier {
     if provenance.blasThreads != 1 {
       causes.append("BLAS threads: the file was written with \(provenance.blasThreads)")
     }
-    return Report(checked: chosen.map(\.key), mismatches: mismatches, causes: causes)
+    return Report(checked: chosen.map(\.key), mismatches: mismatches, causes: causes, vectorNames: schema.vectors.map(\.name))
   }
 
   /// Every row of `/runs` against its own job's data, without re-running anything:

@@ -166,6 +166,8 @@ extension ConfigNode {
 /// being loaded so a cycle is reported with the whole loop instead of recursing forever.
 private struct IncludeLoader {
   var loadedIncludes: [String] = []
+  /// A config (or an included file) larger than this is refused: configs are a few KiB.
+  static let maximumBytes = 16 << 20
 
   /// A canonical identity for cycle detection: absolute, standardised, symlinks resolved.
   func identity(of path: String) -> String {
@@ -188,10 +190,13 @@ private struct IncludeLoader {
     guard !isDirectory.boolValue else {
       throw fail("'\(path)' is a directory, not a config file")
     }
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw fail("cannot read '\(path)' (permission denied?)")
+    let data: [UInt8]
+    do {
+      data = try FileSystem.readRegularFile(path, limit: Self.maximumBytes)
+    } catch {
+      throw fail("\(error)")
     }
-    guard let text = String(data: data, encoding: .utf8) else {
+    guard let text = String(validating: data, as: UTF8.self) else {
       throw fail("'\(path)' is not UTF-8 text")
     }
     let root = try resolve(text: text, file: path, chain: chain.map(\.identity) + [identity(of: path)], displayChain: chain.map(\.display) + [path])

@@ -20,14 +20,27 @@ extension ConfigNode {
     guard let node else {
       return .mapping([], mark: SourceMark(file: file, line: 1, column: 1))
     }
-    return try ConfigNode(yams: node, file: file, path: .root)
+    var budget = maximumValues
+    return try ConfigNode(yams: node, file: file, path: .root, budget: &budget)
   }
+
+  /// The most values (scalars, lists, mappings) one YAML document may expand to. An alias
+  /// (`*name`) repeats its anchor's whole tree, so nine levels of ten aliases each make 10⁹
+  /// values from a few hundred bytes (an "alias bomb", which SnakeYAML and go-yaml bound too).
+  /// Real configs have hundreds; the largest sweeps a few thousand.
+  public static let maximumValues = 100_000
 
   /// Converts a Yams node, checking the things configs rely on that YAML itself allows:
   /// keys must be scalars, and a mapping must not repeat a key (YAML says it is an error, but
   /// libyaml keeps both and a later reader would silently pick one).
-  init(yams node: Node, file: String, path: ConfigPath) throws(ConfigError) {
+  init(yams node: Node, file: String, path: ConfigPath, budget: inout Int) throws(ConfigError) {
     let mark = SourceMark(yams: node.mark, file: file)
+    budget -= 1
+    guard budget >= 0 else {
+      throw ConfigError(
+        at: mark, path: path,
+        "the document expands to more than \(ConfigNode.maximumValues) values; YAML aliases (*name) repeat their anchor's whole tree, and nested aliases multiply it (an alias bomb?). A config this large is refused")
+    }
     switch node {
     case .scalar(let scalar):
       let quoted = scalar.style != .plain && scalar.style != .any || scalar.tag.description == Tag.Name.str.rawValue
@@ -35,7 +48,7 @@ extension ConfigNode {
     case .sequence(let sequence):
       var items: [ConfigNode] = []
       for (index, item) in sequence.enumerated() {
-        items.append(try ConfigNode(yams: item, file: file, path: path.appending(index: index)))
+        items.append(try ConfigNode(yams: item, file: file, path: path.appending(index: index), budget: &budget))
       }
       self = .sequence(items, mark: mark)
     case .mapping(let mapping):
@@ -56,7 +69,7 @@ extension ConfigNode {
             at: keyMark, path: keyPath,
             "duplicate key (first written at line \(previous.keyMark.line))")
         }
-        let converted = try ConfigNode(yams: value, file: file, path: keyPath)
+        let converted = try ConfigNode(yams: value, file: file, path: keyPath, budget: &budget)
         entries.append(ConfigEntry(key: name, keyMark: keyMark, value: converted))
       }
       self = .mapping(entries, mark: mark)

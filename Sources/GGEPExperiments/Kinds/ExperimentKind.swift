@@ -122,6 +122,13 @@ public enum ExperimentKinds {
     }
   }
 
+  /// Removes a kind added with `register` (a built-in kind stays).
+  public static func unregister(_ name: String) {
+    registry.lock.withLock {
+      registry.kinds.removeAll { $0.name == name && !builtIn.contains(where: { $0.name == name }) }
+    }
+  }
+
   /// The kind named `name`, or nil.
   public static func named(_ name: String) -> (any ExperimentKind)? {
     all.first { $0.name == name }

@@ -13,7 +13,8 @@ import GGEPNumerics
 ///                       (`ResultSchema.identity`) and the kind's (`ExperimentKind.schema`), each
 ///                       with a `description` attribute; swept values as string columns
 ///                       `sweep.<config path>`
-///     /jobs/<key>/      the kind's vectors (GEP: u_hat, v_star, rho_history, cosine_history);
+///     /jobs/<key>/      the kind's vectors (GEP: u_hat, v_star, rho_history, cosine_history),
+///                       each described by an attribute `description.<name>` of /jobs;
 ///                       attrs params (JSON), status, error
 ///
 /// Files are only ever written whole (`writeHDF5Atomically`): a reader never sees a half-written
@@ -64,6 +65,9 @@ public enum ResultsFile {
       }
 
       let jobs = try root.createGroup("jobs")
+      // What each job's vectors hold, once for all jobs (an attribute per dataset would repeat
+      // it thousands of times).
+      for vector in schema.vectors { try jobs.setAttribute("description.\(vector.name)", vector.description) }
       for record in records {
         let group = try jobs.createGroup(record.key)
         for vector in schema.vectors { try group.write(vector.name, record.vectors[vector.name] ?? []) }

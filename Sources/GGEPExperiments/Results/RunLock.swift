@@ -37,11 +37,25 @@ public final class RunLock: @unchecked Sendable {
   }
 
   /// Takes the lock of `directory` (which must exist) at once, or throws `Busy` naming the
-  /// holder. `command` is recorded for whoever is refused next.
+  /// holder. A `.lock` that is a link or not a regular file is refused, never written through. `command` is recorded for whoever is refused next.
   public static func acquire(directory: String, command: String) throws -> RunLock {
     let path = directory + "/.lock"
-    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw FileSystemError(path: directory, action: "cannot write in folder") }
+    // Never through a link: a `.lock` planted as a symbolic link (or a second hard link) to
+    // someone's file would otherwise be truncated and overwritten with the holder record.
+    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
+    guard fd >= 0 else {
+      let code = errno
+      if code == ELOOP {
+        throw UserError("\(path) is a symbolic link; ggep does not follow a lock file into another file. Remove it (rm \(path)) if you did not make it, or choose another --out")
+      }
+      throw FileSystemError(path: directory, action: "cannot write in folder", errno: code)
+    }
+    var status = stat()
+    guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_nlink == 1 else {
+      let what = (status.st_mode & S_IFMT) == S_IFREG ? "has \(status.st_nlink) hard links (another file shares it)" : "is not a regular file"
+      close(fd)
+      throw UserError("\(path) \(what); ggep will not write its lock into it. Remove it if you did not make it, or choose another --out")
+    }
     if flock(fd, LOCK_EX | LOCK_NB) != 0 {
       let code = errno
       if code == EWOULDBLOCK {

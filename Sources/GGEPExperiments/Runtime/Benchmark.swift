@@ -92,7 +92,7 @@ public enum Benchmark {
       let source = try SignalSource(spec: SignalSpec(source: .generator, count: images, seed: 3), generator: generator)
       for i in 0..<images {
         var rng = RandomStream(seed: 4, key: "bench data \(i)")
-        instances.append(SpikedCovariancePair(beta: 2).sample(signal: source.signal(i).unit, m: 300, rng: &rng))
+        instances.append(SpikedCovariancePair(beta: 2).sample(signal: try source.signal(i).unit, m: 300, rng: &rng))
       }
       let seconds = best(of: quick ? 1 : 2) {
         var rng = RandomStream(seed: 0)

@@ -45,7 +45,7 @@ extension Benchmark {
     let network = InversionNetwork(generator)
     let source = try SignalSource(spec: SignalSpec(source: .generator, count: 1, seed: 3), generator: generator)
     var dataRNG = RandomStream(seed: 4, key: "bench prfm inversion")
-    let instance = SpikedCovariancePair(beta: 2).sample(signal: source.signal(0).unit, m: 300, rng: &dataRNG)
+    let instance = SpikedCovariancePair(beta: 2).sample(signal: try source.signal(0).unit, m: 300, rng: &dataRNG)
     let projectors: [any Projector] = [
       AdamProjector(generator: generator, steps: 100, restarts: 3),
       LayerwiseProjector(generator: generator, inverter: LatentPursuit(network: network), mode: .cosine),

@@ -103,7 +103,10 @@ public final class InterruptHandler: @unchecked Sendable {
           onFirst()
         } else {
           FileHandle.standardError.write(Data("\nquitting; finished batches are kept in the journal and picked up by the next run\n".utf8))
-          exit(128 + number)
+          // `_exit`, not `exit`: exit handlers and static destructors would run while the
+          // workers are still inside BLAS or CLP and pull their buffers away (a segfault,
+          // exit 139). Every finished batch is already in the journal, written and closed.
+          _exit(128 + number)
         }
       }
       source.resume()

@@ -101,6 +101,10 @@ public struct ExperimentPlan: Sendable {
     let kind = try ExperimentKinds.of(document.root)
     self.kind = kind
     let sweepPoints = try SweepExpander.expand(document.root)
+    let swept = try SweepReplacement.axes(of: document.root)
+    if let swept {
+      try SweepReplacement.checkOverrides(document.overrides, axes: swept.axes)
+    }
     let sweepMark = document.root.entries?.first(where: { $0.key == "sweep" })?.keyMark ?? document.root.mark
     let sweepPath = ConfigPath.root.appending("sweep")
 
@@ -137,6 +141,20 @@ public struct ExperimentPlan: Sendable {
       pointByGroup[groupKey] = sweepPoint.index
       points.append(
         Point(index: sweepPoint.index, kindSpec: spec, groupKey: groupKey, sweepLabels: sweepPoint.labels, config: sweepPoint.root))
+    }
+
+    // Values written in the base that the sweep replaces at every point are never run, but a
+    // typo there is still a typo: decode the base (swept paths it leaves out filled from the
+    // first point) so that they are checked like every other value.
+    if let swept, let base = SweepReplacement.checkedBase(swept.base, axes: swept.axes) {
+      do throws(ConfigError) {
+        _ = try kind.decode(point: base.tree, defaultName: document.stem)
+      } catch {
+        var located = error
+        let named = base.kept.filter { located.keyPath == $0 || located.keyPath.hasPrefix($0 + ".") || located.keyPath.hasPrefix($0 + "[") }
+        located.context = "a base value that \((named.isEmpty ? base.kept : named).map { "sweep.\($0)" }.joined(separator: ", ")) replaces at every point; it is checked all the same, since it is written: fix it or remove it"
+        throw located
+      }
     }
 
     try Self.checkFilesDidNotChange(points, mark: sweepMark)

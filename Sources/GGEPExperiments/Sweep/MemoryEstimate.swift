@@ -16,6 +16,8 @@ public struct MemoryEstimate: Sendable {
   /// What the largest term is, in words.
   public var what: String
   public var jobs: Int
+  /// The config keys whose product is the jobs per batch, for the message that suggests fewer.
+  public var batchKeys = "signal.count × trials"
 
   /// The process itself: code, libraries, the plan.
   public static let processBase = 64.0 * 1024 * 1024
@@ -117,7 +119,7 @@ extension ExperimentPlan {
         at: mark, path: path,
         "a batch of \(estimate.jobs) job(s) needs about \(MemoryBudget.format(estimate.bytes)) at \(estimate.key) = \(estimate.value) "
           + "(mostly \(estimate.what)), more than the \(budget); lower \(estimate.key)"
-          + (estimate.jobs > 1 ? ", or the jobs per batch (signal.count × trials = \(estimate.jobs))" : "")
+          + (estimate.jobs > 1 ? ", or the jobs per batch (\(estimate.batchKeys) = \(estimate.jobs))" : "")
           + ", or set --max-memory if you know better")
       if !point.sweepLabels.isEmpty {
         error.context = "sweep point \(point.index + 1) of \(points.count): " + point.sweepLabels.map(\.description).joined(separator: ", ")

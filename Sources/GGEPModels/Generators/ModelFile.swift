@@ -191,9 +191,12 @@ public struct DenseGeneratorModel: Sendable {
         guard root.exists(b) else { throw fail("/" + b, "missing dataset") }
         bias = try root.readFloats(b).values
         guard bias.count == shape.output else { throw fail("/" + b, "has \(bias.count) values, expected \(shape.output)") }
+        if let problem = FiniteWeights.problem(bias) { throw fail("/" + b, problem) }
       }
+      let weights = try root.readFloats(w).values
+      if let problem = FiniteWeights.problem(weights) { throw fail("/" + w, problem) }
       layers.append(DenseLayer(
-        weights: Matrix(rows: shape.input, cols: shape.output, storage: try root.readFloats(w).values), bias: bias, activation: shape.activation))
+        weights: Matrix(rows: shape.input, cols: shape.output, storage: weights), bias: bias, activation: shape.activation))
     }
     var provenance: [String: String] = [:]
     for name in attributes where name.hasPrefix("provenance.") {

@@ -303,7 +303,9 @@ final class StateDict {
       throw SafeTensorsError(file: file.path, tensor: full, "is I64, but weights must be floating point")
     }
     used.insert(full)
-    return try file.floats(full)
+    let values = try file.floats(full)
+    if let problem = FiniteWeights.problem(values) { throw SafeTensorsError(file: file.path, tensor: full, problem) }
+    return values
   }
 
   /// A tensor that is read by no module but is expected (BatchNorm's `num_batches_tracked`).

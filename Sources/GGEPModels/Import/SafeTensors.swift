@@ -46,6 +46,8 @@ public struct SafeTensorsFile: Sendable {
     public let shape: [Int]
     /// Byte range in the file.
     let range: Range<Int>
+    /// ∏ shape (checked against the byte range when the file was read, so it cannot overflow).
+    var elementCount: Int { (range.upperBound - range.lowerBound) / dtype.size }
   }
 
   public let path: String
@@ -106,7 +108,10 @@ public struct SafeTensorsFile: Sendable {
       guard shape.count == shapeValues.count, shape.allSatisfy({ $0 >= 0 }), offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1] else {
         throw SafeTensorsError(file: path, tensor: name, "shape \(shapeValues) or data_offsets \(offsetValues) are not non-negative integers with begin ≤ end")
       }
-      let needed = shape.reduce(1, *) * dtype.size
+      guard let needed = CheckedSize.product(shape + [dtype.size]) else {
+        throw SafeTensorsError(
+          file: path, tensor: name, "shape \(shape) of \(dtype.rawValue) is too large: its byte count overflows a 64-bit integer")
+      }
       guard offsets[1] - offsets[0] == needed else {
         throw SafeTensorsError(
           file: path, tensor: name, "shape \(shape) of \(dtype.rawValue) needs \(needed) bytes, but its data_offsets \(offsets) span \(offsets[1] - offsets[0])")
@@ -142,7 +147,7 @@ public struct SafeTensorsFile: Sendable {
   /// The tensor's values as Float (F64 rounded; F16 and BF16 widened), C order.
   public func floats(_ name: String) throws(SafeTensorsError) -> [Float] {
     guard let tensor = tensors[name] else { throw SafeTensorsError(file: path, tensor: name, "not in the file") }
-    let count = tensor.shape.reduce(1, *)
+    let count = tensor.elementCount
     var out = [Float](repeating: 0, count: count)
     bytes.withUnsafeBytes { raw in
       let base = raw.baseAddress! + tensor.range.lowerBound
@@ -168,7 +173,7 @@ public struct SafeTensorsFile: Sendable {
   public func doubles(_ name: String) throws(SafeTensorsError) -> [Double] {
     guard let tensor = tensors[name] else { throw SafeTensorsError(file: path, tensor: name, "not in the file") }
     if tensor.dtype == .f64 {
-      let count = tensor.shape.reduce(1, *)
+      let count = tensor.elementCount
       return bytes.withUnsafeBytes { raw in
         let base = raw.baseAddress! + tensor.range.lowerBound
         return (0..<count).map { Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) }

@@ -122,7 +122,9 @@ extension VAEModel {
       guard shape == t.shape else {
         throw fail(object, "has shape \(shape), expected \(t.shape)\(t.isWeight ? " (in × out)" : "")")
       }
-      tensors[t.path] = try root.readFloats(t.path).values
+      let values = try root.readFloats(t.path).values
+      if let problem = FiniteWeights.problem(values) { throw fail(object, problem) }
+      tensors[t.path] = values
     }
 
     guard attributes.contains("checksum") else { throw fail("/", "missing attribute 'checksum'") }

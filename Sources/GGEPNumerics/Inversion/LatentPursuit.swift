@@ -46,11 +46,27 @@ public struct LatentPursuit: LatentInverter {
     public var supportThreshold: Double
     /// The debiasing step: least squares on the recovered supports.
     public var debias: Bool
+    /// Stages of the continuation on λ for a sparse layer: λ goes geometrically from
+    /// `lambdaStart` down to `lambda`, each stage warm-started from the last and given
+    /// `iterations / continuation` steps. 1: no continuation (one solve at `lambda`).
+    public var continuation: Int
+    /// The first stage's λ, relative as `lambda` is.
+    public var lambdaStart: Double
+    /// The solver of a ReLU layer: Aberdam et al.'s linearized ADMM (Alg. 4), or the ADMM with
+    /// an exact h-step (`Pursuit.admm`).
+    public var solver: Solver
+
+    public enum Solver: String, Hashable, Sendable, Codable, CaseIterable {
+      case linearizedADMM = "linearized-admm"
+      case admm
+    }
 
     public init(
       lambda: Double = 1e-6, gamma: Double = 1e-6, rho: Double = 1, iterations: Int = 2000, tolerance: Double = 1e-10,
-      supportThreshold: Double = 1e-5, debias: Bool = false
+      supportThreshold: Double = 1e-5, debias: Bool = false, continuation: Int = 1, lambdaStart: Double = 0.1,
+      solver: Solver = .linearizedADMM
     ) {
+      self.solver = solver
       self.lambda = lambda
       self.gamma = gamma
       self.rho = rho
@@ -58,6 +74,49 @@ public struct LatentPursuit: LatentInverter {
       self.tolerance = tolerance
       self.supportThreshold = supportThreshold
       self.debias = debias
+      self.continuation = continuation
+      self.lambdaStart = lambdaStart
+    }
+
+    /// λ of each stage: λ_s = λ₀ (λ/λ₀)^{s/(S−1)}, s = 0 … S − 1 (just λ when S = 1).
+    public var lambdaStages: [Double] {
+      guard continuation > 1 else { return [lambda] }
+      return (0..<continuation).map { s in
+        s == continuation - 1 ? lambda : lambdaStart * pow(lambda / lambdaStart, Double(s) / Double(continuation - 1))
+      }
+    }
+
+    enum CodingKeys: String, CodingKey {
+      case lambda, gamma, rho, iterations, tolerance, supportThreshold, debias, continuation, lambdaStart, solver
+    }
+
+    public init(from decoder: any Decoder) throws {
+      let c = try decoder.container(keyedBy: CodingKeys.self)
+      self.init(
+        lambda: try c.decode(Double.self, forKey: .lambda), gamma: try c.decode(Double.self, forKey: .gamma),
+        rho: try c.decode(Double.self, forKey: .rho), iterations: try c.decode(Int.self, forKey: .iterations),
+        tolerance: try c.decode(Double.self, forKey: .tolerance), supportThreshold: try c.decode(Double.self, forKey: .supportThreshold),
+        debias: try c.decode(Bool.self, forKey: .debias), continuation: try c.decodeIfPresent(Int.self, forKey: .continuation) ?? 1,
+        lambdaStart: try c.decodeIfPresent(Double.self, forKey: .lambdaStart) ?? 0.1,
+        solver: try c.decodeIfPresent(Solver.self, forKey: .solver) ?? .linearizedADMM)
+    }
+
+    /// Without a continuation and with the linearized ADMM, the encoding is the one jobs were
+    /// keyed by before either setting existed.
+    public func encode(to encoder: any Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(lambda, forKey: .lambda)
+      try c.encode(gamma, forKey: .gamma)
+      try c.encode(rho, forKey: .rho)
+      try c.encode(iterations, forKey: .iterations)
+      try c.encode(tolerance, forKey: .tolerance)
+      try c.encode(supportThreshold, forKey: .supportThreshold)
+      try c.encode(debias, forKey: .debias)
+      if continuation != 1 {
+        try c.encode(continuation, forKey: .continuation)
+        try c.encode(lambdaStart, forKey: .lambdaStart)
+      }
+      if solver != .linearizedADMM { try c.encode(solver, forKey: .solver) }
     }
   }
 
@@ -97,21 +156,31 @@ public struct LatentPursuit: LatentInverter {
       } else {
         problem = PursuitLayer(layer, equalityRows: rows, target: rows.map { y[$0] }, activation: layer.activation)
       }
-      let penalty: PursuitPenalty
-      if l == 0 {
-        penalty = .ridge(settings.gamma)
-      } else if network.layers[l - 1].activation == .relu {
-        penalty = .sparseNonnegative(settings.lambda * problem.lambdaScale)
-      } else {
-        penalty = .ridge(0)
+      // A sparse layer runs the continuation's stages (each warm-started from the last); the
+      // latent's ridge and a dense layer's plain least squares have one stage.
+      let sparse = l > 0 && network.layers[l - 1].activation == .relu
+      let stages: [PursuitPenalty] =
+        sparse
+        ? settings.lambdaStages.map { .sparseNonnegative($0 * problem.lambdaScale) }
+        : [l == 0 ? .ridge(settings.gamma) : .ridge(0)]
+      let budget = max(1, settings.iterations / stages.count)
+      var solution: PursuitSolution?
+      for penalty in stages {
+        solution =
+          layer.activation != .relu
+          ? try Pursuit.fista(
+            problem, penalty: penalty, iterations: stages.count == 1 ? settings.iterations : budget, tolerance: settings.tolerance,
+            layer: l + 1, start: solution?.h)
+          : settings.solver == .admm
+            ? try Pursuit.admm(
+              problem, penalty: penalty, rho: settings.rho, iterations: stages.count == 1 ? settings.iterations : budget,
+              tolerance: settings.tolerance, layer: l + 1, start: solution)
+            : try Pursuit.linearizedADMM(
+              problem, penalty: penalty, rho: settings.rho, iterations: stages.count == 1 ? settings.iterations : budget,
+              tolerance: settings.tolerance, layer: l + 1, start: solution)
+        total += solution!.iterations
       }
-      let solution =
-        layer.activation == .relu
-        ? try Pursuit.linearizedADMM(
-          problem, penalty: penalty, rho: settings.rho, iterations: settings.iterations, tolerance: settings.tolerance, layer: l + 1)
-        : try Pursuit.fista(problem, penalty: penalty, iterations: settings.iterations, tolerance: settings.tolerance, layer: l + 1)
-      y = solution.h
-      total += solution.iterations
+      y = solution!.h
     }
     if settings.debias {
       y = try network.leastSquaresOnSupports(x, observed: observed, supports: supports)

@@ -84,6 +84,9 @@ public func signalToNoiseDB(_ truth: [Double], _ estimate: [Double]) -> Double {
     signal += a * a
     error += (b - a) * (b - a)
   }
+  // NaN compares false with everything: without this it would pass `error > 0` as a perfect
+  // recovery at the 100 dB cap.
+  guard signal.isFinite, error.isFinite else { return .nan }
   guard error > 0 else { return 100 }
   guard signal > 0 else { return -100 }
   return min(100, 10 * log10(signal / error))

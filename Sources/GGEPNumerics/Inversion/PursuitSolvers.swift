@@ -140,6 +140,8 @@ struct PursuitSolution {
   var converged: Bool
   /// The ADMM's multipliers ν ≥ 0 of the inequality rows (empty for FISTA).
   var multipliers: [Double] = []
+  /// The exact ADMM's scaled multipliers of h = g, for a warm start (empty otherwise).
+  var scaledHMultipliers: [Double] = []
 }
 
 enum Pursuit {
@@ -195,17 +197,17 @@ enum Pursuit {
   ///     x_{k+1} = prox_{t·penalty}(v_k − t ∇(v_k)),  s_{k+1} = (1 + √(1 + 4s_k²))/2,
   ///     v_{k+1} = x_{k+1} + ((s_k − 1)/s_{k+1})(x_{k+1} − x_k),
   ///
-  /// from x₀ = 0, with the adaptive restart of O'Donoghue & Candès (momentum reset to s = 1
+  /// from x₀ = 0 (or `start`), with the adaptive restart of O'Donoghue & Candès (momentum reset to s = 1
   /// whenever (v_k − x_{k+1})·(x_{k+1} − x_k) > 0), which keeps FISTA's O(1/k²) and makes it
   /// linear on the strongly convex layers of an expansive net. Stops when the prox-gradient step
   /// ‖x_{k+1} − v_k‖ (the optimality residual: zero exactly at a minimiser) is at most
   /// `tolerance`·‖x_{k+1}‖, or after `iterations` steps.
-  static func fista(_ p: PursuitLayer, penalty: PursuitPenalty, iterations: Int, tolerance: Double, layer: Int) throws(InversionFailure)
-    -> PursuitSolution
-  {
+  static func fista(
+    _ p: PursuitLayer, penalty: PursuitPenalty, iterations: Int, tolerance: Double, layer: Int, start: [Double]? = nil
+  ) throws(InversionFailure) -> PursuitSolution {
     precondition(p.equalities == p.rows, "FISTA takes equality rows only")
     let n = p.inputDimension
-    var x = [Double](repeating: 0, count: n)
+    var x = start ?? [Double](repeating: 0, count: n)
     let lipschitz = try curvature(p.activation, targets: p.target) * spectralNormSquared(p.weights, layer: layer)
     // No rows: the data term is zero and x = 0 minimises every penalty.
     guard lipschitz > 0, n > 0 else { return PursuitSolution(h: x, iterations: 0, converged: true) }
@@ -257,15 +259,19 @@ enum Pursuit {
   /// rows in use. From h = 0, u = min(0, b_I), v = 0. v stays ≥ 0 and is the KKT multiplier of
   /// the inequalities at the limit. Stops when ‖Δh‖ ≤ `tolerance`·‖h‖ and the constraint
   /// residual ‖W_Iᵀh + b_I − u‖ ≤ `tolerance`·‖Wᵀh + b‖, or after `iterations` steps.
+  ///
+  /// `start` warm-starts h and the multipliers v from an earlier solution (a continuation's
+  /// previous stage); u then starts at min(0, W_Iᵀh + b_I + v/ρ), its value after that step.
   static func linearizedADMM(
-    _ p: PursuitLayer, penalty: PursuitPenalty, rho: Double, iterations: Int, tolerance: Double, layer: Int
+    _ p: PursuitLayer, penalty: PursuitPenalty, rho: Double, iterations: Int, tolerance: Double, layer: Int,
+    start: PursuitSolution? = nil
   ) throws(InversionFailure) -> PursuitSolution {
     precondition(p.activation == .identity && rho > 0)
     let (n, m, q) = (p.inputDimension, p.equalities, p.rows - p.equalities)
-    var h = [Double](repeating: 0, count: n)
+    var h = start?.h ?? [Double](repeating: 0, count: n)
     var pre = p.preactivation(h)
-    var u = (0..<q).map { min(0, pre[m + $0]) }
-    var v = [Double](repeating: 0, count: q)
+    var v = start.map { $0.multipliers.count == q ? $0.multipliers : [Double](repeating: 0, count: q) } ?? [Double](repeating: 0, count: q)
+    var u = (0..<q).map { min(0, pre[m + $0] + v[$0] / rho) }
     let normSquared = try spectralNormSquared(p.scaledInequalities(rho), layer: layer)
     guard normSquared > 0, n > 0 else { return PursuitSolution(h: h, iterations: 0, converged: true, multipliers: v) }
     let mu = 1 / normSquared
@@ -297,6 +303,99 @@ enum Pursuit {
       }
     }
     return PursuitSolution(h: h, iterations: max(iterations, 1), converged: false, multipliers: v)
+  }
+
+  /// ADMM with an exact h-step (Boyd et al., "Distributed optimization … ADMM", §5; the
+  /// splitting, not Aberdam et al.'s linearisation) for a ReLU layer:
+  ///
+  ///     minimise  ½‖W_Eᵀh + b_E − y_E‖² + penalty(g)   s.t.   h = g,  u = W_Iᵀh + b_I,  u ≤ 0.
+  ///
+  /// With scaled multipliers a (of h = g) and c (of the inequality rows), each step is
+  ///
+  ///     h ← K⁻¹ [W_E(y_E − b_E) + ρ(g − a) + ρW_I(u − b_I − c)],   K = W_E W_Eᵀ + ρ(I + W_I W_Iᵀ)
+  ///     g ← prox_{penalty/ρ}(h + a),    u ← min(0, W_Iᵀh + b_I + c)
+  ///     a ← a + h − g,                  c ← c + W_Iᵀh + b_I − u
+  ///
+  /// K is factored once (`dpotrf`) and each h-step is two triangular solves, so the step is as
+  /// cheap as the linearised one's GEMMs while it moves the whole way in the data term's flat
+  /// directions — where an underdetermined layer (fewer active rows than inputs) leaves the
+  /// linearised step only λ's small push, and it stalls far from the solution. ρ is relative:
+  /// ρ_abs = ρ · trace(W Wᵀ)/n, the mean eigenvalue, so one value fits every scale. Returns g
+  /// (sparse and ≥ 0 exactly). Stops when ‖h − g‖, the rows' constraint residual and the change
+  /// of g are each at most `tolerance` relative to ‖g‖ (the residual to ‖Wᵀg + b‖), or after
+  /// `iterations` steps; `start` warm-starts g, a, c from a continuation's previous stage.
+  static func admm(
+    _ p: PursuitLayer, penalty: PursuitPenalty, rho: Double, iterations: Int, tolerance: Double, layer: Int,
+    start: PursuitSolution? = nil
+  ) throws(InversionFailure) -> PursuitSolution {
+    precondition(p.activation == .identity && rho > 0)
+    let (n, m, q) = (p.inputDimension, p.equalities, p.rows - p.equalities)
+    guard n > 0 else { return PursuitSolution(h: [], iterations: 0, converged: true) }
+    let w = p.weights
+    // K = W_E W_Eᵀ + ρ(I + W_I W_Iᵀ) with ρ relative to the mean eigenvalue of W Wᵀ.
+    var trace = 0.0
+    for x in w.storage { trace += x * x }
+    let rhoAbs = rho * max(trace / Double(n), .leastNormalMagnitude)
+    var scaled = w
+    let s = rhoAbs.squareRoot()
+    for i in 0..<n { for c in m..<(m + q) { scaled.storage[i * (m + q) + c] *= s } }
+    var k = matmul(scaled, scaled, transposeB: true)
+    for i in 0..<n { k.storage[i * n + i] += rhoAbs }
+    let factor: Matrix<Double>
+    do {
+      factor = try LAPACK.cholesky(k)
+    } catch {
+      throw InversionFailure(layer: layer, reason: "the ADMM's system matrix could not be factored: \(error)")
+    }
+    // The data term's fixed part, W_E (y_E − b_E).
+    var fixed = [Double](repeating: 0, count: p.rows)
+    for j in 0..<m { fixed[j] = p.target[j] - p.bias[j] }
+    let dataPart = p.pullback(fixed)
+
+    var g = start?.h ?? [Double](repeating: 0, count: n)
+    var a = start.map { $0.scaledHMultipliers.count == n ? $0.scaledHMultipliers : [Double](repeating: 0, count: n) } ?? [Double](repeating: 0, count: n)
+    var c = start.map { $0.multipliers.count == q ? $0.multipliers.map { $0 / rhoAbs } : [Double](repeating: 0, count: q) } ?? [Double](repeating: 0, count: q)
+    var u = [Double](repeating: 0, count: q)
+    let preStart = p.preactivation(g)
+    for i in 0..<q { u[i] = min(0, preStart[m + i] + c[i]) }
+    var r = [Double](repeating: 0, count: p.rows)
+    for step in 1...max(iterations, 1) {
+      for i in 0..<q { r[m + i] = rhoAbs * (u[i] - p.bias[m + i] - c[i]) }
+      let inequalityPart = p.pullback(r)
+      var rhs = dataPart
+      for i in 0..<n { rhs[i] += rhoAbs * (g[i] - a[i]) + inequalityPart[i] }
+      let h: [Double]
+      do {
+        h = try LAPACK.choleskySolve(factor, rhs)
+      } catch {
+        throw InversionFailure(layer: layer, reason: "the ADMM's h-step failed: \(error)")
+      }
+      var next = h
+      for i in 0..<n { next[i] += a[i] }
+      penalty.prox(&next, step: 1 / rhoAbs)
+      var change = 0.0, gap = 0.0, size = 0.0
+      for i in 0..<n {
+        change += (next[i] - g[i]) * (next[i] - g[i])
+        gap += (h[i] - next[i]) * (h[i] - next[i])
+        size += next[i] * next[i]
+        a[i] += h[i] - next[i]
+      }
+      g = next
+      let pre = p.preactivation(h)
+      var residual = 0.0
+      for i in 0..<q {
+        u[i] = min(0, pre[m + i] + c[i])
+        let d = pre[m + i] - u[i]
+        c[i] += d
+        residual += d * d
+      }
+      let scale = pre.reduce(0) { $0 + $1 * $1 }
+      let tol2 = tolerance * tolerance
+      if (gap <= tol2 * size || gap == 0) && (change <= tol2 * size || change == 0) && (residual <= tol2 * scale || residual == 0) {
+        return PursuitSolution(h: g, iterations: step, converged: true, multipliers: c.map { $0 * rhoAbs }, scaledHMultipliers: a)
+      }
+    }
+    return PursuitSolution(h: g, iterations: max(iterations, 1), converged: false, multipliers: c.map { $0 * rhoAbs }, scaledHMultipliers: a)
   }
 
   /// The active rows of a ReLU layer's output estimate: y_j > τ with τ = `threshold`·max|y|

@@ -34,7 +34,7 @@ public struct BatchRunner: Sendable {
     // User data (kind samples): one fixed instance from the file; the truth, if any, is v*.
     let userData = try spec.problem.userData.map { try UserData.forRun($0) }
     for job in jobs {
-      var (signal, imageNorm) = userData == nil ? source.signal(job.signalIndex) : ([], 1)
+      var (signal, imageNorm) = userData == nil ? try source.signal(job.signalIndex) : ([], 1)
       gccaPairs.append(nil)
       if case .gcca(let gcca) = spec.problem {
         // a* = the job's signal; b* = a* (views same) or its companion (views pair). The
@@ -42,7 +42,7 @@ public struct BatchRunner: Sendable {
         let dataKey = Self.dataIdentity(spec, signal: job.signalIndex, trial: job.trial)
         // The companion is drawn from the second factor (`source: generator`: in its range).
         let b = gcca.views == .same ? signal : try SignalSource(spec: spec.signal, generator: built.factors[1].generator).companion(of: job.signalIndex)
-        let covariance = Self.covariance(
+        let covariance = try Self.covariance(
           gcca.covariance, source: source, signalIndex: job.signalIndex, dataKey: dataKey, seed: spec.seed, n: signal.count)
         let pair = GCCAPair(alpha2: gcca.alpha2, covariance: covariance, a: signal, b: b)
         gccaPairs[gccaPairs.count - 1] = pair
@@ -66,11 +66,11 @@ public struct BatchRunner: Sendable {
           ProblemInstance(a: userData.a, b: userData.b, signal: signal, lambda1: .nan, lambda2: .nan))
       } else if spec.problem.population {
         let dataKey = Self.dataIdentity(spec, signal: job.signalIndex, trial: job.trial)
-        let pair = problemPair(spec.problem, source: source, signalIndex: job.signalIndex, dataKey: dataKey, seed: spec.seed, n: signal.count)
+        let pair = try problemPair(spec.problem, source: source, signalIndex: job.signalIndex, dataKey: dataKey, seed: spec.seed, n: signal.count)
         instances.append(pair.population(signal: signal))
       } else {
         let dataKey = Self.dataIdentity(spec, signal: job.signalIndex, trial: job.trial)
-        let pair = problemPair(spec.problem, source: source, signalIndex: job.signalIndex, dataKey: dataKey, seed: spec.seed, n: signal.count)
+        let pair = try problemPair(spec.problem, source: source, signalIndex: job.signalIndex, dataKey: dataKey, seed: spec.seed, n: signal.count)
         var rng = RandomStream(seed: UInt64(spec.seed), key: dataKey, purpose: "data")
         instances.append(pair.sample(signal: signal, m: spec.m, rng: &rng))
       }
@@ -173,17 +173,17 @@ public struct BatchRunner: Sendable {
 
   func problemPair(
     _ spec: ProblemSpec, source: SignalSource, signalIndex: Int, dataKey: String, seed: Int, n: Int
-  ) -> any ProblemPair {
+  ) throws -> any ProblemPair {
     switch spec {
     case .phaseRetrieval(let phase):
       return PhaseRetrievalPair(link: phase.link == .square ? .square : .abs)
     case .spiked(let spiked):
-      let covariance = Self.covariance(spiked.covariance, source: source, signalIndex: signalIndex, dataKey: dataKey, seed: seed, n: n)
+      let covariance = try Self.covariance(spiked.covariance, source: source, signalIndex: signalIndex, dataKey: dataKey, seed: seed, n: n)
       return SpikedCovariancePair(beta: spiked.beta, covariance: covariance)
     case .gpca(let gpca):
       return GPCAPair(beta: gpca.beta)
     case .gfda(let gfda):
-      let covariance = Self.covariance(gfda.covariance, source: source, signalIndex: signalIndex, dataKey: dataKey, seed: seed, n: n)
+      let covariance = try Self.covariance(gfda.covariance, source: source, signalIndex: signalIndex, dataKey: dataKey, seed: seed, n: n)
       return GFDAPair(delta: gfda.delta, covariance: covariance)
     case .gcca:
       preconditionFailure("kind gcca builds its GCCAPair from a*, b* in run")
@@ -196,14 +196,14 @@ public struct BatchRunner: Sendable {
   /// "covariance"), `spike` uses the signal's companion as its direction w.
   static func covariance(
     _ spec: CovarianceSpec, source: SignalSource, signalIndex: Int, dataKey: String, seed: Int, n: Int
-  ) -> Covariance {
+  ) throws -> Covariance {
     switch spec {
     case .identity: return .identity
     case .diagonal(let low, let high):
       var rng = RandomStream(seed: UInt64(seed), key: dataKey, purpose: "covariance")
       return .diagonal((0..<n).map { _ in rng.uniform(low, high) })
     case .toeplitz(let r): return .toeplitz(r: r)
-    case .spike(let gamma): return .spike(direction: source.companion(of: signalIndex), gamma: gamma)
+    case .spike(let gamma): return .spike(direction: try source.companion(of: signalIndex), gamma: gamma)
     }
   }
 

@@ -45,29 +45,25 @@ extension ExperimentSpec {
   /// Σ of the layer widths of the generator (input, hidden, output), for its workspace.
   static func widths(_ g: GeneratorSpec) -> Double {
     switch g.architecture {
-    case .linear: return Double(g.k + g.n)
-    case .reluRandom(let hidden): return Double(g.k + hidden + g.n)
-    case .reluMLP(let widths, _, _): return Double(widths.reduce(0, +))
+    case .linear: return Double(g.k) + Double(g.n)
+    case .reluRandom(let hidden): return Double(g.k) + Double(hidden) + Double(g.n)
+    case .reluMLP(let widths, _, _): return widths.reduce(0.0) { $0 + Double($1) }
     // The decoder's widths as the file records them (20-500-500-784 for SPEC 3's VAE,
     // 20-128-392-784 for the ReLU one).
-    case .vaeMNIST(let file, _), .model(let file, _): return Double((try? ModelHeader.verified(file).widths.reduce(0, +)) ?? g.k + g.n)
-    case .pytorch(_, _, let architecture): return Double(architecture.widths.reduce(0, +))
+    case .vaeMNIST(let file, _), .model(let file, _): return (try? ModelHeader.verified(file).widths.reduce(0.0) { $0 + Double($1) }) ?? Double(g.k) + Double(g.n)
+    case .pytorch(_, _, let architecture): return architecture.widths.reduce(0.0) { $0 + Double($1) }
     case .product(let factors): return factors.map(widths).reduce(0, +)
     }
   }
 
   /// The generator's weights (shared by every batch).
   static func weights(_ g: GeneratorSpec) -> Double {
+    // In Double: a width of Int64.max gives a huge estimate, never an overflow.
+    func dense(_ w: [Int]) -> Double { zip(w, w.dropFirst()).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } * 4 }
     switch g.architecture {
-    case .linear: return Double(g.n * g.k) * 12  // Float weights and the Double basis
-    case .reluRandom(let hidden): return Double((g.k + g.n) * hidden) * 4
-    case .reluMLP(let widths, _, _): return Double(zip(widths, widths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }) * 4
-    case .vaeMNIST(let file, _), .model(let file, _):
-      let w = (try? ModelHeader.verified(file).widths) ?? [g.k, g.n]
-      return Double(zip(w, w.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }) * 4
-    case .pytorch(_, _, let architecture):
-      let w = architecture.widths
-      return Double(zip(w, w.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 }) * 4
+    case .linear, .reluRandom, .reluMLP: return g.drawnWeightBytes  // Float weights and the Double draws (or basis)
+    case .vaeMNIST(let file, _), .model(let file, _): return dense((try? ModelHeader.verified(file).widths) ?? [g.k, g.n])
+    case .pytorch(_, _, let architecture): return dense(architecture.widths)
     case .product(let factors): return factors.map(weights).reduce(0, +)
     }
   }

@@ -76,7 +76,18 @@ public struct SignalSpec: Codable, Hashable, Sendable {
       if let indices, indices.count != count {
         throw table.error("count", "is \(count) but indices lists \(indices.count) images; give one or make them agree")
       }
-      source = .mnist(split: split, indices: indices, data: try table.string("data", default: "data/mnist"))
+      let data = try table.string("data", default: "data/mnist")
+      // The split's files must be there when the plan is made, as a model file must: otherwise
+      // every job would fail at run time for the same reason.
+      let part: MNIST.Part = split == .test ? .test : .train
+      for file in [part.files.images, part.files.labels] {
+        do {
+          _ = try MNIST.locate(file, in: data)
+        } catch {
+          throw table.error("data", "\(error)")
+        }
+      }
+      source = .mnist(split: split, indices: indices, data: data)
     }
     seed = try table.int("seed", default: defaultSeed, .atLeast(0))
   }
@@ -266,6 +277,7 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       n = widths[widths.count - 1]
       k = widths[0]
       seed = try table.int("seed", default: 1, .atLeast(0))
+      try checkBuildable(table, key: "widths", value: "\(widths)")
       return
     }
     if kind == .pytorch {
@@ -326,6 +338,32 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       preconditionFailure("handled above")
     }
     seed = try table.int("seed", default: 1, .atLeast(0))
+    try checkBuildable(table, key: architecture.kind == .reluRandom ? "hidden" : "n", value: "n = \(n), k = \(k)")
+  }
+
+  /// Weights this process draws for a generator it builds itself (linear, relu-random,
+  /// relu-mlp), in bytes at their peak: Float weights plus the Double draws they are made from
+  /// (12 per weight; measured 12 on a 20-20000-625 network). Zero for generators read from a
+  /// file, which are checked by their files' sizes. Double arithmetic: widths of Int64.max
+  /// give a huge figure, never an overflow.
+  var drawnWeightBytes: Double {
+    switch architecture {
+    case .linear: return Double(n) * Double(k) * 12
+    case .reluRandom(let hidden): return (Double(k) + Double(n)) * Double(hidden) * 12
+    case .reluMLP(let widths, _, _): return zip(widths, widths.dropFirst()).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } * 12
+    default: return 0
+    }
+  }
+
+  /// Refuses, before anything is allocated, a generator whose weights alone exceed the memory
+  /// this machine has free: building it (which the plan does) would end the process.
+  private func checkBuildable(_ table: ConfigTable, key: String, value: String) throws(ConfigError) {
+    let budget = MemoryBudget.available()
+    let bytes = drawnWeightBytes + MemoryEstimate.processBase
+    guard bytes <= budget.bytes else {
+      throw table.error(
+        key, "\(value) makes a generator whose weights need about \(MemoryBudget.format(bytes)) to draw, more than the \(budget); use smaller widths")
+    }
   }
 
   private enum CodingKeys: String, CodingKey {

@@ -38,11 +38,18 @@ struct InversionBatch {
       throw UserError("generator \(built.generator.summary) has no layers to invert")
     }
     let network = InversionNetwork(layered)
-    let prepared = jobs.map { Self.prepare($0, spec: spec, network: network) }
+    let prepared = jobs.map { Self.prepare(spec: spec, signal: $0.signalIndex, trial: $0.trial, network: network) }
     let batchKey = JobSpec.batchKey(of: jobs)
 
     var outcomes: [(z: [Double], iterations: Int, seconds: Double)?] = Array(repeating: nil, count: jobs.count)
-    var failures: [String?] = Array(repeating: nil, count: jobs.count)
+    // A job whose target is not finite never reaches its method: no method can invert NaN, and
+    // LAPACK and CLP answer it with errors that do not say why.
+    var failures: [String?] = prepared.map { p in
+      p.clean.allSatisfy(\.isFinite)
+        ? (p.x.allSatisfy(\.isFinite) ? nil : "the corrupted target x is not finite (check noise.sigma)")
+        : "the generator's output G(z*) is not finite (NaN or infinite entries): its weights hold NaN, or its layers overflow Float"
+    }
+    let runnable = jobs.indices.filter { failures[$0] == nil }
 
     /// A layer-wise method per job: each job's own time.
     func layerwise(_ inverter: any LatentInverter, _ i: Int) {
@@ -57,36 +64,66 @@ struct InversionBatch {
 
     switch spec.method {
     case .oracle:
-      for i in jobs.indices { layerwise(OracleInverter(network: network, truth: prepared[i].zStar), i) }
+      for i in runnable { layerwise(OracleInverter(network: network, truth: prepared[i].zStar), i) }
     case .layerwise(let method):
       let inverter = method.inverter(network)
-      for i in jobs.indices { layerwise(inverter, i) }
-    case .adam(let settings), .hybrid(_, let settings):
-      var starts: [[Double]?] = Array(repeating: nil, count: jobs.count)
-      var startSeconds = [Double](repeating: 0, count: jobs.count)
-      var startIterations = [Int](repeating: 0, count: jobs.count)
-      if case .hybrid(let method, _) = spec.method {
-        // The layer-wise start; a job whose start fails fails (its reason names the layer).
-        let inverter = method.inverter(network)
-        for i in jobs.indices {
-          layerwise(inverter, i)
-          starts[i] = outcomes[i]?.z
-          startSeconds[i] = outcomes[i]?.seconds ?? 0
-          startIterations[i] = outcomes[i]?.iterations ?? 0
-        }
-      }
-      let live = jobs.indices.filter { failures[$0] == nil }
+      for i in runnable { layerwise(inverter, i) }
+    case .adam(let settings):
+      let live = runnable
       let start = DispatchTime.now()
       let results = AdamInverter(generator: built.generator, settings: settings).invert(
         live.map { i in
           AdamInverter.Target(
-            x: prepared[i].x, observed: prepared[i].observed, start: starts[i],
-            rng: RandomStream(seed: UInt64(spec.seed), key: jobs[i].key, purpose: "restarts"))
+            x: prepared[i].x, observed: prepared[i].observed, rng: RandomStream(seed: UInt64(spec.seed), key: jobs[i].key, purpose: "restarts"))
         })
       // Adam's rows share GEMMs: each job is charged its share of the batch.
       let share = live.isEmpty ? 0 : Self.seconds(since: start) / Double(live.count)
+      for (slot, i) in live.enumerated() { outcomes[i] = (results[slot].z, settings.steps, share) }
+    case .hybrid(let method, let settings):
+      // Adam with one more start: the layer-wise ẑ. The Adam part is the `adam` job of the same
+      // settings, signal and trial — its restarts drawn from that job's stream, batched alike —
+      // so it gives that job's bits; the layer-wise start runs as one more restart, and the
+      // lower output residual wins. A hybrid can therefore never end worse than Adam alone.
+      let inverter = method.inverter(network)
+      var starts: [[Double]] = Array(repeating: [], count: jobs.count)
+      var startSeconds = [Double](repeating: 0, count: jobs.count)
+      var startIterations = [Int](repeating: 0, count: jobs.count)
+      for i in runnable {
+        layerwise(inverter, i)
+        if let outcome = outcomes[i] { (starts[i], startSeconds[i], startIterations[i]) = (outcome.z, outcome.seconds, outcome.iterations) }
+        // A layer-wise start that fails leaves Adam's answer: the job still runs.
+        failures[i] = nil
+        outcomes[i] = nil
+      }
+      var twin = spec
+      twin.method = .adam(settings)
+      let live = runnable
+      let start = DispatchTime.now()
+      let adamPart = AdamInverter(generator: built.generator, settings: settings).invert(
+        live.map { i in
+          AdamInverter.Target(
+            x: prepared[i].x, observed: prepared[i].observed,
+            rng: RandomStream(
+              seed: UInt64(spec.seed), key: JobSpec.key(for: twin, signalIndex: jobs[i].signalIndex, trial: jobs[i].trial), purpose: "restarts"))
+        })
+      let seeded = live.filter { !starts[$0].isEmpty }
+      var fromStart = settings
+      fromStart.restarts = 1
+      let startPart = AdamInverter(generator: built.generator, settings: fromStart).invert(
+        seeded.map { i in
+          AdamInverter.Target(
+            x: prepared[i].x, observed: prepared[i].observed, start: starts[i],
+            rng: RandomStream(seed: UInt64(spec.seed), key: jobs[i].key, purpose: "restarts"))
+        })
+      let share = live.isEmpty ? 0 : Self.seconds(since: start) / Double(live.count)
       for (slot, i) in live.enumerated() {
-        outcomes[i] = (results[slot].z, startIterations[i] + settings.steps, startSeconds[i] + share)
+        var z = adamPart[slot].z
+        if let s = seeded.firstIndex(of: i) {
+          let candidate = startPart[s].z
+          let residual = { (z: [Double]) in Self.residual(network.forward(z).last!, prepared[i].x, observed: prepared[i].observed) }
+          if residual(candidate) < residual(z) { z = candidate }
+        }
+        outcomes[i] = (z, startIterations[i] + settings.steps, startSeconds[i] + share)
       }
     }
 
@@ -98,9 +135,7 @@ struct InversionBatch {
         parametersJSON: job.parametersJSON(batch: jobs), status: .ok, wallTime: outcomes[i]?.seconds ?? 0, batchSize: jobs.count)
       record.values = Self.settingValues(spec, label: built.generator.summary)
       let p = prepared[i]
-      record.values["observed"] = .integer(p.observed?.filter { $0 }.count ?? p.x.count)
-      record.values["uniqueness"] = .text(Self.uniqueness(network: network, zStar: p.zStar, observed: p.observed).joined(separator: ","))
-      record.values["unique_predicted"] = .integer(record.text("uniqueness").split(separator: ",").allSatisfy { $0 != "no" } ? 1 : 0)
+      record.values.merge(Self.truthColumns(network: network, prepared: p)) { _, new in new }
       record.vectors["z_star"] = p.zStar
       record.vectors["x"] = p.observed.map { mask in zip(p.x, mask).map { $1 ? $0 : 0 } } ?? p.x
       guard let outcome = outcomes[i] else {
@@ -114,25 +149,49 @@ struct InversionBatch {
         record.error = "the recovered latent is not finite"
         return record
       }
-      let truth = network.forward(p.zStar), estimate = network.forward(zHat)
-      let snrLatent = signalToNoiseDB(p.zStar, zHat)
-      record.values["snr_latent_db"] = .real(snrLatent)
-      for l in 1...InversionKind.maxHiddenLayers {
-        record.values["snr_layer\(l)_db"] = .real(l < network.layers.count ? signalToNoiseDB(truth[l - 1], estimate[l - 1]) : .nan)
+      let (columns, xHat) = Self.estimateColumns(network: network, prepared: p, zHat: zHat)
+      guard xHat.allSatisfy(\.isFinite), columns["residual"]?.real?.isFinite == true else {
+        record.status = .failed
+        record.error = "the recovered output G(ẑ) is not finite (the method's ẑ overflows the generator)"
+        return record
       }
-      record.values["snr_output_db"] = .real(signalToNoiseDB(p.clean, estimate.last!))
-      record.values["success"] = .integer(snrLatent >= Self.successThresholdDB ? 1 : 0)
-      record.values["residual"] = .real(Self.residual(estimate.last!, p.x, observed: p.observed))
+      record.values.merge(columns) { _, new in new }
       record.values["iterations"] = .integer(outcome.iterations)
       record.vectors["z_hat"] = zHat
-      record.vectors["x_hat"] = estimate.last!
+      record.vectors["x_hat"] = xHat
       return record
     }
   }
 
+  /// The columns a job has from its truth alone: how many entries were observed, and SPEC 10's
+  /// uniqueness prediction.
+  static func truthColumns(network: InversionNetwork, prepared p: Prepared) -> [String: ColumnValue] {
+    let uniqueness = Self.uniqueness(network: network, zStar: p.zStar, observed: p.observed)
+    return [
+      "observed": .integer(p.observed?.filter { $0 }.count ?? p.x.count),
+      "uniqueness": .text(uniqueness.joined(separator: ",")),
+      "unique_predicted": .integer(uniqueness.allSatisfy { $0 != "no" } ? 1 : 0),
+    ]
+  }
+
+  /// The columns that follow from ẑ (every SNR, success, the residual) and G(ẑ): written by the
+  /// run, and recomputed from the stored z* and ẑ by `verify` for every row, sampled or not.
+  static func estimateColumns(network: InversionNetwork, prepared p: Prepared, zHat: [Double]) -> (columns: [String: ColumnValue], xHat: [Double]) {
+    let truth = network.forward(p.zStar), estimate = network.forward(zHat)
+    let snrLatent = signalToNoiseDB(p.zStar, zHat)
+    var columns: [String: ColumnValue] = ["snr_latent_db": .real(snrLatent)]
+    for l in 1...InversionKind.maxHiddenLayers {
+      columns["snr_layer\(l)_db"] = .real(l < network.layers.count ? signalToNoiseDB(truth[l - 1], estimate[l - 1]) : .nan)
+    }
+    columns["snr_output_db"] = .real(signalToNoiseDB(p.clean, estimate.last!))
+    columns["success"] = .integer(snrLatent >= Self.successThresholdDB ? 1 : 0)
+    columns["residual"] = .real(Self.residual(estimate.last!, p.x, observed: p.observed))
+    return (columns, estimate.last!)
+  }
+
   /// z*, the clean output and the corrupted, masked x of a job.
-  static func prepare(_ job: JobSpec, spec: InversionSpec, network: InversionNetwork) -> Prepared {
-    let base = latentKey(spec, signal: job.signalIndex, trial: job.trial)
+  static func prepare(spec: InversionSpec, signal: Int, trial: Int, network: InversionNetwork) -> Prepared {
+    let base = latentKey(spec, signal: signal, trial: trial)
     var latentRNG = RandomStream(seed: UInt64(spec.seed), key: base, purpose: "latent")
     let zStar = latentRNG.normals(network.latentDimension)
     let clean = network.forward(zStar).last!

@@ -75,13 +75,42 @@ public struct InversionKind: ExperimentKind {
     return checksum.isEmpty ? [] : [checksum]
   }
 
-  /// The latent SNR column is what the output SNR and the vectors imply: checked without a re-run.
+  /// Every column that follows from the stored z* and ẑ — the latent, per-layer and output
+  /// SNRs, success, the residual, the observed count and the uniqueness prediction — is
+  /// recomputed from them, the job's own settings (its `params`) and the generator, and must
+  /// match bit for bit: no re-run of the method, so `verify --sample` checks every row.
   public func rowProblems(_ r: JobRecord) -> [String] {
     let z = r.vector("z_star"), zHat = r.vector("z_hat")
     guard z.count == zHat.count, !z.isEmpty else { return ["/jobs/\(r.key): z_star and z_hat differ in length"] }
-    let snr = signalToNoiseDB(z, zHat)
-    return snr.bitPattern == r.real("snr_latent_db").bitPattern
-      ? [] : ["/runs/snr_latent_db is \(r.real("snr_latent_db")), but z_star and z_hat give \(snr)"]
+    guard let spec = Self.spec(of: r) else { return ["/jobs/\(r.key): its params do not hold the job's inversion settings"] }
+    guard let built = try? GeneratorFactory.shared.build(spec.generator), let layered = built.generator as? FeedForwardGenerator else {
+      return ["/jobs/\(r.key): its generator cannot be built to check the row"]
+    }
+    let network = InversionNetwork(layered)
+    let prepared = InversionBatch.prepare(spec: spec, signal: r.signal, trial: r.trial, network: network)
+    guard prepared.zStar.map(\.bitPattern) == z.map(\.bitPattern) else {
+      return ["/jobs/\(r.key)/z_star is not the z* its settings draw"]
+    }
+    var expected = InversionBatch.truthColumns(network: network, prepared: prepared)
+    expected.merge(InversionBatch.estimateColumns(network: network, prepared: prepared, zHat: zHat).columns) { _, new in new }
+    var problems: [String] = []
+    for (name, value) in expected.sorted(by: { $0.key < $1.key }) {
+      guard let stored = r.values[name] else { continue }  // a column the file predates
+      if stored != value {
+        problems.append("/runs/\(name) is \(stored), but z_star, z_hat and the job's settings give \(value)")
+      }
+    }
+    return problems
+  }
+
+  /// The job's settings, from the `spec` of its `params`: the canonical JSON the run wrote,
+  /// which is the last member (`JobSpec.parametersJSON`), decoded from its own bytes so that
+  /// no number is re-rounded on the way.
+  static func spec(of r: JobRecord) -> InversionSpec? {
+    let text = r.parametersJSON
+    guard let range = text.range(of: ",\"spec\":", options: .backwards), text.hasSuffix("}") else { return nil }
+    let json = text[range.upperBound..<text.index(before: text.endIndex)]
+    return try? JSONDecoder().decode(InversionSpec.self, from: Data(json.utf8))
   }
 
   public func report(_ path: String, to directory: String, options: ReportOptions) throws -> [String] {

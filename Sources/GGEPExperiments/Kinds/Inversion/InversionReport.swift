@@ -96,6 +96,12 @@ enum InversionReport {
         written += [snrFile, successFile]
       }
     }
+    if axis == nil {
+      // Say why there is no figure rather than leave the reader to look for one.
+      FileHandle.standardError.write(Data((
+        "note: \(name): no SNR or success figure: nothing that makes an x axis varies across the jobs "
+          + "(one of \(axes.joined(separator: ", "))); table.md compares the methods\n").utf8))
+    }
     written += try imageGrids(records, axis: axis, name: name, directory: directory)
     return written
   }

@@ -6,7 +6,9 @@ import GGEPNumerics
 /// job's `method:` and a GEP job's `projection:`:
 ///
 ///     {kind: lp}                              # the ℓ∞ programs; noiseless: true for ε = 0; support_threshold
-///     {kind: latent-pursuit, debias: true}    # lambda, gamma, rho, iterations, tolerance, support_threshold
+///     {kind: latent-pursuit, debias: true}    # lambda, gamma, rho, iterations, tolerance, support_threshold,
+///                                             # continuation (λ stages), lambda_start,
+///                                             # solver (linearized-admm | admm)
 ///     {kind: layered-bp, lambda: [1e-6]}      # lambda (one, or one per hidden layer), iterations, tolerance, support_threshold
 ///
 /// λ is relative to each layer's ‖∇(data term)(0)‖∞ (the value at which the lasso's answer
@@ -16,7 +18,7 @@ enum LayerwiseMethodConfig {
   static func keys(_ kind: String) -> [String] {
     switch kind {
     case "lp": return ["noiseless", "support_threshold"]
-    case "latent-pursuit": return ["lambda", "gamma", "rho", "iterations", "tolerance", "support_threshold", "debias"]
+    case "latent-pursuit": return ["lambda", "gamma", "rho", "iterations", "tolerance", "support_threshold", "debias", "continuation", "lambda_start", "solver"]
     case "layered-bp": return ["lambda", "iterations", "tolerance", "support_threshold"]
     default: return []
     }
@@ -37,7 +39,9 @@ enum LayerwiseMethodConfig {
         rho: try table.double("rho", default: d.rho, .greaterThan(0)), iterations: try table.int("iterations", default: d.iterations, .atLeast(1)),
         tolerance: try table.double("tolerance", default: d.tolerance, .greaterThan(0)),
         supportThreshold: try table.double("support_threshold", default: d.supportThreshold, .within(0...1)),
-        debias: try table.bool("debias", default: false)))
+        debias: try table.bool("debias", default: d.debias), continuation: try table.int("continuation", default: d.continuation, .within(1...1000)),
+        lambdaStart: try table.double("lambda_start", default: d.lambdaStart, .greaterThan(0)),
+        solver: try table.oneOf("solver", default: d.solver)))
     default:
       let d = LayeredBasisPursuit.Settings()
       var lambdas = d.lambdas
