@@ -40,7 +40,7 @@ struct CheckGenerator: ParsableCommand {
       if verdict != "agrees" { failures.append(generator.summary) }
     }
     if !failures.isEmpty {
-      throw UserError("\(reference.path): \(failures.joined(separator: ", ")) differs from PyTorch beyond \(tolerance); check the declared modules, their order and the prefix")
+      throw UserError("\(reference.path): \(failures.joined(separator: ", ")) differs from PyTorch beyond \(tolerance); check the declared modules, their order and the prefix (a safetensors file carries no activation parameters: plain leaky-relu means slope 0.01, PyTorch's default; write leaky-relu(0.2) for a model built with nn.LeakyReLU(0.2))")
     }
   }
 }

@@ -148,7 +148,7 @@ public struct GeneratorTrainingConfig: Sendable {
   private static func activation(_ table: ConfigTable, _ key: String, _ fallback: String) throws(ConfigError) -> String {
     let name = try table.string(key, default: fallback)
     guard Activation(name: name) != nil else {
-      throw table.error(key, "unknown activation \"\(name)\"; one of relu, leaky-relu(a), plu, sigmoid, tanh, softplus, identity")
+      throw table.error(key, "unknown activation \"\(name)\"; one of relu, leaky-relu (slope 0.01, PyTorch's default), leaky-relu(a), plu, sigmoid, tanh, softplus, identity")
     }
     return name
   }

@@ -55,7 +55,7 @@ extension GeneratorSpec {
             continue
           }
           guard Activation(name: text) != nil else {
-            throw item.error("unknown activation \"\(text)\"; one of relu, leaky-relu(a), tanh, sigmoid, identity, softplus, plu (or flatten)")
+            throw item.error("unknown activation \"\(text)\"; one of relu, leaky-relu (slope 0.01, PyTorch's default), leaky-relu(a), tanh, sigmoid, identity, softplus, plu (or flatten)")
           }
           modules.append(.activation(text))
           continue
@@ -130,7 +130,7 @@ extension GeneratorSpec {
       names = [String](repeating: try table.string("hidden", default: "relu"), count: widths.count - 2) + [try table.string("output", default: "identity")]
     }
     for name in names where Activation(name: name) == nil {
-      throw table.error(table["activations"] != nil ? "activations" : "hidden", "unknown activation \"\(name)\"; one of relu, leaky-relu(a), tanh, sigmoid, identity, softplus, plu")
+      throw table.error(table["activations"] != nil ? "activations" : "hidden", "unknown activation \"\(name)\"; one of relu, leaky-relu (slope 0.01, PyTorch's default), leaky-relu(a), tanh, sigmoid, identity, softplus, plu")
     }
     return .sequentialMLP(widths: widths, activations: names, batchNorm: try table.bool("batchnorm", default: false), prefix: prefix)
   }

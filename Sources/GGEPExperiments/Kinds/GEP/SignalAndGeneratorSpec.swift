@@ -270,7 +270,7 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
       for (i, name) in names.enumerated() where Activation(name: name) == nil {
         throw table.error(
           table["activations"] != nil ? "activations" : (i == layers - 1 ? "output" : "hidden"),
-          "unknown activation \"\(name)\"; one of identity, relu, leaky-relu, leaky-relu(a), softplus, sigmoid, tanh, plu")
+          "unknown activation \"\(name)\"; one of identity, relu, leaky-relu (slope 0.01, PyTorch's default), leaky-relu(a), softplus, sigmoid, tanh, plu")
       }
       names = names.map { Activation(name: $0)!.name }
       architecture = .reluMLP(widths: widths, bias: try table.bool("bias", default: false), activations: names)
