@@ -311,6 +311,9 @@ if [ -f "$root/data/mnist/t10k-images-idx3-ubyte.gz" ] || [ -f "$root/data/mnist
     esac
   done
   kill $swapper; wait $swapper 2>/dev/null
+  # A cp or mv the swapper had started may still finish after it is gone: let it, then set the
+  # model below (otherwise model.h5 can end up as model b and the rerun below is a no-op).
+  sleep 0.3; rm -f "$tmp/model.h5.new"
   echo "    (exit statuses of the six runs:$outcomes)"
   cp "$tmp/model-a.h5" "$tmp/model.h5"
   "$GGEP" run "$tmp/vae.yaml" --out "$tmp/vae" >/dev/null 2>&1
@@ -546,6 +549,25 @@ print(f"estimate {estimate:.0f} MiB, measured peak {peak:.0f} MiB")
 sys.exit(0 if peak <= estimate <= 2 * peak else 1)
 PYEOF
 done
+
+# A missing MNIST file stops the plan (as a missing model does), not every job at run time.
+mkdir -p "$tmp/mnist-missing"
+cp data/mnist/t10k-images-idx3-ubyte.gz "$tmp/mnist-missing/"
+cat > "$tmp/mnist-missing.yaml" <<EOF
+m: 100
+signal: {source: mnist, count: 2, data: $tmp/mnist-missing}
+generator: {kind: vae-mnist}
+problem: {kind: spiked}
+algorithm: {kind: prfm, iterations: 3}
+EOF
+expect "mnist: a missing labels file is refused at plan time, naming it" 1 "mnist-missing.yaml:2: signal.data: .*t10k-labels-idx1-ubyte.gz: file not found" \
+  "$GGEP" plan "$tmp/mnist-missing.yaml"
+
+# An inversion report with nothing to plot against says so, and still writes its table.
+"$GGEP" run "$tmp/inv.yaml" --out "$tmp/inv-only-method" >/dev/null 2>&1
+expect "report: no figure without an x axis, and a note saying why" 0 "note: .*no SNR or success figure: nothing that makes an x axis varies" \
+  "$GGEP" report "$tmp/inv-only-method/results.h5" --out "$tmp/inv-only-method-report"
+check "report: the table is written all the same" test -s "$tmp/inv-only-method-report/table.md"
 
 # verify: every inversion column is recomputed from the stored z*, ẑ for every row (also outside
 # --sample), and one edited job is counted once.

@@ -148,6 +148,23 @@ final class HostileInputTests: XCTestCase {
     XCTAssertEqual(small["b"]?.items?.count, 2)
   }
 
+  func testAnIncludeOfADeviceOrAHugeFileIsRefusedWithTheReason() throws {
+    let fixture = try ConfigFixture()
+    let device = try fixture.write("device.yaml", "include: /dev/zero\n" + ConfigFixture.minimal)
+    XCTAssertThrowsError(try ConfigDocument.load(path: device)) { error in
+      XCTAssertTrue("\(error)".contains("/dev/zero: is a device, not a file to read"), "\(error)")
+    }
+    let huge = try fixture.write("huge.yaml", "# " + String(repeating: "x", count: 17 << 20) + "\n")
+    XCTAssertThrowsError(try ConfigDocument.load(path: huge)) { error in
+      XCTAssertTrue("\(error)".contains("at most \(16 << 20) are read"), "\(error)")
+    }
+  }
+
+  func testAModelFileWithAnOverflowingArchitectureIsRefused() {
+    let architecture = VAEArchitecture(input: 1 << 40, encoderHidden: [1 << 40], latent: 2, decoderHidden: [4])
+    XCTAssertTrue(architecture.problem?.contains("too large") == true, "\(architecture.problem ?? "nil")")
+  }
+
   static let sweptConfig = """
     m: 100
     signal: {source: generator, count: 2}
@@ -229,6 +246,13 @@ final class HybridInversionTests: XCTestCase {
     }
     // The layer-wise start is exact on the 10-60-200 nets, where Adam's 150 steps are not.
     XCTAssertGreaterThan(strictlyBetter, 0)
+
+    // The file says what each job's vectors are, once, on /jobs.
+    let file = try HDF5File.open(summary.resultsPath)
+    defer { try? file.close() }
+    let jobs = try file.root.openGroup("jobs")
+    XCTAssertEqual(try jobs.stringAttribute("description.z_hat"), "the recovered ẑ (k)")
+    XCTAssertEqual(try jobs.stringAttribute("description.x"), "the observed x (n; hidden entries 0)")
   }
 }
 

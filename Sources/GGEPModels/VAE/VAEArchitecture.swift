@@ -72,6 +72,10 @@ public struct VAEArchitecture: Codable, Equatable, Hashable, Sendable {
     if input < 1 || latent < 1 { return "input and latent widths must be positive" }
     if encoderHidden.isEmpty || decoderHidden.isEmpty { return "each side needs at least one hidden layer" }
     if (encoderHidden + decoderHidden).contains(where: { $0 < 1 }) { return "hidden widths must be positive" }
+    // Widths come from a file: a product that overflows would trap wherever a count is taken.
+    if let tensor = tensors.first(where: { CheckedSize.product($0.shape + [MemoryLayout<Double>.size]) == nil }) {
+      return "\(tensor.path) of shape \(tensor.shape) is too large: its byte count overflows a 64-bit integer"
+    }
     return nil
   }
 
