@@ -1,4 +1,4 @@
-// im2col / col2im for square images (ggep's convolutional generators, issue 15).
+// im2col / col2im for square images (ggep's convolutional generators).
 //
 // One geometry serves both directions of both layer kinds: a "large" plane of side L and a
 // "small" grid of side S, with kernel K, stride s and padding p, related by

@@ -7,7 +7,7 @@ import GGEPExperiments
 
 /// `ggep train-vae`: trains a `vae-mnist` generator (SPEC 3) on MNIST and writes the model
 /// file that experiments load: SPEC 3's softplus VAE, or with `--architecture mnist-relu` the
-/// ReLU VAE whose decoder has the GAN generator's 20-128-392-784 shape (issue 14).
+/// ReLU VAE whose decoder has the GAN generator's 20-128-392-784 shape.
 struct TrainVAE: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "train-vae",

@@ -24,7 +24,7 @@ final class HDF5Library: @unchecked Sendable {
   /// HDF5's exit handler is switched off: it closes every file HDF5 still counts as open, and
   /// a file whose close failed (a full disk: "file write failed: No space left on device")
   /// made it dereference a freed structure and crash the process after the error had been
-  /// reported (HDF5 1.10.8, issue 12). Every file is closed explicitly by its owner, and a
+  /// reported (HDF5 1.10.8). Every file is closed explicitly by its owner, and a
   /// failed atomic write removes its temporary file, so nothing is left for the handler to do.
   private init() {
     _ = H5dont_atexit()

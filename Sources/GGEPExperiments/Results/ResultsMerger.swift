@@ -37,7 +37,7 @@ public enum ResultsMerger {
   ///
   /// An existing `output` is never replaced unless it is one of the inputs (then every job of
   /// it is in the merge) or `force` is set: `ggep merge good.h5 other.h5`, meant as "merge
-  /// both", once replaced 240 good jobs with the 2 of other.h5 (issue 12). The output folder's
+  /// both", once replaced 240 good jobs with the 2 of other.h5. The output folder's
   /// run lock is held while writing, so a merge never races a run into the same folder.
   @discardableResult
   public static func merge(_ inputs: [String], into output: String, force: Bool = false) throws -> Outcome {

@@ -3,7 +3,7 @@ import GGEPCore
 import GGEPModels
 import GGEPNumerics
 
-/// What a rerun may reuse of an output folder: resume follows the job keys (issue 11).
+/// What a rerun may reuse of an output folder: resume follows the job keys.
 ///
 /// A job already done whose key the plan still has is reused, whatever else changed in the
 /// config: adding trials, signals or sweep points resumes the finished jobs instead of

@@ -13,7 +13,7 @@ import GGEPNumerics
 /// said in a note.
 ///
 /// Without it, two runs into one folder both computed every job and then failed at the end,
-/// with a journal that mixed both configs (issue 12).
+/// with a journal that mixed both configs.
 public final class RunLock: @unchecked Sendable {
   // @unchecked: `descriptor` is written once at init and by `release`, which the owner calls
   // once (or deinit does); nothing else touches it.

@@ -109,10 +109,10 @@ public enum Benchmark {
     // 4. Inversion methods and layer-wise projectors (SPEC 10).
     if sections.contains(.inversion) { try runInversion(quick: quick, report: report) }
 
-    // 5. The DCGAN generator of the paper's appendix E (issue 15).
+    // 5. The DCGAN generator of the paper's appendix E.
     if sections.contains(.dcgan) { try runConvolution(quick: quick, report: report) }
 
-    // 6. VAE training steps in each schedule (SPEC 3; issue 14's speed target).
+    // 6. VAE training steps in each schedule (SPEC 3).
     if sections.contains(.vae) { try runVAE(quick: quick, report: report) }
   }
 

@@ -178,8 +178,8 @@ public struct ExperimentPlan: Sendable {
 
   /// Every sweep point reads the files it names (a model, a data file) and puts their checksum
   /// in its spec; a file replaced while the plan is made (a retraining that finishes, a copy)
-  /// would give some points the old checksum and some the new one: one run over two models
-  /// (issue 12). So a file must have one checksum across the plan.
+  /// would give some points the old checksum and some the new one: one run over two models.
+  /// So a file must have one checksum across the plan.
   static func checkFilesDidNotChange(_ points: [Point], mark: SourceMark) throws(ConfigError) {
     var seen: [String: (checksum: String, point: Int)] = [:]
     for point in points {

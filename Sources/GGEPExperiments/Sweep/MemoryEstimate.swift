@@ -6,7 +6,7 @@ import GGEPNumerics
 /// The peak memory of a batch, estimated from its spec before anything is allocated (each
 /// kind's `KindSpec.memoryEstimate`), so that a config too large for the machine is refused at
 /// plan time with the key to change — a failed allocation in Swift is a crash with a
-/// backtrace, not an error one can catch (issue 12: `--set m=1000000000` planned fine, then
+/// backtrace, not an error one can catch (`--set m=1000000000` planned fine, then
 /// aborted the run trying to allocate 400 GB).
 public struct MemoryEstimate: Sendable {
   public var bytes: Double

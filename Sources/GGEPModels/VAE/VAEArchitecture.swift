@@ -8,8 +8,8 @@ import GGEPCore
 ///     decoder  z (latent) → act … act → sigmoid (input wide)
 ///
 /// `mnist` is SPEC 3's 784-500-500-(20, 20) encoder and 20-500-500-784 decoder with softplus;
-/// `mnistReLU` is the inversion paper's 20-128-392-784 decoder (the GAN generator's shape, issue
-/// 14) with ReLU, and the mirrored 784-392-128-(20, 20) encoder. Any number (≥ 1) of hidden
+/// `mnistReLU` is the inversion paper's 20-128-392-784 decoder (the GAN generator's shape) with
+/// ReLU, and the mirrored 784-392-128-(20, 20) encoder. Any number (≥ 1) of hidden
 /// layers is allowed on either side; tests use small ones.
 ///
 /// JSON (`json`, the model file's `architecture` attribute and the training settings) writes

@@ -28,7 +28,7 @@ public struct SolverFailure: UserFacingError {
   public var description: String { message }
 
   /// A step too large for Double: `x = u + η·d` has an infinite entry or ‖x‖² overflows,
-  /// which downstream would read as "orthogonal to the range" or "not finite" (issue 12).
+  /// which downstream would read as "orthogonal to the range" or "not finite".
   /// nil when x is fine, or when it holds a NaN (not an overflow; the caller says so).
   static func overflow(_ x: [Double], step: String, at setting: String? = nil) -> SolverFailure? {
     guard !x.contains(where: \.isNaN) else { return nil }

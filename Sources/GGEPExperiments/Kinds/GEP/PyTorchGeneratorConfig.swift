@@ -2,7 +2,7 @@ import Foundation
 import GGEPCore
 import GGEPModels
 
-/// How a config declares a PyTorch generator's modules (issue 15), under
+/// How a config declares a PyTorch generator's modules, under
 /// `generator: {kind: pytorch, file: G.safetensors, …}`:
 ///
 ///     preset: mlp                      # nn.Sequential of Linear [+ BatchNorm1d] + activation blocks

@@ -202,7 +202,7 @@ public enum FigureRenderer {
     }
 
     /// The paper's methods keep one colour and marker in every figure (PPower was green in
-    /// Figure 2 and blue in another, issue 12); other methods take the next free colour.
+    /// Figure 2 and blue in another); other methods take the next free colour.
     static let methodSlots: [String: Int] = ["PPower": 0, "PRFM": 1, "Rifle20": 2, "Rifle100": 3]
 
     /// A method's name without its variant (`PRFM η·λ1=0.4` → `PRFM`).
@@ -247,7 +247,7 @@ public enum FigureRenderer {
   /// The figure as primitives. Width defaults to `panelWidth` per column, height to
   /// `defaultHeight` for one row and `rowHeight` more for each further row.
   ///
-  /// A title too wide for the figure wraps onto more lines (it was clipped, issue 12); a
+  /// A title too wide for the figure wraps onto more lines (it was clipped); a
   /// `caption` (what the points and error bars are) goes under the legend.
   public static func drawing(
     _ panels: [LinePlot], width: Int? = nil, height: Int? = nil, title: String? = nil, caption: String? = nil

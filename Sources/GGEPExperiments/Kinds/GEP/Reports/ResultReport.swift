@@ -205,7 +205,7 @@ public enum ResultReport {
     return text
   }
 
-  /// What a point and its error bar are, under every Figure 2 (issue 12: the bars were not
+  /// What a point and its error bar are, under every Figure 2 (the bars were not
   /// explained), with the counts behind each point.
   static func figure2Caption(_ records: [JobRecord]) -> String {
     let ok = records.filter { $0.status == .ok }
@@ -246,7 +246,7 @@ public enum ResultReport {
       }
       rows.append(ImageGrid.Row(label: algorithm, images: images))
     }
-    // Say what is shown (issue 12): which trial, that each image is min–max scaled, and the
+    // Say what is shown: which trial, that each image is min–max scaled, and the
     // projection (the paper's oracle-norm leaks ‖image‖ to it).
     let modes = ordered(chosen.map(\.projection).filter { $0 != "none" }.map { projection -> String in
       guard let range = projection.range(of: "mode=") else { return projection }
