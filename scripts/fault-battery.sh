@@ -524,6 +524,10 @@ expect "a base algorithm kind replaced by the sweep is refused" 1 "base-alg.yaml
 } > "$tmp/bomb.yaml"
 expect "an alias bomb is refused, not expanded" 1 "bomb.yaml:[0-9]+: .*expands to more than 100000 values" bash -c "ulimit -v 4000000; timeout -s KILL 10 $GGEP plan $tmp/bomb.yaml"
 
+# Counts: a plan of a billion jobs is refused before any job is made (it ran out of memory).
+expect "plan: 10^9 signals are refused by the job count, at once" 1 "the plan has 60000000000 jobs \(30 point\(s\) × 1000000000 signal\(s\) × 2 trial\(s\)\)" \
+  bash -c "ulimit -v 4000000; timeout -s KILL 20 $GGEP plan configs/examples/linear-smoke.yaml --set signal.count=1000000000"
+
 # Generator sizes: refused by name before anything is allocated, never a crash or an overflow.
 for width in 1000000000 9223372036854775807; do
   printf 'experiment: inversion\nname: wide\nsignals: 2\ngenerator: {kind: relu-mlp, widths: [20, %s, 625]}\nmethod: {kind: adam}\n' $width > "$tmp/wide.yaml"

@@ -160,6 +160,18 @@ final class HostileInputTests: XCTestCase {
     }
   }
 
+  func testAPlanOfTooManyJobsIsRefusedBeforeAnyIsMade() throws {
+    let fixture = try ConfigFixture()
+    let path = try fixture.write("many.yaml", Self.sweptConfig)
+    for (override, count) in [("signal.count=1000000000", "4000000000 jobs"), ("trials=9223372036854775807", "more than 2⁶³ jobs")] {
+      XCTAssertThrowsError(try ExperimentPlan.load(path: path, overrides: [override])) { error in
+        XCTAssertTrue("\(error)".contains("the plan has \(count)"), "\(override): \(error)")
+        XCTAssertTrue("\(error)".contains("more than \(ExperimentPlan.maximumJobs)"), "\(error)")
+      }
+    }
+    XCTAssertEqual(try ExperimentPlan.load(path: path, overrides: ["signal.count=3"]).jobs.count, 12)
+  }
+
   func testAModelFileWithAnOverflowingArchitectureIsRefused() {
     let architecture = VAEArchitecture(input: 1 << 40, encoderHidden: [1 << 40], latent: 2, decoderHidden: [4])
     XCTAssertTrue(architecture.problem?.contains("too large") == true, "\(architecture.problem ?? "nil")")

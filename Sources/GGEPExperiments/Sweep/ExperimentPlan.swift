@@ -91,6 +91,9 @@ public struct ExperimentPlan: Sendable {
   /// Sweep points in order × signal index × trial, trial varying fastest.
   public let jobs: [JobSpec]
 
+  /// The most jobs one plan may hold (the committed configs have at most 7 680).
+  public static let maximumJobs = 1_000_000
+
   /// Loads `path`, applies `overrides`, expands the sweep and validates every point.
   public static func load(path: String, overrides: [String] = []) throws(ConfigError) -> ExperimentPlan {
     try ExperimentPlan(document: try ConfigDocument.load(path: path, overrides: overrides))
@@ -159,7 +162,20 @@ public struct ExperimentPlan: Sendable {
 
     try Self.checkFilesDidNotChange(points, mark: sweepMark)
 
+    // Signals and trials are counts a config writes: a typo of 10⁹ would allocate a billion
+    // jobs before anything could be said, so the total is checked first (without overflow).
+    let perPoint = points.map { CheckedSize.product([$0.kindSpec.signalCount, $0.kindSpec.trials]) }
+    let total = perPoint.contains(where: { $0 == nil }) ? nil : CheckedSize.sum(perPoint.map { $0! })
+    guard let total, total <= Self.maximumJobs else {
+      let first = points[0].kindSpec
+      throw ConfigError(
+        file: document.path, keyPath: "",
+        message: "the plan has \(total.map(String.init) ?? "more than 2⁶³") jobs (\(points.count) point(s) × \(first.signalCount) signal(s) × \(first.trials) trial(s)), "
+          + "more than \(Self.maximumJobs); lower the number of signals or trials, or split the experiment")
+    }
+
     var jobs: [JobSpec] = []
+    jobs.reserveCapacity(total)
     for point in points {
       for signalIndex in 0..<point.kindSpec.signalCount {
         for trial in 0..<point.kindSpec.trials {
