@@ -112,7 +112,7 @@ public enum Benchmark {
     // 5. The DCGAN generator of the paper's appendix E.
     if sections.contains(.dcgan) { try runConvolution(quick: quick, report: report) }
 
-    // 6. VAE training steps in each schedule (SPEC 3).
+    // 6. VAE training steps in each schedule (the MNIST VAE prior).
     if sections.contains(.vae) { try runVAE(quick: quick, report: report) }
   }
 

@@ -163,8 +163,8 @@ struct InversionBatch {
     }
   }
 
-  /// The columns a job has from its truth alone: how many entries were observed, and SPEC 10's
-  /// uniqueness prediction.
+  /// The columns a job has from its truth alone: how many entries were observed, and the
+  /// uniqueness prediction of Lei et al. (every layer's active count at least doubles).
   static func truthColumns(network: InversionNetwork, prepared p: Prepared) -> [String: ColumnValue] {
     let uniqueness = Self.uniqueness(network: network, zStar: p.zStar, observed: p.observed)
     return [
@@ -223,10 +223,7 @@ struct InversionBatch {
   /// The key of a job's latent draw: the generator, the signal and the trial (not the method or
   /// the corruption), so every method and every corruption level meets the same z*.
   static func latentKey(_ spec: InversionSpec, signal: Int, trial: Int) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    let generator = String(decoding: (try? encoder.encode(spec.generator)) ?? Data(), as: UTF8.self)
-    return "inversion \(generator) signal=\(signal) trial=\(trial)"
+    "inversion \(InversionSpec.json(generatorOnly: spec.generator)) signal=\(signal) trial=\(trial)"
   }
 
   /// SPEC 10's uniqueness prediction per layer from the true supports: the first layer unique

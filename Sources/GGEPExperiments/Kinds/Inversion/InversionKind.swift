@@ -83,10 +83,9 @@ public struct InversionKind: ExperimentKind {
     let z = r.vector("z_star"), zHat = r.vector("z_hat")
     guard z.count == zHat.count, !z.isEmpty else { return ["/jobs/\(r.key): z_star and z_hat differ in length"] }
     guard let spec = Self.spec(of: r) else { return ["/jobs/\(r.key): its params do not hold the job's inversion settings"] }
-    guard let built = try? GeneratorFactory.shared.build(spec.generator), let layered = built.generator as? FeedForwardGenerator else {
+    guard let network = Self.network(for: spec.generator) else {
       return ["/jobs/\(r.key): its generator cannot be built to check the row"]
     }
-    let network = InversionNetwork(layered)
     let prepared = InversionBatch.prepare(spec: spec, signal: r.signal, trial: r.trial, network: network)
     guard prepared.zStar.map(\.bitPattern) == z.map(\.bitPattern) else {
       return ["/jobs/\(r.key)/z_star is not the z* its settings draw"]
@@ -101,6 +100,21 @@ public struct InversionKind: ExperimentKind {
       }
     }
     return problems
+  }
+
+  /// The Double copy of a generator's layers, made once per generator for all the rows that
+  /// share it (a file of thousands of rows would otherwise convert the weights per row).
+  private static let networks = LockedCache<InversionNetwork>()
+
+  static func network(for generator: GeneratorSpec) -> InversionNetwork? {
+    let key = InversionSpec.json(generatorOnly: generator)
+    if let hit = networks.get(key) { return hit }
+    guard let built = try? GeneratorFactory.shared.build(generator), let layered = built.generator as? FeedForwardGenerator else {
+      return nil
+    }
+    let network = InversionNetwork(layered)
+    networks.set(key, network)
+    return network
   }
 
   /// The job's settings, from the `spec` of its `params`: the canonical JSON the run wrote,

@@ -177,6 +177,13 @@ public struct InversionSpec: KindSpec, Codable, Hashable {
 
   public var canonicalJSON: String { Self.json(self) }
 
+  /// A generator's canonical JSON (its identity among generators).
+  static func json(generatorOnly generator: GeneratorSpec) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: (try? encoder.encode(generator)) ?? Data(), as: UTF8.self)
+  }
+
   static func json(_ value: InversionSpec) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
