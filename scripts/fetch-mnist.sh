@@ -6,7 +6,7 @@
 # Source: $MNIST_DIR (default ../shared/datasets/mnist, relative to the package root) when it
 # holds the files; otherwise a download from the public mirrors below, tried in order.
 # Verification: SHA-256 of each .gz with `sha256sum -c` against the digests also recorded in
-# Sources/GGEP/Data/MNIST.swift. A file that fails that check is still accepted when its
+# Sources/01-Core/Data/MNIST.swift. A file that fails that check is still accepted when its
 # decompressed content has the known digest (the mirrors' .gz files were compressed with other
 # settings than the project's copy, so their .gz bytes differ while the data is the same).
 # Anything else is an error, and the bad file is removed.

@@ -2,13 +2,23 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// Steps given as η·λ1 (`eta_lambda1`), and the best-step report that compares methods each at
 /// its cross-validated best step (the study in experiments/beyond-b-matters).
-final class BestStepTests: XCTestCase {
+final class BestStepTests: GGEPTestCase {
   var fixture: ConfigFixture!
   override func setUpWithError() throws { fixture = try ConfigFixture() }
   override func tearDown() { fixture = nil }
@@ -128,7 +138,7 @@ final class BestStepTests: XCTestCase {
     // λ1 = 1 + β v*ᵀΣv* differs between the two signals, so does the scaled η.
     let prfm = records.filter { $0.etaLambda1 == 0.4 }
     XCTAssertNotEqual(prfm[0].eta, prfm[1].eta)
-    let table = try SummaryTable(records: records, groupBy: ["algorithm", "eta_lambda1"])
+    let table = try SummaryTable(records: records, groupBy: ["algorithm", "eta_lambda1"], spec: GEPKind.summary)
     // Grouping by η·λ1: one row each for PPower ("-"), PRFM 0.4 and Rifle 0.8; the absolute
     // η = 0.1 gives each signal its own η·λ1.
     XCTAssertEqual(table.rows.count, 5)

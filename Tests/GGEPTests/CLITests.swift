@@ -2,13 +2,23 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// The `ggep` executable, run as a user would: exit codes, messages, and what happens to
 /// results already on disk when a run is refused, interrupted or killed.
-final class CLITests: XCTestCase {
+final class CLITests: GGEPTestCase {
   var fixture: ConfigFixture!
 
   override func setUpWithError() throws { fixture = try ConfigFixture() }

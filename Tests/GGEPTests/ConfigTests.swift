@@ -2,9 +2,19 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// Temporary config files for one test, removed afterwards. Shared with `SweepTests`.
 final class ConfigFixture {
@@ -68,7 +78,7 @@ func assertConfigError(
   return nil
 }
 
-final class ConfigTests: XCTestCase {
+final class ConfigTests: GGEPTestCase {
   var fixture: ConfigFixture!
 
   override func setUpWithError() throws {

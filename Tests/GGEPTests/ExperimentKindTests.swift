@@ -2,7 +2,19 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPExperiments
+@testable import GGEPPrior
+@testable import GGEPNumerics
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// A second experiment kind, written here as a kind author would — new files only, one
 /// `register` — runs through plan, run, journal and resume, shards and merge, results files,
@@ -85,7 +97,7 @@ struct NormsKind: ExperimentKind {
   func describe(_ records: [JobRecord]) -> [String] { ["  n:         \(Set(records.map { $0.integer("n") }).sorted())"] }
 }
 
-final class ExperimentKindTests: XCTestCase {
+final class ExperimentKindTests: GGEPTestCase {
   var fixture: ConfigFixture!
   override func setUpWithError() throws {
     fixture = try ConfigFixture()

@@ -1,12 +1,22 @@
 import XCTest
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// The SPEC 9 problem families GPCA (Eq. 26) and GFDA (Eq. 27): population pairs against
 /// LAPACK, PRFM/PPower on them, sampled operators and the config schema.
-final class FamilyTests: XCTestCase {
+final class FamilyTests: GGEPTestCase {
   let n = 40
 
   func run(

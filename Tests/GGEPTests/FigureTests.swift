@@ -2,9 +2,19 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 #if canImport(FoundationXML)
   import FoundationXML
@@ -12,7 +22,7 @@ import XCTest
 
 /// Figure writers: SVG structure and escaping, PNG encoding (checked by our decoder and, when
 /// available, by Python's zlib), the rasterised plot, and the image grid's geometry.
-final class FigureTests: XCTestCase {
+final class FigureTests: GGEPTestCase {
   // MARK: - Fixtures
 
   static let methods = ["Rifle20", "Rifle100", "PPower", "PRFM"]

@@ -1,13 +1,23 @@
 import Foundation
 import XCTest
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// SPEC 9 GCCA: the population pair against LAPACK, the product projection, PRFM on the
 /// population and sampled pairs, and the config schema.
-final class GCCATests: XCTestCase {
+final class GCCATests: GGEPTestCase {
   let nv = 20
 
   func run(_ solver: any EigenSolver, _ instances: [ProblemInstance], projector: any Projector, iterations: Int) -> [SolverOutcome] {
@@ -207,7 +217,7 @@ final class GCCATests: XCTestCase {
 
 /// The product generator's pullback against central differences (linear factors: G is smooth
 /// in z and θ, so Float differences with h = 1e-2 are accurate to ~1e-4 relative).
-final class ProductGeneratorTests: XCTestCase {
+final class ProductGeneratorTests: GGEPTestCase {
   func testPullbackMatchesFiniteDifferences() throws {
     let a = try FeedForwardGenerator.linear(n: 12, k: 3, seed: 1).generator
     let b = try FeedForwardGenerator.linear(n: 12, k: 2, seed: 2).generator

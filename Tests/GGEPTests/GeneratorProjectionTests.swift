@@ -1,11 +1,21 @@
 import Foundation
 import XCTest
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
-final class GeneratorProjectionTests: XCTestCase {
+final class GeneratorProjectionTests: GGEPTestCase {
   /// A small smooth network (softplus, sigmoid: the VAE decoder's activations) with biases.
   func smoothNetwork(k: Int = 4, h: Int = 16, n: Int = 30, seed: UInt64 = 3) -> FeedForwardGenerator {
     var rng = RandomStream(seed: seed)

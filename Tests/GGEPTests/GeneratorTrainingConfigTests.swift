@@ -2,13 +2,24 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPExperiments
+@testable import GGEPPrior
+@testable import GGEPNumerics
 @testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// `ggep train-generator` configs: every committed one reads; bad ones are refused naming the
 /// file, the key and the value; a short run writes a loadable model, a grid and a curve, and a
 /// run stopped after one epoch continues from its checkpoint to the same model.
-final class GeneratorTrainingConfigTests: XCTestCase {
+final class GeneratorTrainingConfigTests: GGEPTestCase {
   var fixture: ConfigFixture!
   override func setUpWithError() throws { fixture = try ConfigFixture() }
   override func tearDown() { fixture = nil }

@@ -2,13 +2,25 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
+@testable import GGEPPrior
+@testable import GGEPNumerics
 @testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// The generator trainer (SPEC 11): the network's gradient against finite differences, folded
 /// batch norm against the training-mode network, short GAN and kernel runs that learn, are the
 /// same bits run twice (whatever OpenBLAS's thread count was), and resume after a kill to the
 /// same weights as an uninterrupted run.
-final class GeneratorTrainingTests: XCTestCase {
+final class GeneratorTrainingTests: GGEPTestCase {
   static func mnist(_ rows: Int, _ part: MNIST.Part) throws -> Matrix<Float> {
     guard let directory = MNISTLocation.directory else { throw XCTSkip("unreachable: MNIST is required") }
     let images = try MNIST.load(part, directory: directory).images
@@ -189,7 +201,7 @@ final class GeneratorTrainingTests: XCTestCase {
 /// outputs → the network's backward → through the spectral normalisation to the raw weights),
 /// and the generator's input gradient (the network's pullback), against central differences,
 /// for each loss of SPEC 11.
-final class DiscriminatorGradientTests: XCTestCase {
+final class DiscriminatorGradientTests: GGEPTestCase {
   func testDiscriminatorAndGeneratorGradientsMatchFiniteDifferences() {
     for loss in AdversarialLoss.allCases {
       var rng = RandomStream(seed: 21, key: loss.rawValue)

@@ -4,7 +4,7 @@ import XCTest
 /// The examples in `ggep <command> --help`: every config, model or fixture path they read is a
 /// file of the repository, so a user who copies an example line gets a run, not "no such file"
 /// (what an example writes, after --out, --checkpoint or out=, is not checked).
-final class HelpExampleTests: XCTestCase {
+final class HelpExampleTests: GGEPTestCase {
   /// The subcommands `ggep --help` lists (a name at two spaces of indent, under SUBCOMMANDS).
   static func commands() throws -> [String] {
     let help = try GGEPExecutable.run(["--help"]).stdout

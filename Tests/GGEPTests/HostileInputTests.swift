@@ -2,13 +2,23 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// Files and configs written to break the tool: each is refused by name, never a crash, a hang,
 /// or a file written through a link.
-final class HostileInputTests: XCTestCase {
+final class HostileInputTests: GGEPTestCase {
   // MARK: - The output folder's lock
 
   func testLockThroughASymbolicLinkIsRefusedAndTheTargetIsUntouched() throws {
@@ -223,7 +233,7 @@ final class HostileInputTests: XCTestCase {
 }
 
 /// The hybrid is Adam with one more start, so it can never end worse than Adam alone.
-final class HybridInversionTests: XCTestCase {
+final class HybridInversionTests: GGEPTestCase {
   func testTheHybridNeverEndsWorseThanAdamWithTheSameBudget() throws {
     let fixture = try ConfigFixture()
     // Widths where Latent-Pursuit's start is poor (n₁ ≥ n₂'s active count) and where it is exact.
@@ -270,7 +280,7 @@ final class HybridInversionTests: XCTestCase {
 
 /// Ctrl-C must reach ggep whatever the method: CLP installs its own SIGINT handler for the
 /// length of a solve unless told not to, which swallowed Ctrl-C during `lp` inversions.
-final class SignalHandlingTests: XCTestCase {
+final class SignalHandlingTests: GGEPTestCase {
   func testACLPSolveLeavesTheSIGINTDispositionAlone() throws {
     // A sentinel disposition, restored afterwards.
     var sentinel = sigaction()

@@ -2,14 +2,24 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPExperiments
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// The experiment kind `inversion` (SPEC 10) end to end: the committed smoke config, thread-count
 /// independence, verify, the report, the per-layer metrics, and bad configs refused before any
 /// job runs.
-final class InversionExperimentTests: XCTestCase {
+final class InversionExperimentTests: GGEPTestCase {
   var fixture: ConfigFixture!
   override func setUpWithError() throws { fixture = try ConfigFixture() }
   override func tearDown() { fixture = nil }

@@ -2,11 +2,22 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// Layer-wise inversion (SPEC 10): the LP inversion of one layer.
-final class InversionTests: XCTestCase {
+final class InversionTests: GGEPTestCase {
   /// A random ReLU layer in × out, W ~ N(0, 1/in), optional bias.
   func layer(_ fanIn: Int, _ fanOut: Int, bias: Bool, seed: UInt64) -> (Matrix<Double>, [Double]) {
     var rng = RandomStream(seed: seed, key: "lp-layer")

@@ -2,9 +2,19 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// The job keys of every committed config, pinned (issue 11: "pin before you move").
 ///
@@ -20,7 +30,7 @@ import XCTest
 ///
 /// To rewrite the fixture (only when a key change is intended and announced):
 /// `GGEP_WRITE_KEY_FIXTURE=1 swift test --filter JobKeyPinTests`.
-final class JobKeyPinTests: XCTestCase {
+final class JobKeyPinTests: GGEPTestCase {
   static let fixturePath = MNISTLocation.packageRoot + "/Tests/GGEPTests/Fixtures/job-keys.json"
 
   struct Entry: Codable, Equatable {

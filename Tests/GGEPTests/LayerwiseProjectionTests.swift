@@ -2,13 +2,23 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPExperiments
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// Layer-wise inverters as P_G inside PRFM/PPower (SPEC 10 inside SPEC 4): exact on targets in
 /// the range, refused at plan time where they cannot work, the same bits at 1 and 2 workers.
-final class LayerwiseProjectionTests: XCTestCase {
+final class LayerwiseProjectionTests: GGEPTestCase {
   var fixture: ConfigFixture!
   override func setUpWithError() throws { fixture = try ConfigFixture() }
   override func tearDown() { fixture = nil }

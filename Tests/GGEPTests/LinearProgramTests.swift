@@ -2,9 +2,22 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
+@testable import GGEPPrior
+@testable import GGEPNumerics
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// CLP through `LinearProgram`: a known optimum, and the statuses of programs without one.
-final class LinearProgramTests: XCTestCase {
+final class LinearProgramTests: GGEPTestCase {
   /// max x + y s.t. x + 2y ≤ 4, 3x + y ≤ 6, x, y ≥ 0: optimum at (8/5, 6/5), value 14/5.
   func testAKnownOptimum() {
     let lp = LinearProgram(

@@ -2,9 +2,19 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// Where the MNIST files are, if anywhere: `$MNIST_DIR`, the package's `data/mnist`, or the
 /// shared copy `../shared/datasets/mnist` beside the package.
@@ -27,7 +37,7 @@ enum MNISTLocation {
   }
 }
 
-final class MNISTTests: XCTestCase {
+final class MNISTTests: GGEPTestCase {
   var directory: URL!
 
   override func setUpWithError() throws {

@@ -2,15 +2,25 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// `ModelReport` (`ggep model-report`): each number against a direct computation or a case whose
 /// answer is known, determinism across thread counts, and the report stored in a model file
 /// without touching its weights. Small synthetic images keep the tests fast; the committed VAE is
 /// used where a real prior matters.
-final class ModelReportTests: XCTestCase {
+final class ModelReportTests: GGEPTestCase {
   static let committedModel = MNISTLocation.packageRoot + "/models/mnist-vae.h5"
 
   private func temporaryPath(_ name: String) -> String {

@@ -2,13 +2,24 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
+@testable import GGEPPrior
+@testable import GGEPNumerics
 @testable import GGEPModels
-@testable import GGEPExperiments
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// The one network stack (issue 11): every activation's pullback and the parameter gradient of
 /// `DenseStack.backward` against central finite differences of a Double reference, and a
 /// folded batch norm against the unfolded layer.
-final class NetworkTests: XCTestCase {
+final class NetworkTests: GGEPTestCase {
   func layer(_ i: Int, _ o: Int, _ activation: Activation, rng: inout RandomStream, bias: Bool = true) -> DenseLayer {
     DenseLayer(
       weights: Matrix(rows: i, cols: o, storage: rng.normals(i * o, scale: 1 / Double(i).squareRoot())).asFloat,
@@ -204,7 +215,7 @@ final class NetworkTests: XCTestCase {
 
 /// The one model file: a dense generator's round trip, its errors, and a config's generator
 /// made from whatever the file holds.
-final class ModelFileTests: XCTestCase {
+final class ModelFileTests: GGEPTestCase {
   func temporaryPath(_ name: String) -> String {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ggep-model-tests-\(getpid())")
     try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

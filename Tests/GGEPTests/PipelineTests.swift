@@ -2,12 +2,22 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// End to end through plan → batches → journal → results.h5, and the reports built from it.
-final class PipelineTests: XCTestCase {
+final class PipelineTests: GGEPTestCase {
   var fixture: ConfigFixture!
 
   override func setUpWithError() throws { fixture = try ConfigFixture() }
@@ -277,7 +287,7 @@ final class PipelineTests: XCTestCase {
     let path = out("known.h5")
     try ResultsFile.write(records, provenance: provenance, to: path)
     let (p, back) = try ResultsFile.read(path, withVectors: false)
-    let table = try SummaryTable(records: back, groupBy: SummaryTable.defaultGrouping(provenance: p, records: back))
+    let table = try SummaryTable(records: back, groupBy: SummaryTable.defaultGrouping(provenance: p, records: back), spec: GEPKind.summary)
     XCTAssertEqual(table.groupBy, ["problem", "algorithm", "m"])
     XCTAssertEqual(table.rows.count, 2)
     XCTAssertEqual(table.rows[0].cosineMean, 0.9, accuracy: 1e-15)
@@ -293,7 +303,7 @@ final class PipelineTests: XCTestCase {
     let csv = table.csv()
     XCTAssertTrue(csv.hasPrefix("problem,algorithm,m,jobs,failed,cosine_mean,cosine_std,time_mean\n"), csv)
     XCTAssertTrue(csv.contains("eq24,PRFM,50,3,0,0.9,0.1,2\n"), csv)
-    XCTAssertThrowsError(try SummaryTable(records: back, groupBy: ["colour"])) { error in
+    XCTAssertThrowsError(try SummaryTable(records: back, groupBy: ["colour"], spec: GEPKind.summary)) { error in
       XCTAssertTrue("\(error)".contains("colour"))
     }
   }
@@ -306,7 +316,7 @@ final class PipelineTests: XCTestCase {
     let summary = try run(plan, jobs: 2, out: out("families"))
     XCTAssertEqual(summary.failedJobs, 0)
     let records = try ResultsFile.read(summary.resultsPath, withVectors: false).records
-    let table = try SummaryTable(records: records, groupBy: ["problem", "algorithm", "m"])
+    let table = try SummaryTable(records: records, groupBy: ["problem", "algorithm", "m"], spec: GEPKind.summary)
     let largest = String(records.map(\.m).max()!)
     for problem in Set(records.map(\.problem)) {
       for algorithm in ["PRFM", "PPower"] {
@@ -329,7 +339,7 @@ final class PipelineTests: XCTestCase {
     let summary = try run(plan, jobs: 2, out: out("smoke"))
     XCTAssertEqual(summary.failedJobs, 0)
     let records = try ResultsFile.read(summary.resultsPath, withVectors: false).records
-    let table = try SummaryTable(records: records, groupBy: ["problem", "algorithm", "m"])
+    let table = try SummaryTable(records: records, groupBy: ["problem", "algorithm", "m"], spec: GEPKind.summary)
     XCTAssertEqual(Set(table.rows.map { $0.keys[1] }), ["PRFM", "PPower", "Rifle20"])
     func mean(_ problem: String, _ algorithm: String, _ m: String) -> Double {
       table.rows.first { $0.keys == [problem, algorithm, m] }!.cosineMean

@@ -1,10 +1,20 @@
 import XCTest
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
-final class ProblemTests: XCTestCase {
+final class ProblemTests: GGEPTestCase {
   let n = 40
 
   func testSpikedPairPopulationEigenvaluesByDsygvd() throws {

@@ -2,13 +2,24 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// Layered Basis-Pursuit and Latent-Pursuit (SPEC 10): recovery of random nets in the good
 /// regime, failure with n1 ≫ n2, inpainting, the solvers' optimality conditions, refusal and
 /// determinism. Every method runs with its default settings.
-final class PursuitTests: XCTestCase {
+final class PursuitTests: GGEPTestCase {
   /// A random net k → n1 → n2 (SPEC 10's setting), seed 1 as in InversionTests.
   func randomNet(k: Int = 20, n1: Int, n2: Int = 625, bias: Bool, output: Activation = .relu) -> InversionNetwork {
     InversionNetwork(FeedForwardGenerator.reluMLP(widths: [k, n1, n2], bias: bias, activations: [.relu, output], seed: 1))
@@ -222,7 +233,7 @@ final class PursuitTests: XCTestCase {
 /// The two settings that reproduce an independent implementation's Latent-Pursuit (a
 /// continuation on λ, and the ADMM with an exact h-step): both still recover the good regime,
 /// and both leave the encoding of the default settings — and so every job key — alone.
-final class PursuitVariantTests: XCTestCase {
+final class PursuitVariantTests: GGEPTestCase {
   func testContinuationAndTheExactADMMRecoverTheGoodRegime() throws {
     let net = InversionNetwork(FeedForwardGenerator.reluMLP(widths: [20, 100, 625], bias: false, activations: [.relu, .relu], seed: 1))
     for settings in [

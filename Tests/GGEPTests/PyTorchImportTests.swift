@@ -2,14 +2,25 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPExperiments
+@testable import GGEPPrior
+@testable import GGEPNumerics
 @testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// A researcher's own PyTorch generator (issue 15): the safetensors reader refuses every
 /// malformed file with the file and the tensor named, and MLPs saved by PyTorch
 /// (`scripts/export-pytorch-fixtures.py`, committed fixtures) give PyTorch's outputs and input
 /// gradients within 1e-5 relative.
-final class PyTorchImportTests: XCTestCase {
+final class PyTorchImportTests: GGEPTestCase {
   static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/pytorch").path
 
   /// A safetensors file from a header object and a data section.
@@ -270,7 +281,7 @@ final class PyTorchImportTests: XCTestCase {
 
 /// `generator: {kind: pytorch, …}` in configs: plan-time checks, a PRFM run, and inversion by
 /// every layer-wise method (the fixture's Linear/BN/ReLU, LeakyReLU, Sigmoid layers all qualify).
-final class PyTorchGeneratorConfigTests: XCTestCase {
+final class PyTorchGeneratorConfigTests: GGEPTestCase {
   var fixture: ConfigFixture!
   override func setUpWithError() throws { fixture = try ConfigFixture() }
   override func tearDown() { fixture = nil }

@@ -1,10 +1,20 @@
 import XCTest
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
-final class RandomStreamTests: XCTestCase {
+final class RandomStreamTests: GGEPTestCase {
   /// The reference implementation's outputs from state {1, 2, 3, 4}.
   func testXoshiroReferenceVector() {
     var rng = RandomStream(state: (1, 2, 3, 4))

@@ -2,15 +2,25 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// The VAE with ReLU hidden layers (issue 14: a VAE prior of the GAN generator's 20-128-392-784
 /// shape): its gradient, its model file, what configs and the layer-wise inverters make of that
 /// file, training on MNIST, and that a softplus architecture is written byte for byte as before
 /// `hidden_activation` existed.
-final class ReLUVAETests: XCTestCase {
+final class ReLUVAETests: GGEPTestCase {
   static let committedModel = MNISTLocation.packageRoot + "/models/mnist-vae.h5"
   static let committedReLUModel = MNISTLocation.packageRoot + "/models/mnist-relu-vae.h5"
 

@@ -2,13 +2,23 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// `ggep submit` without Slurm: the scripts it writes, the array spec, the resubmission rule and
 /// `ggep status`. (scripts/test-slurm.sh runs the real thing on a one-node Slurm.)
-final class SlurmScriptTests: XCTestCase {
+final class SlurmScriptTests: GGEPTestCase {
   var fixture: ConfigFixture!
 
   override func setUpWithError() throws { fixture = try ConfigFixture() }

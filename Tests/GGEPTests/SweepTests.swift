@@ -2,11 +2,21 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
-final class SweepTests: XCTestCase {
+final class SweepTests: GGEPTestCase {
   var fixture: ConfigFixture!
 
   override func setUpWithError() throws {

@@ -1,8 +1,19 @@
 import Foundation
+import XCTest
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// Small shared fixtures: unit signals in a generator's range and nonnegative "images".
 enum Fixtures {
@@ -43,5 +54,14 @@ enum Repository {
     }
     defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
     return try body()
+  }
+}
+
+/// Every test case of the suite: the built-in kinds are registered before its first test, as
+/// the command line registers them at start-up.
+class GGEPTestCase: XCTestCase {
+  override class func setUp() {
+    super.setUp()
+    BuiltIns.register()
   }
 }

@@ -2,13 +2,25 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
+@testable import GGEPPrior
+@testable import GGEPNumerics
 @testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// The numerical foundations of generator training (SPEC 11): the adversarial loss family A/B/C,
 /// spectral normalisation, batch normalisation in training mode and the kernel criteria
 /// (Cauchy–Schwarz, MMD²), each against an independent Double computation, central finite
 /// differences, or a hand computation. Every test prints the errors it measured.
-final class TrainingFoundationTests: XCTestCase {
+final class TrainingFoundationTests: GGEPTestCase {
   // MARK: - Helpers
 
   /// max |a − b| / max(max |b|, floor): a norm-wise relative error.

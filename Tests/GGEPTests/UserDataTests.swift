@@ -2,14 +2,24 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// SPEC 9, user data: `problem: {kind: samples}` reads Â, B̂ (and an optional truth) from an
 /// HDF5 file; every malformed file is a config error naming the file and dataset before any
 /// job runs; without a truth the cosine is "n/a".
-final class UserDataTests: XCTestCase {
+final class UserDataTests: GGEPTestCase {
   var fixture: ConfigFixture!
   let n = 60
   let k = 5
@@ -111,7 +121,7 @@ final class UserDataTests: XCTestCase {
     XCTAssertTrue(record.cosineHistory.isEmpty && record.signalVector.isEmpty)
     XCTAssertTrue(record.finalRho.isFinite && record.finalRho > 1)
     XCTAssertEqual(record.estimate.count, n)
-    let table = try SummaryTable(records: records, groupBy: ["problem", "algorithm"])
+    let table = try SummaryTable(records: records, groupBy: ["problem", "algorithm"], spec: GEPKind.summary)
     XCTAssertTrue(table.markdown().contains("n/a"), table.markdown())
     XCTAssertFalse(table.markdown().lowercased().contains("nan"), table.markdown())
     XCTAssertTrue(table.csv().contains("n/a"))

@@ -1,11 +1,23 @@
 import Foundation
 import XCTest
 @testable import GGEPCore
+@testable import GGEPPrior
+@testable import GGEPNumerics
 @testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// A VAE run's per-epoch checkpoint (`VAECheckpoint`): a run killed after an epoch and started
 /// again ends with bitwise the weights and losses of one that was never interrupted.
-final class VAECheckpointTests: XCTestCase {
+final class VAECheckpointTests: GGEPTestCase {
   static let small = VAETests.small
 
   private func data() -> (train: Matrix<Float>, test: Matrix<Float>) {

@@ -2,13 +2,23 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// The VAE prior in experiments: the committed model and real MNIST test images, end to end.
 /// `make test` fetches MNIST first (`make data`); without it these tests fail, not skip.
-final class VAEExperimentTests: XCTestCase {
+final class VAEExperimentTests: GGEPTestCase {
   var fixture: ConfigFixture!
   override func setUpWithError() throws { fixture = try ConfigFixture() }
   override func tearDown() { fixture = nil }
@@ -61,7 +71,7 @@ final class VAEExperimentTests: XCTestCase {
     XCTAssertEqual(summary.failedJobs, 0)
     let (provenance, records) = try ResultsFile.read(summary.resultsPath, withVectors: false)
     XCTAssertTrue(records.allSatisfy { $0.projection == "none" || $0.projection.contains("oracle-norm") }, "paper configs use oracle-norm")
-    let table = try SummaryTable(records: records, groupBy: SummaryTable.defaultGrouping(provenance: provenance, records: records))
+    let table = try SummaryTable(records: records, groupBy: SummaryTable.defaultGrouping(provenance: provenance, records: records), spec: GEPKind.summary)
     XCTAssertEqual(Set(table.rows.map { $0.keys[1] }), ["Rifle20", "Rifle100", "PPower", "PRFM"])
     XCTAssertEqual(table.rows.count, 8)
     try ResultReport.write(results: summary.resultsPath, to: out)

@@ -1,12 +1,24 @@
 import Foundation
 import XCTest
 @testable import GGEPCore
+@testable import GGEPPrior
+@testable import GGEPNumerics
 @testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// The layer-piece schedule of VAE training (`VAEPieceStep`): the whole mini-batch in every
 /// GEMM, each layer's columns and weight rows cut into fixed pieces that threads share, Adam
 /// fused with each weight-gradient piece.
-final class VAELayerPieceTests: XCTestCase {
+final class VAELayerPieceTests: GGEPTestCase {
   static let small = VAETests.small
 
   private func data() -> (train: Matrix<Float>, test: Matrix<Float>) {

@@ -2,15 +2,25 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-final class VAETests: XCTestCase {
+final class VAETests: GGEPTestCase {
   static let committedModel = MNISTLocation.packageRoot + "/models/mnist-vae.h5"
 
   /// A small architecture for fast tests.

@@ -2,12 +2,22 @@ import Foundation
 import XCTest
 
 @testable import GGEPCore
-@testable import GGEPModels
+@testable import GGEPPrior
 @testable import GGEPNumerics
-@testable import GGEPExperiments
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPPlot
+@testable import GGEPCluster
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+@testable import GGEPKindInversion
+@testable import GGEPPriors
+@testable import GGEPBench
+@testable import GGEPBuiltIns
 
 /// `ggep verify`: a fresh file re-runs bit for bit; an altered one fails, naming the job.
-final class VerifyTests: XCTestCase {
+final class VerifyTests: GGEPTestCase {
   var fixture: ConfigFixture!
   override func setUpWithError() throws { fixture = try ConfigFixture() }
   override func tearDown() { fixture = nil }

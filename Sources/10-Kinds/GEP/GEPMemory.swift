@@ -1,0 +1,77 @@
+import GGEPCore
+import GGEPPrior
+import GGEPNumerics
+import GGEPModels
+import GGEPConfig
+import GGEPPipeline
+import GGEPPlot
+import GGEPComponents
+
+/// A GEP batch's peak memory (`KindSpec.memoryEstimate`). The terms, in bytes (8 per Double, 4 per Float), for a batch of J jobs:
+///
+///     sampled pair      J · 2·m·n·8          Â and B̂ as m × n sample matrices (Eq. 24, 25, GFDA, GCCA)
+///                       + m·n·8              the next instance's draws while it is built
+///     population pair   J · 2·n²·8           dense A and B
+///     projection        J·R · (Σ widths)·4·3 activations and two gradient buffers (R restarts)
+///                       + J·R · (k·4·4 + n·4) + J·n·8·2   Adam state, ∂L/∂G, targets
+///     results           J · (2n + 2(T+1))·8  û, v*, the ρ and cosine histories
+///
+/// plus 64 MiB for the process itself. It errs high (the draws of an instance may be released
+/// before the next is made), never low by more than the process's small allocations.
+extension ExperimentSpec {
+  /// The estimate for one batch of `jobs` jobs of this spec.
+  public func memoryEstimate(jobs: Int) -> MemoryEstimate {
+    let spec = self
+    let J = Double(jobs)
+    let n = Double(spec.generator.n)
+    let m = Double(spec.m)
+    let T = Double(spec.algorithm.iterations)
+    var terms: [(bytes: Double, key: String, value: String, what: String)] = []
+    if spec.problem.userData != nil {
+      // The file's matrices are loaded (once) when the plan is made: already in memory.
+    } else if spec.problem.population {
+      terms.append((J * 2 * n * n * 8, "generator.n", String(spec.generator.n), "dense population A and B: 2 × \(spec.generator.n)² doubles per job"))
+    } else {
+      terms.append((
+        J * 2 * m * n * 8 + m * n * 8, "m", String(spec.m),
+        "the samples of Â and B̂: 2 × \(spec.m) × \(spec.generator.n) doubles per job"
+      ))
+    }
+    if spec.algorithm.method.kind != .rifle {
+      let R = [.adam, .hybrid].contains(spec.projection.method.kind) ? Double(spec.projection.restarts) : 1
+      let k = Double(spec.generator.k)
+      let rows = J * R
+      let projection = rows * Self.widths(spec.generator) * 4 * 3 + rows * (k * 16 + n * 4) + J * n * 16
+      terms.append((projection, "signal.count", String(spec.signal.count), "the batched projection's buffers"))
+    }
+    terms.append((J * (2 * n + 2 * (T + 1)) * 8, "signal.count", String(spec.signal.count), "the results"))
+    return MemoryEstimate(terms: terms, shared: Self.weights(spec.generator), jobs: jobs)
+  }
+
+  /// Σ of the layer widths of the generator (input, hidden, output), for its workspace.
+  static func widths(_ g: GeneratorSpec) -> Double {
+    switch g.architecture {
+    case .linear: return Double(g.k) + Double(g.n)
+    case .reluRandom(let hidden): return Double(g.k) + Double(hidden) + Double(g.n)
+    case .reluMLP(let widths, _, _): return widths.reduce(0.0) { $0 + Double($1) }
+    // The decoder's widths as the file records them (20-500-500-784 for SPEC 3's VAE,
+    // 20-128-392-784 for the ReLU one).
+    case .vaeMNIST(let file, _), .model(let file, _): return (try? ModelHeader.verified(file).widths.reduce(0.0) { $0 + Double($1) }) ?? Double(g.k) + Double(g.n)
+    case .pytorch(_, _, let architecture): return architecture.widths.reduce(0.0) { $0 + Double($1) }
+    case .product(let factors): return factors.map(widths).reduce(0, +)
+    }
+  }
+
+  /// The generator's weights (shared by every batch).
+  static func weights(_ g: GeneratorSpec) -> Double {
+    // In Double: a width of Int64.max gives a huge estimate, never an overflow.
+    func dense(_ w: [Int]) -> Double { zip(w, w.dropFirst()).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } * 4 }
+    switch g.architecture {
+    case .linear, .reluRandom, .reluMLP: return g.drawnWeightBytes  // Float weights and the Double draws (or basis)
+    case .vaeMNIST(let file, _), .model(let file, _): return dense((try? ModelHeader.verified(file).widths) ?? [g.k, g.n])
+    case .pytorch(_, _, let architecture): return dense(architecture.widths)
+    case .product(let factors): return factors.map(weights).reduce(0, +)
+    }
+  }
+}
+
