@@ -31,7 +31,7 @@ data:
 model: build data
 	$(GGEP) train-vae --epochs 20 --seed 0 --gradient-shards 2 --data data/mnist --out models/mnist-vae.h5
 
-# Retrains every committed prior (SPEC 11), two at a time: the three GAN losses and the kernel
+# Retrains every committed prior (docs/mathematics.md §11), two at a time: the three GAN losses and the kernel
 # generator (one thread each), and both VAEs (configs/models/*.yaml). Each config writes its
 # model, sample grid and training curve into models/.
 GENERATOR_CONFIGS := $(wildcard configs/models/*.yaml)
@@ -67,7 +67,7 @@ test: deps python-deps data
 # The fast tier, for a developer between edits (under 3 minutes once built): the check for tests
 # that cannot fail, and every XCTest but the slow end-to-end ones listed in SLOW_TESTS (run by
 # `make test`), from the same optimised build.
-SLOW_TESTS := InversionExperimentTests.testSmokeConfigRunsEveryMethodInBothRegimes|JobKeyPinTests|GeneratorTrainingConfigTests|GeneratorTrainingTests|PyTorchGeneratorConfigTests.testTheAppendixE|CLITests.testInterruptedAndKilled|PipelineTests.testLinearSmokeExampleRuns|PipelineTests.testFamiliesSmokeExampleRuns|ReLUVAETests.testReLUVAEFileIsAnInvertibleGenerator|BestStepTests.testStudyConfigsPlan|InversionExperimentTests.testATrainedImageModel|HybridInversionTests
+SLOW_TESTS := ExampleConfigTests|InversionExperimentTests.testSmokeConfigRunsEveryMethodInBothRegimes|JobKeyPinTests|GeneratorTrainingConfigTests|GeneratorTrainingTests|PyTorchGeneratorConfigTests.testTheAppendixE|CLITests.testInterruptedAndKilled|PipelineTests.testLinearSmokeExampleRuns|PipelineTests.testFamiliesSmokeExampleRuns|ReLUVAETests.testReLUVAEFileIsAnInvertibleGenerator|BestStepTests.testStudyConfigsPlan|InversionExperimentTests.testATrainedImageModel|HybridInversionTests
 test-fast: deps python-deps data
 	$(PYTHON) scripts/check-tests.py
 	$(TEST_BUILD)
@@ -79,7 +79,7 @@ test-python: build
 	$(GGEP) run configs/examples/linear-smoke.yaml --out $$tmp --jobs 2 >/dev/null && \
 	$(PYTHON) scripts/read_results.py $$tmp/results.h5 --check
 
-# scripts/fault-battery.sh: every fault of issue 12, with exit codes, messages, and the
+# scripts/fault-battery.sh: every fault case, with exit codes, messages, and the
 # results written before each fault checked unchanged.
 test-faults: build python-deps data
 	scripts/fault-battery.sh
@@ -141,7 +141,7 @@ beyond: build data
 beyond-%:
 	$(MAKE) --no-print-directory beyond BEYOND_CONFIGS=configs/beyond/$*.yaml
 
-# The inversion studies (issue 13; experiments/<study>/README.md): every config of
+# The inversion studies (experiments/<study>/README.md): every config of
 # configs/<study>/ into results/<study>/<config>/ with its report (tables, figures). Jobs that
 # fail are results here (a projector that gives G(ẑ) = 0 fails its job): exit 3 goes on.
 INVERSION_STUDIES := inversion-random inversion-expansion projectors-in-prfm inversion-mnist priors

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch reference generators for ggep's import tests (issue 15), written as safetensors.
+"""PyTorch reference generators for ggep's import tests, written as safetensors.
 
 For each model: its state dict (`<name>.safetensors`, as `safetensors.torch.save_file` writes
 it) and PyTorch's own numbers for fixed inputs (`<name>-reference.safetensors`):

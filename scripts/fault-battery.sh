@@ -326,7 +326,7 @@ else
   fail "model replaced: MNIST not in data/mnist (make data)"
 fi
 
-# Inversion (issue 13): bad configs are refused before any job runs, naming file, key and value;
+# Inversion: bad configs are refused before any job runs, naming file, key and value;
 # an LP the solver cannot satisfy fails its job with the solver's status (exit 3), never a crash.
 cat > "$tmp/inv.yaml" <<'EOF'
 experiment: inversion
@@ -351,7 +351,7 @@ expect "inversion: an infeasible noiseless LP fails its jobs with CLP's status (
   "$GGEP" run "$tmp/inv-noisy.yaml" --out "$tmp/inv-noisy"
 unset "protected[$tmp/inv/results.h5]"
 
-# A PyTorch generator (issue 15): a damaged safetensors file stops the plan, naming the file.
+# A PyTorch generator: a damaged safetensors file stops the plan, naming the file.
 fixture_st="$(pwd)/Tests/GGEPTests/Fixtures/pytorch/mlp.safetensors"
 head -c 2000 "$fixture_st" > "$tmp/cut.safetensors"
 cat > "$tmp/pt.yaml" <<EOF
@@ -365,7 +365,7 @@ expect "pytorch: a truncated safetensors file stops the plan, naming file and te
   "$GGEP" run "$tmp/pt.yaml" --out "$tmp/pt"
 check "pytorch: nothing written for the refused plan" test ! -e "$tmp/pt"
 
-# Trained priors (issue 14): bad training configs and damaged model files are refused by name;
+# Trained priors: bad training configs and damaged model files are refused by name;
 # a damaged checkpoint is refused, never silently restarted over.
 cat > "$tmp/gan.yaml" <<EOF
 kind: gan

@@ -7,7 +7,7 @@
 #
 # Idempotent: `start` leaves running daemons alone, `stop` does nothing when nothing runs.
 # Needs root (sudo is used when not root). Debian 12's Slurm 22.05; the settings are those of
-# ../shared/TOOLCHAIN.md, "A real Slurm on one machine". It overwrites /etc/slurm/slurm.conf.
+# a real one-node Slurm (docs/cluster.md). It overwrites /etc/slurm/slurm.conf.
 set -euo pipefail
 
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)

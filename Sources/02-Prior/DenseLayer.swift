@@ -39,7 +39,7 @@ public struct BatchNorm: Sendable {
 
 extension DenseLayer {
   /// The layer act(BN(h W + b)) with the batch norm folded into the affine map, so that
-  /// layer-wise inversion (SPEC 10) sees a plain affine layer:
+  /// layer-wise inversion (docs/mathematics.md §10) sees a plain affine layer:
   ///
   ///     s = γ / √(σ² + ε),   W' = W · diag(s),   b' = (b − μ) ⊙ s + β
   ///

@@ -1,5 +1,5 @@
 import GGEPCore
-/// A generative model G: Rᵏ → Rⁿ whose range is the prior (SPEC 3), evaluated on batches.
+/// A generative model G: Rᵏ → Rⁿ whose range is the prior (docs/mathematics.md §3), evaluated on batches.
 ///
 /// Batches are rows: `z` is rows × k, G(z) is rows × n. The projector needs G and the
 /// vector-Jacobian product zᵀ ↦ (∂G/∂z)ᵀ g, both as matrix-matrix work over the whole batch
@@ -29,7 +29,7 @@ extension Generator {
 }
 
 /// A generator made of dense layers, which a projector may look into (layer-wise inversion,
-/// SPEC 10): each layer's weights (in × out), bias and activation, input first.
+/// docs/mathematics.md §10): each layer's weights (in × out), bias and activation, input first.
 public protocol LayeredGenerator: Generator {
   var layers: [DenseLayer] { get }
 }

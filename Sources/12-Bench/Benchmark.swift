@@ -5,7 +5,7 @@ import GGEPNumerics
 import GGEPModels
 import GGEPComponents
 
-/// `ggep bench`: the figures the speed targets are stated in (README, "Speed").
+/// `ggep bench`: the figures the speed targets are stated in (docs/performance.md).
 ///
 /// The projection's cost is the decoder's: forward + pullback of a 20-500-500-784 network is
 /// 4·rows·(20·500 + 500·500 + 500·784) ≈ 2.61 MFLOP per row per Adam step, so one PRFM job on one
@@ -108,7 +108,7 @@ public enum Benchmark {
         note: String(format: "%.3f s per image-job", seconds / Double(images))))
     }
 
-    // 4. Inversion methods and layer-wise projectors (SPEC 10).
+    // 4. Inversion methods and layer-wise projectors (docs/mathematics.md §10).
     if sections.contains(.inversion) { try runInversion(quick: quick, report: report) }
 
     // 5. The DCGAN generator of the paper's appendix E.

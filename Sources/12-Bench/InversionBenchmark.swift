@@ -6,7 +6,7 @@ import GGEPModels
 import GGEPComponents
 
 extension Benchmark {
-  /// The inversion methods at the inversion study's sizes (SPEC 10: random 20 → n₁ → 625 ReLU
+  /// The inversion methods at the inversion study's sizes (docs/mathematics.md §10: random 20 → n₁ → 625 ReLU
   /// nets, n₁ = 100 in the good regime and 1000 ≫ n₂), median seconds per inversion over 5
   /// draws of z*; and a PRFM job on Eq. (24) with each projector on the 20-100-625 prior.
   static func runInversion(quick: Bool, report: (Line) -> Void) throws {

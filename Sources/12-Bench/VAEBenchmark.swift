@@ -6,7 +6,7 @@ import GGEPModels
 import GGEPComponents
 
 extension Benchmark {
-  /// VAE training (SPEC 3's 784-500-500-20 VAE, mini-batch 100) in each schedule on all cores:
+  /// VAE training (docs/mathematics.md §3's 784-500-500-20 VAE, mini-batch 100) in each schedule on all cores:
   /// the second of two epochs over random pixels, with no test set, so the line is the training
   /// step alone. The
   /// flops of a step are forward + weight gradients + input gradients (none for the first

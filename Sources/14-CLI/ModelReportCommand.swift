@@ -15,7 +15,7 @@ import GGEPPriors
 import GGEPBench
 import GGEPBuiltIns
 
-/// `ggep model-report MODEL`: what a trained prior is worth (SPEC 11), the same numbers for every
+/// `ggep model-report MODEL`: what a trained prior is worth (docs/mathematics.md §11), the same numbers for every
 /// model file (`ModelReport`): representation error of held-out MNIST test images, MMD² of
 /// samples to the test set, distances of samples to their nearest training image, and a sample
 /// grid.

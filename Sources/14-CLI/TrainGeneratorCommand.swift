@@ -15,7 +15,7 @@ import GGEPPriors
 import GGEPBench
 import GGEPBuiltIns
 
-/// `ggep train-generator CONFIG`: trains a GAN or kernel generator on MNIST (SPEC 11) as its
+/// `ggep train-generator CONFIG`: trains a GAN or kernel generator on MNIST (docs/mathematics.md §11) as its
 /// YAML config says and writes the model file experiments load with `generator: {kind: model}`.
 struct TrainGenerator: ParsableCommand {
   static let configuration = CommandConfiguration(

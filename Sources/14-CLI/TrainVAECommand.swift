@@ -15,15 +15,15 @@ import GGEPPriors
 import GGEPBench
 import GGEPBuiltIns
 
-/// `ggep train-vae`: trains a `vae-mnist` generator (SPEC 3) on MNIST and writes the model
-/// file that experiments load: SPEC 3's softplus VAE, or with `--architecture mnist-relu` the
+/// `ggep train-vae`: trains a `vae-mnist` generator (docs/mathematics.md §3) on MNIST and writes the model
+/// file that experiments load: docs/mathematics.md §3's softplus VAE, or with `--architecture mnist-relu` the
 /// ReLU VAE whose decoder has the GAN generator's 20-128-392-784 shape.
 struct TrainVAE: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "train-vae",
     abstract: "Train an MNIST VAE (Adam, lr 1e-3, batch 100) and save it as HDF5.",
     discussion: """
-      --architecture mnist (the default) is SPEC 3's VAE: encoder 784-500-500-(20, 20), decoder \
+      --architecture mnist (the default) is docs/mathematics.md §3's VAE: encoder 784-500-500-(20, 20), decoder \
       20-500-500-784, softplus hidden layers. --architecture mnist-relu has ReLU hidden layers, \
       encoder 784-392-128-(20, 20) and decoder 20-128-392-784 (the shape of the inversion \
       paper's GAN generator); its model file defaults to models/mnist-relu-vae.h5. Both decoders \

@@ -59,7 +59,7 @@ struct MemoryOptions: ParsableArguments {
 /// A message of the command line itself (`UserError`), printed as `Error: …`, exit status 1.
 typealias CLIError = UserError
 
-/// Exit statuses (README, "The CLI"): 0 success; 1 an error (config, file, data, a verify
+/// Exit statuses (docs/cli.md, "Exit status"): 0 success; 1 an error (config, file, data, a verify
 /// mismatch); 3 the run finished but some jobs failed; 64 a command-line usage error
 /// (swift-argument-parser's); 128 + the signal when stopped by SIGINT (130) or SIGTERM (143).
 enum ExitStatus {

@@ -26,7 +26,7 @@ final class AlgorithmTests: GGEPTestCase {
       slots: instances.map { _ in ProjectionSlot(rng: RandomStream(seed: 1)) })
   }
 
-  /// Per-row outcomes (issue 11): a target the projection cannot handle fails only its own
+  /// Per-row outcomes: a target the projection cannot handle fails only its own
   /// instance; its batch-mates go on. The generator's range is the first 4 coordinates; the
   /// middle instance's Â lives on the others, so PPower's target Âu is exactly orthogonal to
   /// the range at the first step.

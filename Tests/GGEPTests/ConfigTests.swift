@@ -302,7 +302,7 @@ final class ConfigTests: GGEPTestCase {
     }
   }
 
-  /// `relu-mlp` (SPEC 10): any widths, per-layer activations (or hidden/output), optional
+  /// `relu-mlp` (docs/mathematics.md §10): any widths, per-layer activations (or hidden/output), optional
   /// biases, seeded N(0, 1/fan_in) weights; bad activations are errors at their key.
   func testReluMLPGenerator() throws {
     let text = """

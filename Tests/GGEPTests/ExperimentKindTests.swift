@@ -18,7 +18,7 @@ import XCTest
 
 /// A second experiment kind, written here as a kind author would — new files only, one
 /// `register` — runs through plan, run, journal and resume, shards and merge, results files,
-/// summaries, verify and report without the generic code naming it (issue 11, item 3).
+/// summaries, verify and report without the generic code naming it.
 ///
 /// The kind "norms": each job draws x ~ N(0, I_n) from its own stream and records ‖x‖ and x.
 struct NormsKind: ExperimentKind {

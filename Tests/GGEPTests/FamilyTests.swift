@@ -14,7 +14,7 @@ import XCTest
 @testable import GGEPBench
 @testable import GGEPBuiltIns
 
-/// The SPEC 9 problem families GPCA (Eq. 26) and GFDA (Eq. 27): population pairs against
+/// The docs/mathematics.md §9 problem families GPCA (Eq. 26) and GFDA (Eq. 27): population pairs against
 /// LAPACK, PRFM/PPower on them, sampled operators and the config schema.
 final class FamilyTests: GGEPTestCase {
   let n = 40

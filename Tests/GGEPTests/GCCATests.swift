@@ -15,7 +15,7 @@ import XCTest
 @testable import GGEPBench
 @testable import GGEPBuiltIns
 
-/// SPEC 9 GCCA: the population pair against LAPACK, the product projection, PRFM on the
+/// docs/mathematics.md §9 GCCA: the population pair against LAPACK, the product projection, PRFM on the
 /// population and sampled pairs, and the config schema.
 final class GCCATests: GGEPTestCase {
   let nv = 20

@@ -115,7 +115,7 @@ final class GeneratorProjectionTests: GGEPTestCase {
     }
   }
 
-  /// SPEC 4 / issue 2: projecting G(z*) onto a relu-random generator's range recovers it.
+  /// docs/mathematics.md §4: projecting G(z*) onto a relu-random generator's range recovers it.
   func testAdamProjectorRecoversReluRandomRangePoint() throws {
     let gen = FeedForwardGenerator.reluRandom(n: 200, k: 8, hidden: 60, seed: 7)
     var targets: [Double] = []

@@ -16,7 +16,7 @@ import XCTest
 @testable import GGEPBench
 @testable import GGEPBuiltIns
 
-/// The generator trainer (SPEC 11): the network's gradient against finite differences, folded
+/// The generator trainer (docs/mathematics.md §11): the network's gradient against finite differences, folded
 /// batch norm against the training-mode network, short GAN and kernel runs that learn, are the
 /// same bits run twice (whatever OpenBLAS's thread count was), and resume after a kill to the
 /// same weights as an uninterrupted run.
@@ -200,7 +200,7 @@ final class GeneratorTrainingTests: GGEPTestCase {
 /// The whole discriminator step's gradient, as the trainer computes it (loss family → raw
 /// outputs → the network's backward → through the spectral normalisation to the raw weights),
 /// and the generator's input gradient (the network's pullback), against central differences,
-/// for each loss of SPEC 11.
+/// for each loss of docs/mathematics.md §11.
 final class DiscriminatorGradientTests: GGEPTestCase {
   func testDiscriminatorAndGeneratorGradientsMatchFiniteDifferences() {
     for loss in AdversarialLoss.allCases {

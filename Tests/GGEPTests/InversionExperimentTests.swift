@@ -16,7 +16,7 @@ import XCTest
 @testable import GGEPBench
 @testable import GGEPBuiltIns
 
-/// The experiment kind `inversion` (SPEC 10) end to end: the committed smoke config, thread-count
+/// The experiment kind `inversion` (docs/mathematics.md §10) end to end: the committed smoke config, thread-count
 /// independence, verify, the report, the per-layer metrics, and bad configs refused before any
 /// job runs.
 final class InversionExperimentTests: GGEPTestCase {
@@ -57,7 +57,7 @@ final class InversionExperimentTests: GGEPTestCase {
     }
     XCTAssertTrue(snrs("adam", 1000).allSatisfy { $0 > 60 }, "adam at n1 = 1000: \(snrs("adam", 1000))")
     for r in records {
-      // SPEC 10's prediction: unique at 20-100-625, not at 20-1000-625 (the last layer's
+      // docs/mathematics.md §10's prediction: unique at 20-100-625, not at 20-1000-625 (the last layer's
       // ~312 active outputs cannot determine ~500 active inputs).
       XCTAssertEqual(r.integer("unique_predicted"), r.integer("n_hidden1") == 100 ? 1 : 0, r.text("uniqueness"))
       XCTAssertEqual(r.integer("success"), r.real("snr_latent_db") >= 40 ? 1 : 0)

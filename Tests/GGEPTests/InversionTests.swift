@@ -16,7 +16,7 @@ import XCTest
 @testable import GGEPBench
 @testable import GGEPBuiltIns
 
-/// Layer-wise inversion (SPEC 10): the LP inversion of one layer.
+/// Layer-wise inversion (docs/mathematics.md §10): the LP inversion of one layer.
 final class InversionTests: GGEPTestCase {
   /// A random ReLU layer in × out, W ~ N(0, 1/in), optional bias.
   func layer(_ fanIn: Int, _ fanOut: Int, bias: Bool, seed: UInt64) -> (Matrix<Double>, [Double]) {
@@ -73,7 +73,7 @@ final class InversionTests: GGEPTestCase {
     }
   }
 
-  /// A random two-layer ReLU net, SPEC 10's setting: k → n1 → n2.
+  /// A random two-layer ReLU net, docs/mathematics.md §10's setting: k → n1 → n2.
   func randomNet(k: Int, n1: Int, n2: Int, bias: Bool, output: Activation = .relu, seed: UInt64 = 1) -> InversionNetwork {
     InversionNetwork(
       FeedForwardGenerator.reluMLP(widths: [k, n1, n2], bias: bias, activations: [.relu, output], seed: seed))

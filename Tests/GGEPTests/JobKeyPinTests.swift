@@ -16,7 +16,7 @@ import XCTest
 @testable import GGEPBench
 @testable import GGEPBuiltIns
 
-/// The job keys of every committed config, pinned (issue 11: "pin before you move").
+/// The job keys of every committed config, pinned ("pin before you move").
 ///
 /// A job key names a job's results in every results file, keys its random streams, and decides
 /// what a rerun resumes. A refactor that changes how a spec is encoded changes every key:

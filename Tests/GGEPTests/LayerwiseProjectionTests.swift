@@ -16,7 +16,7 @@ import XCTest
 @testable import GGEPBench
 @testable import GGEPBuiltIns
 
-/// Layer-wise inverters as P_G inside PRFM/PPower (SPEC 10 inside SPEC 4): exact on targets in
+/// Layer-wise inverters as P_G inside PRFM/PPower (docs/mathematics.md §10 inside docs/mathematics.md §4): exact on targets in
 /// the range, refused at plan time where they cannot work, the same bits at 1 and 2 workers.
 final class LayerwiseProjectionTests: GGEPTestCase {
   var fixture: ConfigFixture!

@@ -88,7 +88,7 @@ final class ModelReportTests: GGEPTestCase {
   // MARK: - The numbers
 
   /// Test images in the generator's range are represented exactly: cos ≈ 1 for each (Adam at
-  /// the SPEC 4 defaults). A generator spanning other images does visibly worse, so the
+  /// the docs/mathematics.md §4 defaults). A generator spanning other images does visibly worse, so the
   /// measurement is not simply always 1.
   func testImagesInTheRangeHaveCosineOne() throws {
     let n = 64

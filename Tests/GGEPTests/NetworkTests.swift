@@ -16,7 +16,7 @@ import XCTest
 @testable import GGEPBench
 @testable import GGEPBuiltIns
 
-/// The one network stack (issue 11): every activation's pullback and the parameter gradient of
+/// The one network stack: every activation's pullback and the parameter gradient of
 /// `DenseStack.backward` against central finite differences of a Double reference, and a
 /// folded batch norm against the unfolded layer.
 final class NetworkTests: GGEPTestCase {

@@ -46,7 +46,7 @@ final class PipelineTests: GGEPTestCase {
     try ExperimentRunner(plan: plan, options: .init(jobs: jobs, out: out, fresh: fresh, progress: nil)).run()
   }
 
-  /// SPEC 8: the same config and seed give identical numbers whatever the worker count.
+  /// docs/mathematics.md §8: the same config and seed give identical numbers whatever the worker count.
   func testOneAndTwoWorkersGiveBitwiseIdenticalResults() throws {
     let plan = try fixture.plan(Self.adamSweep)
     XCTAssertEqual(plan.jobs.count, 36)
@@ -108,7 +108,7 @@ final class PipelineTests: GGEPTestCase {
     XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out("r") + "/results.h5")), original)
   }
 
-  /// Resume follows the keys (issue 11): a config with more trials and one more sweep point
+  /// Resume follows the keys: a config with more trials and one more sweep point
   /// reuses every finished job, runs only the new ones, and ends bitwise equal to a fresh run.
   func testAddingTrialsAndSweepPointsResumesTheFinishedJobs() throws {
     let small = try fixture.plan(Self.adamSweep, overrides: ["trials=1", "sweep.m=[40]"])

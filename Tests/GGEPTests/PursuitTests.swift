@@ -16,11 +16,11 @@ import XCTest
 @testable import GGEPBench
 @testable import GGEPBuiltIns
 
-/// Layered Basis-Pursuit and Latent-Pursuit (SPEC 10): recovery of random nets in the good
+/// Layered Basis-Pursuit and Latent-Pursuit (docs/mathematics.md §10): recovery of random nets in the good
 /// regime, failure with n1 ≫ n2, inpainting, the solvers' optimality conditions, refusal and
 /// determinism. Every method runs with its default settings.
 final class PursuitTests: GGEPTestCase {
-  /// A random net k → n1 → n2 (SPEC 10's setting), seed 1 as in InversionTests.
+  /// A random net k → n1 → n2 (docs/mathematics.md §10's setting), seed 1 as in InversionTests.
   func randomNet(k: Int = 20, n1: Int, n2: Int = 625, bias: Bool, output: Activation = .relu) -> InversionNetwork {
     InversionNetwork(FeedForwardGenerator.reluMLP(widths: [k, n1, n2], bias: bias, activations: [.relu, output], seed: 1))
   }

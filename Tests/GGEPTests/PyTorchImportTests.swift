@@ -16,7 +16,7 @@ import XCTest
 @testable import GGEPBench
 @testable import GGEPBuiltIns
 
-/// A researcher's own PyTorch generator (issue 15): the safetensors reader refuses every
+/// A researcher's own PyTorch generator: the safetensors reader refuses every
 /// malformed file with the file and the tensor named, and MLPs saved by PyTorch
 /// (`scripts/export-pytorch-fixtures.py`, committed fixtures) give PyTorch's outputs and input
 /// gradients within 1e-5 relative.
@@ -400,7 +400,7 @@ final class PyTorchGeneratorConfigTests: GGEPTestCase {
     let summary = try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: fixture.directory.appendingPathComponent("conv").path, progress: nil)).run()
     XCTAssertEqual(summary.failedJobs, 0)
     XCTAssertTrue(try ResultsFile.read(summary.resultsPath).records.allSatisfy { $0.cosine.isFinite && $0.cosine > 0.5 })
-    assertConfigError(["conv.yaml", "lp inverts dense (fully connected) layers only (SPEC 10), but layer 2 of pytorch(mixed.safetensors, 10 → 3×8×8) is a convolution"]) {
+    assertConfigError(["conv.yaml", "lp inverts dense (fully connected) layers only (docs/mathematics.md §10), but layer 2 of pytorch(mixed.safetensors, 10 → 3×8×8) is a convolution"]) {
       _ = try fixture.plan(config.replacingOccurrences(of: "{steps: 20, restarts: 2}", with: "{method: lp}"), name: "conv.yaml")
     }
     assertConfigError(["conv.yaml", "generator.modules[4].convtranspose2d", "is [in_channels, out_channels, kernel, stride, padding]"]) {

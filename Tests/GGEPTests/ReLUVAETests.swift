@@ -16,7 +16,7 @@ import XCTest
 @testable import GGEPBench
 @testable import GGEPBuiltIns
 
-/// The VAE with ReLU hidden layers (issue 14: a VAE prior of the GAN generator's 20-128-392-784
+/// The VAE with ReLU hidden layers (a VAE prior of the GAN generator's 20-128-392-784
 /// shape): its gradient, its model file, what configs and the layer-wise inverters make of that
 /// file, training on MNIST, and that a softplus architecture is written byte for byte as before
 /// `hidden_activation` existed.
@@ -268,7 +268,7 @@ final class ReLUVAETests: GGEPTestCase {
 
   /// A ReLU VAE file of the paper's shape in configs: `kind: vae-mnist` and `kind: model` make
   /// it a 20 → 784 generator, and an inversion experiment accepts the layer-wise methods on it
-  /// (ReLU hidden layers, an invertible sigmoid output: SPEC 10), which it refuses on the
+  /// (ReLU hidden layers, an invertible sigmoid output: docs/mathematics.md §10), which it refuses on the
   /// softplus VAE (`InversionExperimentTests.testATrainedImageModelGetsImageGrids`).
   func testReLUVAEFileIsAnInvertibleGeneratorInConfigs() throws {
     let net = VAENetwork(architecture: .mnistReLU, capacity: 1)

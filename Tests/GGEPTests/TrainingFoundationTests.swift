@@ -16,7 +16,7 @@ import XCTest
 @testable import GGEPBench
 @testable import GGEPBuiltIns
 
-/// The numerical foundations of generator training (SPEC 11): the adversarial loss family A/B/C,
+/// The numerical foundations of generator training (docs/mathematics.md §11): the adversarial loss family A/B/C,
 /// spectral normalisation, batch normalisation in training mode and the kernel criteria
 /// (Cauchy–Schwarz, MMD²), each against an independent Double computation, central finite
 /// differences, or a hand computation. Every test prints the errors it measured.
@@ -38,7 +38,7 @@ final class TrainingFoundationTests: GGEPTestCase {
 
   // MARK: - Adversarial loss family
 
-  /// SPEC 11 defines the family by ψ′ = ρ and φ′ = −ω⁻¹ρ: the derivatives written out from φ and
+  /// docs/mathematics.md §11 defines the family by ψ′ = ρ and φ′ = −ω⁻¹ρ: the derivatives written out from φ and
   /// ψ satisfy both identities pointwise, agree with central differences of φ and ψ, and ω⁻¹
   /// inverts ω. The three read from their config names.
   func testFamilyDerivativesAreMinusOmegaInverseTimesRhoAndRho() throws {
@@ -133,7 +133,7 @@ final class TrainingFoundationTests: GGEPTestCase {
     }
   }
 
-  /// φ(D(t)), ψ(D(t)) straight from SPEC 11's table (naive sigmoid: only for moderate t).
+  /// φ(D(t)), ψ(D(t)) straight from docs/mathematics.md §11's table (naive sigmoid: only for moderate t).
   func naiveTerms(_ loss: AdversarialLoss, _ t: Double) -> (real: Double, fake: Double) {
     let d = loss == .crossEntropy ? 1 / (1 + exp(-t)) : t
     return (loss.phi(d), loss.psi(d))

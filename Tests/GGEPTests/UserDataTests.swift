@@ -16,7 +16,7 @@ import XCTest
 @testable import GGEPBench
 @testable import GGEPBuiltIns
 
-/// SPEC 9, user data: `problem: {kind: samples}` reads Â, B̂ (and an optional truth) from an
+/// docs/mathematics.md §9, user data: `problem: {kind: samples}` reads Â, B̂ (and an optional truth) from an
 /// HDF5 file; every malformed file is a config error naming the file and dataset before any
 /// job runs; without a truth the cosine is "n/a".
 final class UserDataTests: GGEPTestCase {

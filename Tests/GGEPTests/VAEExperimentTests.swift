@@ -82,7 +82,7 @@ final class VAEExperimentTests: GGEPTestCase {
     XCTAssertTrue(markdown.contains("| eq25-square | PRFM | "), markdown)
   }
 
-  /// Projecting real test images onto the decoder's range (cosine mode, SPEC defaults): the
+  /// Projecting real test images onto the decoder's range (cosine mode, the paper's defaults): the
   /// representation error of the prior, which bounds every method's cosine.
   func testProjectingRealTestImages() throws {
     let model = try VAEModel.load(from: modelPath)

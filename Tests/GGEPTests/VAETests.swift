@@ -569,7 +569,7 @@ final class VAETests: GGEPTestCase {
     XCTAssertEqual(loss.total, training.finalTestLoss, accuracy: 1e-6 * training.finalTestLoss)
   }
 
-  /// Decoded images G(z*) lie in the generator's range, so the Adam projection (SPEC 4 defaults)
+  /// Decoded images G(z*) lie in the generator's range, so the Adam projection (docs/mathematics.md §4 defaults)
   /// must find them again.
   func testProjectionRecoversDecodedImages() throws {
     let model = try VAEModel.load(from: Self.committedModel)

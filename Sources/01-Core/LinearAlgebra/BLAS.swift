@@ -78,8 +78,7 @@ public enum BLASThreads {
 ///
 /// OpenBLAS picks its kernels per CPU at load time (`OPENBLAS_CORETYPE` overrides it), and two
 /// kernels sum in different orders: a results file is reproducible bit for bit on machines
-/// whose core (and thread count) match, and only to rounding elsewhere (README,
-/// "Reproducibility").
+/// whose core (and thread count) match, and only to rounding elsewhere (docs/reproducibility.md).
 public enum MachineInfo {
   /// OpenBLAS's kernel family for this CPU (`Haswell`, `Zen`, `SkylakeX`, …).
   public static let blasCore: String = String(cString: openblas_get_corename())

@@ -9,7 +9,7 @@
 /// cost of a job outside the projection, which is why this transform and not Box–Muller.
 ///
 /// Streams are never shared between jobs: each job derives its own from
-/// (sweep seed, job key, purpose), so results do not depend on thread count or job order (SPEC 8).
+/// (sweep seed, job key, purpose), so results do not depend on thread count or job order (docs/mathematics.md §8).
 public struct RandomStream: Sendable {
   private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 

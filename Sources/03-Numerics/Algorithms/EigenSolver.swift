@@ -1,6 +1,6 @@
 import GGEPCore
 import GGEPPrior
-/// An iterative method for the leading generalized eigenvector under a prior (SPEC 5).
+/// An iterative method for the leading generalized eigenvector under a prior (docs/mathematics.md §5).
 ///
 /// A solver says how one iterate becomes the next: the `target` of the step from u_t, and
 /// whether targets go through the generator's projection (PRFM, PPower) or through the solver's
@@ -72,12 +72,12 @@ public struct PPower: EigenSolver {
 ///   u' = u_t + (η'/ρ_t)(Â − ρ_t B̂)u_t,  u' ← u'/‖u'‖,  keep the s largest |entries|,
 ///   u_{t+1} = u'/‖u'‖.
 /// No generative prior; sparsity is its prior. η' defaults to η·λ1 of the instance, so that
-/// Rifle's effective step η'/ρ_t is about η (SPEC 5).
+/// Rifle's effective step η'/ρ_t is about η (docs/mathematics.md §5).
 public struct Rifle: EigenSolver {
   public let sparsity: Int
   public let step: StepSize
   public let etaPrime: Double?
-  /// GCCA (SPEC 9): truncate to s entries in EACH view, the vector being split into blocks of
+  /// GCCA (docs/mathematics.md §9): truncate to s entries in EACH view, the vector being split into blocks of
   /// `perView` entries (a sparse canonical pair has support in both views). nil: s overall.
   public let perView: Int?
   public init(sparsity: Int, step: StepSize = .absolute(0.2), etaPrime: Double? = nil, perView: Int? = nil) {

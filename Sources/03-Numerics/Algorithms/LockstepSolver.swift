@@ -17,7 +17,7 @@ public struct SolverOutcome: Sendable {
   public var finalRho: Double { rhoHistory.last ?? .nan }
 }
 
-/// How the first iterate is chosen (SPEC 5): 1/√n (all ones, normalised), or a seeded random
+/// How the first iterate is chosen (docs/mathematics.md §5): 1/√n (all ones, normalised), or a seeded random
 /// unit vector.
 public enum InitialVector: String, Sendable, Codable, CaseIterable {
   case ones, random

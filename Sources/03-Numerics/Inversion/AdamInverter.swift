@@ -2,7 +2,7 @@ import Foundation
 import GGEPCore
 import GGEPPrior
 
-/// Inversion by gradient descent on z (Adam; SPEC 4's optimiser, SPEC 10's baseline):
+/// Inversion by gradient descent on z (Adam; docs/mathematics.md §4's optimiser, docs/mathematics.md §10's baseline):
 ///
 ///     minimise ½‖M ⊙ (G(z) − x)‖² + λ_z‖z‖²   over R restarts, keep the lowest loss,
 ///

@@ -13,7 +13,7 @@ public struct InversionFailure: UserFacingError, Sendable {
   public var description: String { "layer \(layer): \(reason)" }
 }
 
-/// One dense layer inverted by a linear program (Lei, Jalal, Dhillon, Dimakis 2019; SPEC 10).
+/// One dense layer inverted by a linear program (Lei, Jalal, Dhillon, Dimakis 2019; docs/mathematics.md §10).
 ///
 /// For y = relu(h W + b) (W in × out, rows are samples) with S = {j : y_j > τ} the active
 /// outputs, the ℓ∞ program over (h, ε) is

@@ -2,7 +2,7 @@ import Foundation
 import GGEPCore
 import GGEPPrior
 
-/// Latent-Pursuit (Aberdam, Simon, Elad; Algs. 3–5; SPEC 10): the network inverted from the
+/// Latent-Pursuit (Aberdam, Simon, Elad; Algs. 3–5; docs/mathematics.md §10): the network inverted from the
 /// output down, each layer's input estimated from the estimate ŷ of its output with the
 /// layer's nonlinearity kept, not inverted:
 ///
@@ -18,7 +18,7 @@ import GGEPPrior
 /// least squares with those supports (`InversionNetwork.leastSquaresOnSupports`). Inpainting:
 /// only the observed outputs enter the last layer.
 public struct LatentPursuit: LatentInverter {
-  /// The defaults are for noiseless (or nearly noiseless) data, SPEC 10's random nets: there λ
+  /// The defaults are for noiseless (or nearly noiseless) data, docs/mathematics.md §10's random nets: there λ
   /// and γ only break ties and every bit of them biases ẑ. Measured on 20-100-625 nets (three
   /// nets × three z*, threshold 1e-5): plain Latent-Pursuit's latent SNR is 100 dB (capped) at
   /// λ ≤ 1e-6, ≈ 89 dB at 1e-5, 79 at 3e-5, 69 at 1e-4, 49 at 1e-3 while the supports are

@@ -2,7 +2,7 @@ import Foundation
 import GGEPCore
 import GGEPPrior
 
-/// Layered Basis-Pursuit (Aberdam, Simon, Elad, Alg. 2; SPEC 10): the network inverted from the
+/// Layered Basis-Pursuit (Aberdam, Simon, Elad, Alg. 2; docs/mathematics.md §10): the network inverted from the
 /// output down, one sparse coding problem per layer.
 ///
 /// * An invertible output (identity, leaky-relu, sigmoid, tanh, PLU) is inverted entrywise

@@ -2,7 +2,7 @@ import Foundation
 import GGEPCore
 import GGEPPrior
 
-/// A generator's layers in Double, as the layer-wise inverters read them (SPEC 10): h₀ = z,
+/// A generator's layers in Double, as the layer-wise inverters read them (docs/mathematics.md §10): h₀ = z,
 /// h_l = act_l(h_{l−1} W_l + b_l), x = h_L.
 public struct InversionNetwork: Sendable {
   public struct Layer: Sendable {
@@ -76,7 +76,7 @@ public struct InversionNetwork: Sendable {
   }
 }
 
-/// SNR_dB(a, â) = 20·log₁₀(‖a‖ / ‖â − a‖), capped at 100 dB (an exact recovery), SPEC 10.
+/// SNR_dB(a, â) = 20·log₁₀(‖a‖ / ‖â − a‖), capped at 100 dB (an exact recovery), docs/mathematics.md §10.
 public func signalToNoiseDB(_ truth: [Double], _ estimate: [Double]) -> Double {
   precondition(truth.count == estimate.count)
   var signal = 0.0, error = 0.0
@@ -106,7 +106,7 @@ extension LatentInverter {
   public func invert(_ x: [Double]) throws(InversionFailure) -> [Double] { try invert(x, observed: nil) }
 }
 
-/// LP inversion from the output down (Lei et al.; SPEC 10): each layer by `LPLayerInversion` —
+/// LP inversion from the output down (Lei et al.; docs/mathematics.md §10): each layer by `LPLayerInversion` —
 /// a ReLU layer split by its support, a strictly increasing one inverted entrywise first (values
 /// clipped into its range) and solved without the split — its input constrained ≥ 0 where it is
 /// a ReLU output; the latent is free.
@@ -193,7 +193,7 @@ public struct OracleInverter: LatentInverter {
 }
 
 extension InversionNetwork {
-  /// The oracle's descent with the supports given (Aberdam et al., Alg. 1; SPEC 10): from x
+  /// The oracle's descent with the supports given (Aberdam et al., Alg. 1; docs/mathematics.md §10): from x
   /// down to z, each layer's input by least squares (`dgels`) on its equations,
   ///
   ///     ReLU layer l:        (h W_l + b_l)_j = y_j     for j ∈ S_l (and observed, at the output)
@@ -256,7 +256,7 @@ extension InversionNetwork {
   }
 
   /// The first layer no layer-wise method can invert, as the failure to throw: `method` names
-  /// the inverter, the reason the layer's shape and activation (SPEC 10: each layer must be ReLU
+  /// the inverter, the reason the layer's shape and activation (docs/mathematics.md §10: each layer must be ReLU
   /// or strictly increasing).
   func refuseUnsupported(_ method: String) throws(InversionFailure) {
     for (l, layer) in layers.enumerated() where layer.activation != .relu && !layer.activation.isInvertible {

@@ -1,7 +1,7 @@
 import GGEPCore
 import GGEPPrior
 
-/// A layer-wise inversion method with its settings (SPEC 10): what an inversion job and a
+/// A layer-wise inversion method with its settings (docs/mathematics.md §10): what an inversion job and a
 /// layer-wise projector are both configured with, and the one place an inverter is made from
 /// it. A new layer-wise method is a new `LatentInverter` plus a case here.
 public enum LayerwiseMethod: Hashable, Sendable, Codable {

@@ -2,11 +2,11 @@ import Foundation
 import GGEPCore
 import GGEPPrior
 
-// The two first-order solvers shared by Layered Basis-Pursuit and Latent-Pursuit (SPEC 10):
+// The two first-order solvers shared by Layered Basis-Pursuit and Latent-Pursuit (docs/mathematics.md §10):
 // FISTA for a layer with equations only, the linearized ADMM for a ReLU layer whose inactive
 // outputs add inequalities. One implementation of each, and of the proximal maps they share.
 
-/// The penalty on a layer's input and its proximal map (SPEC 10).
+/// The penalty on a layer's input and its proximal map (docs/mathematics.md §10).
 enum PursuitPenalty: Equatable, Sendable {
   /// λ‖h‖₁ with h ≥ 0: a hidden layer's input is a ReLU output, sparse and nonnegative.
   case sparseNonnegative(Double)
@@ -28,7 +28,7 @@ enum PursuitPenalty: Equatable, Sendable {
   }
 }
 
-/// One layer's equations for its input h ∈ Rⁿ (SPEC 10), with y = act(h W + b) the layer's
+/// One layer's equations for its input h ∈ Rⁿ (docs/mathematics.md §10), with y = act(h W + b) the layer's
 /// output (W in × out, as `InversionNetwork` stores it):
 ///
 ///     equality rows E:    φ((h W + b)_j) ≈ y_j     (φ = identity for a ReLU layer's support)

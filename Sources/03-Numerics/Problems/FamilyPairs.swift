@@ -1,6 +1,6 @@
 import GGEPCore
 import GGEPPrior
-/// Generative PCA (SPEC 9, paper Eq. 26): Â as in Eq. (24) with Σ = Iₙ, B̂ = Iₙ exactly:
+/// Generative PCA (docs/mathematics.md §9, paper Eq. 26): Â as in Eq. (24) with Σ = Iₙ, B̂ = Iₙ exactly:
 ///
 ///     x_i = √β z_i v* + w_i,   Â = XᵀX/m,   B̂ = Iₙ (not sampled)
 ///
@@ -40,7 +40,7 @@ public struct GPCAPair: ProblemPair {
   }
 }
 
-/// Generative Fisher discriminant analysis (SPEC 9, paper Eq. 27). Two classes of m/2 samples
+/// Generative Fisher discriminant analysis (docs/mathematics.md §9, paper Eq. 27). Two classes of m/2 samples
 /// (m must be even), within-class covariance Σ = LLᵀ, class means μ₁,₂ = ±(δ/2)·Σv*:
 ///
 ///     x_i = μ_c(i) + L w_i,   d̂ = x̄₁ − x̄₂,   Â = d̂ d̂ᵀ (rank one),

@@ -1,6 +1,6 @@
 import GGEPCore
 import GGEPPrior
-/// Block operators for two-view problems (GCCA, SPEC 9): vectors of dimension n = n₁ + n₂
+/// Block operators for two-view problems (GCCA, docs/mathematics.md §9): vectors of dimension n = n₁ + n₂
 /// are split into their halves (first n₁ entries, last n₂ entries).
 
 /// The columns [start, start + count) of a block of row vectors.
@@ -97,7 +97,7 @@ public struct BlockDiagonalOperator: SymmetricOperator {
   }
 }
 
-/// Generative canonical correlation analysis (SPEC 9, paper Eqs. 28-30). Two views of
+/// Generative canonical correlation analysis (docs/mathematics.md §9, paper Eqs. 28-30). Two views of
 /// dimension n_view each, unit view signals a*, b*, a shared factor ζ_i ~ N(0, 1) and the
 /// within-view covariance Σ = LLᵀ (the same for both views):
 ///
@@ -192,7 +192,7 @@ public struct GCCAPair: ProblemPair {
   }
 }
 
-/// GCCA's default step size (SPEC 9: "choose the GCCA default η by a small sweep").
+/// GCCA's default step size (docs/mathematics.md §9: "choose the GCCA default η by a small sweep").
 ///
 /// λ1 = α²/(1+α²) = 2/3 at Σ = I, λ2 = 0, λn = −λ1: the gap is small, so section 5's 0.2 is
 /// slow. PRFM on the population pair, linear product generator (n_view = 100, k = 8 per factor,

@@ -20,7 +20,7 @@ public struct ProblemInstance: Sendable {
   }
 }
 
-/// A family of problem instances around a unit signal v* (SPEC 2, 9): its population pair and
+/// A family of problem instances around a unit signal v* (docs/mathematics.md §2, 9): its population pair and
 /// its sampled pair from m draws.
 public protocol ProblemPair: Sendable {
   /// Population (λ1, λ2) of (A, B) for the unit signal v*.

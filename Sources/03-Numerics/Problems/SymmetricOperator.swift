@@ -4,7 +4,7 @@ import GGEPPrior
 ///
 /// Vectors are the rows of a block `V` (p × n); `apply` returns `V·M`, which for symmetric M is
 /// the block of products `M v` as rows. Sampled operators keep their m × n sample matrices and
-/// never form M (SPEC 2, "operators, not matrices"): a product costs two GEMMs, 4mnp flops,
+/// never form M (docs/mathematics.md §2, "operators, not matrices"): a product costs two GEMMs, 4mnp flops,
 /// instead of 2n²p and n² storage.
 public protocol SymmetricOperator: Sendable {
   var dimension: Int { get }

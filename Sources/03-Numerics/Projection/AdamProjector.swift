@@ -6,7 +6,7 @@ import Foundation
 import GGEPCore
 import GGEPPrior
 
-/// The approximate projection of SPEC 4: ẑ by Adam on z, restarts in one batch.
+/// The approximate projection of docs/mathematics.md §4: ẑ by Adam on z, restarts in one batch.
 ///
 ///     cosine:       L(z) = ‖Ĝ(z) − t‖² + λ_z‖z‖²,        t = x/‖x‖
 ///                   ∂L/∂G = −2 (t − ⟨Ĝ, t⟩ Ĝ) / ‖G‖
@@ -23,7 +23,7 @@ public struct AdamProjector: Projector {
     case oracleNorm = "oracle-norm"
   }
 
-  /// The Adam projection's own settings (SPEC 4): what a config's `projection: {method: adam}`
+  /// The Adam projection's own settings (docs/mathematics.md §4): what a config's `projection: {method: adam}`
   /// sets beyond the target's scale mode.
   public struct Settings: Hashable, Sendable, Codable {
     public var steps: Int

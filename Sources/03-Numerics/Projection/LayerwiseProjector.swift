@@ -1,7 +1,7 @@
 import GGEPCore
 import GGEPPrior
 
-/// P_G by a layer-wise inversion (SPEC 10 inside SPEC 4): each target is inverted layer by
+/// P_G by a layer-wise inversion (docs/mathematics.md §10 inside docs/mathematics.md §4): each target is inverted layer by
 /// layer (LP, Latent-Pursuit, Layered Basis-Pursuit), optionally refined by Adam from that ẑ
 /// (the hybrid), and P_G(x) = G(ẑ)/‖G(ẑ)‖.
 ///

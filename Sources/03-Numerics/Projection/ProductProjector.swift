@@ -3,7 +3,7 @@ import GGEPCore
 import GGEPPrior
 
 /// The separable projection onto the product prior Ĝ(z₁, z₂, θ) = (cos θ·Ĝ₁(z₁); sin θ·Ĝ₂(z₂))
-/// (SPEC 9, GCCA): for a target x = (x₁; x₂),
+/// (docs/mathematics.md §9, GCCA): for a target x = (x₁; x₂),
 ///
 ///     u_j = P_j(x_j),   θ = atan2(⟨x₂, u₂⟩₊, ⟨x₁, u₁⟩₊),   P(x) = (cos θ·u₁; sin θ·u₂)
 ///

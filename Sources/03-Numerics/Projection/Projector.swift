@@ -1,6 +1,6 @@
 import GGEPCore
 import GGEPPrior
-/// The projection P_G(x) = Ĝ(ẑ): the point of Range(Ĝ), Ĝ = G/‖G‖, closest to x/‖x‖ (SPEC 4).
+/// The projection P_G(x) = Ĝ(ẑ): the point of Range(Ĝ), Ĝ = G/‖G‖, closest to x/‖x‖ (docs/mathematics.md §4).
 ///
 /// Batched over targets (rows), because every algorithm iteration projects one vector per
 /// problem instance in its batch and the cost is all in the generator's GEMMs. Outcomes are per

@@ -12,7 +12,7 @@ import GGEPPrior
 /// convolution im2col per image then W · columns; the pullbacks run the adjoint steps. A chunk
 /// holds as many rows as keep its column matrix within `columnBudget` floats. sgemm's blocking
 /// depends on the chunk's width, so a row's last bits depend on its chunk; the chunks are a
-/// function of the shapes and the batch size only, never of scheduling (SPEC 8).
+/// function of the shapes and the batch size only, never of scheduling (docs/mathematics.md §8).
 public struct ConvolutionalGenerator: Generator {
   public let layers: [ConvolutionalLayer]
   public let summary: String

@@ -75,7 +75,7 @@ extension FeedForwardGenerator {
     return (FeedForwardGenerator(layers: [layer], summary: "linear(n=\(n),k=\(k),seed=\(seed))"), w)
   }
 
-  /// `relu-mlp` (SPEC 10): layers of `widths` (k first, n last) with `activations`, weights
+  /// `relu-mlp` (docs/mathematics.md §10): layers of `widths` (k first, n last) with `activations`, weights
   /// W_l ~ N(0, 1/fan_in) drawn layer by layer (and, with `bias`, b_l ~ N(0, 1/fan_in) after
   /// each W_l) from the generator's seed.
   public static func reluMLP(widths: [Int], bias: Bool, activations: [Activation], seed: UInt64) -> FeedForwardGenerator {

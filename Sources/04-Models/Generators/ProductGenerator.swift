@@ -2,7 +2,7 @@ import Foundation
 import GGEPCore
 import GGEPPrior
 
-/// The product prior of GCCA (SPEC 9), Ĝ(z₁, z₂, θ) = (cos θ·Ĝ₁(z₁); sin θ·Ĝ₂(z₂)). As a
+/// The product prior of GCCA (docs/mathematics.md §9), Ĝ(z₁, z₂, θ) = (cos θ·Ĝ₁(z₁); sin θ·Ĝ₂(z₂)). As a
 /// `Generator` it evaluates G(z₁, z₂, θ) = (cos θ·G₁(z₁); sin θ·G₂(z₂)) with the factors'
 /// outputs unnormalised (normalising each half gives Ĝ), latent laid out as (z₁, z₂, θ), so
 /// k = k₁ + k₂ + 1 and n = n₁ + n₂.

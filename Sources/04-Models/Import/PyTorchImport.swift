@@ -2,7 +2,7 @@ import Foundation
 import GGEPCore
 import GGEPPrior
 
-/// One module of a PyTorch generator as the config declares it (SPEC 3: a generator is any
+/// One module of a PyTorch generator as the config declares it (docs/mathematics.md §3: a generator is any
 /// map Rᵏ → Rⁿ; these are the modules an MLP saved from `nn.Sequential` is made of). `name` is
 /// the module's key in the state dict (`nn.Sequential` numbers its modules `0`, `1`, …).
 public enum PyTorchModule: Hashable, Sendable, Codable {
@@ -106,9 +106,9 @@ public struct PyTorchArchitecture: Hashable, Sendable, Codable {
 
 /// Builds a ggep generator from a PyTorch state dict in a safetensors file and a declared
 /// architecture. Each `Linear` [+ `BatchNorm1d`] [+ activation] becomes one `DenseLayer`
-/// (W transposed to in × out; batch norm folded, SPEC 11: W' = W·diag(γ/√(σ² + ε)),
+/// (W transposed to in × out; batch norm folded, docs/mathematics.md §11: W' = W·diag(γ/√(σ² + ε)),
 /// b' = (b − μ)·γ/√(σ² + ε) + β), so the result is a `FeedForwardGenerator`: every projector
-/// applies, and the layer-wise ones where SPEC 10 allows.
+/// applies, and the layer-wise ones where docs/mathematics.md §10 allows.
 public enum PyTorchImport {
   public struct Loaded: Sendable {
     /// A `FeedForwardGenerator` for an MLP, a `ConvolutionalGenerator` when there are convolutions.
@@ -125,7 +125,7 @@ public enum PyTorchImport {
   }
 
   /// An architecture of Linear layers only becomes a `FeedForwardGenerator` (every projector,
-  /// and the layer-wise inversions where SPEC 10 allows); one with convolutions a
+  /// and the layer-wise inversions where docs/mathematics.md §10 allows); one with convolutions a
   /// `ConvolutionalGenerator`. Both are read by the one builder below.
   public static func build(_ file: SafeTensorsFile, architecture: PyTorchArchitecture) throws(SafeTensorsError) -> Loaded {
     let (layers, unused) = try buildLayers(file, architecture: architecture)

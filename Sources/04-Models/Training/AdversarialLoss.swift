@@ -6,7 +6,7 @@ import GGEPPrior
 import Foundation
 #endif
 
-/// The adversarial loss family of SPEC 11 (Moustakides' lecture): pick ω strictly increasing and
+/// The adversarial loss family of docs/mathematics.md §11 (Moustakides' lecture): pick ω strictly increasing and
 /// ρ > 0, let ψ′(z) = ρ(z) and φ′(z) = −ω⁻¹(z) ρ(z). The discriminator D maximises
 ///
 ///     Ĵ = (1/n) Σᵢ φ(D(Xᵢ)) + (1/m) Σⱼ ψ(D(G(Zⱼ)))
@@ -38,7 +38,7 @@ public enum AdversarialLoss: String, Codable, CaseIterable, Sendable {
   /// Case C.
   case crossEntropy = "cross-entropy"
 
-  // MARK: - The family's functions (SPEC 11's table), of the discriminator's value z = D
+  // MARK: - The family's functions (docs/mathematics.md §11's table), of the discriminator's value z = D
 
   /// φ(z), applied to D on the data rows.
   public func phi(_ z: Double) -> Double {
@@ -147,7 +147,7 @@ public enum AdversarialLoss: String, Codable, CaseIterable, Sendable {
 
   /// One generated row's term of the generator's loss (before the 1/m) and d/dt of it.
   ///
-  /// Minimax (SPEC 11, the default): ψ(D(t)), the same as `fakeTerm`. Non-saturating (case C
+  /// Minimax (docs/mathematics.md §11, the default): ψ(D(t)), the same as `fakeTerm`. Non-saturating (case C
   /// only; a departure from the lecture, Goodfellow et al. 2014's practical variant): −log(1 − D(t))
   /// = softplus(t), derivative σ(t). Both decrease as D(G(z)) → 0 ("looks like data" in the
   /// lecture's orientation), but where the discriminator is sure a sample is generated (t ≫ 0)
@@ -187,7 +187,7 @@ public enum AdversarialLoss: String, Codable, CaseIterable, Sendable {
   }
 
   /// The generator's loss (1/m) Σⱼ ℓ(sⱼ) on the raw discriminator outputs s of `m` generated
-  /// rows, ℓ the minimax ψ(D(s)) of SPEC 11 or, with `nonSaturating` (case C only), softplus(s)
+  /// rows, ℓ the minimax ψ(D(s)) of docs/mathematics.md §11 or, with `nonSaturating` (case C only), softplus(s)
   /// (see `generatorTerm`); the generator minimises it. Unless nil, `gradient` (m) receives
   /// scale · ∂loss/∂sⱼ = scale · ℓ′(sⱼ)/m, which the discriminator's input pullback carries on to
   /// the generated rows. Summed in Double in row order; O(m), no allocation.

@@ -8,7 +8,7 @@ public struct GeneratorTrainingError: UserFacingError {
   public var description: String { message }
 }
 
-/// Trains a generator on rows of pixels (SPEC 11): a GAN with a loss of the family and a
+/// Trains a generator on rows of pixels (docs/mathematics.md §11): a GAN with a loss of the family and a
 /// spectrally normalised discriminator, or a kernel generator by log Ĵ (Cauchy–Schwarz) or MMD².
 ///
 /// Each epoch visits a fresh permutation of the training rows (Fisher–Yates from the seed's

@@ -2,7 +2,7 @@ import Foundation
 import GGEPCore
 import GGEPPrior
 
-/// How a prior is trained (SPEC 11): adversarially with one of the loss family's members, or
+/// How a prior is trained (docs/mathematics.md §11): adversarially with one of the loss family's members, or
 /// without an adversary by a kernel criterion. Every field is part of the result (recorded in
 /// the model file and compared on resume); the thread count is not, since training runs on one
 /// thread with OpenBLAS at one thread (batch norm's statistics span the whole batch, so the
@@ -10,7 +10,7 @@ import GGEPPrior
 public struct GeneratorTrainingSettings: Codable, Equatable, Sendable {
   public enum Kind: String, Codable, CaseIterable, Sendable { case gan, kernel }
   public enum KernelCriterion: String, Codable, CaseIterable, Sendable {
-    /// Maximise log Ĵ, SPEC 11's Cauchy–Schwarz ratio.
+    /// Maximise log Ĵ, docs/mathematics.md §11's Cauchy–Schwarz ratio.
     case cauchySchwarz = "cauchy-schwarz"
     /// Minimise MMD² (generative moment matching).
     case mmd
@@ -36,7 +36,7 @@ public struct GeneratorTrainingSettings: Codable, Equatable, Sendable {
   // Adversarial
   public var loss: AdversarialLoss = .crossEntropy
   /// Case C only: the generator maximises log(1 − D) of its samples instead of minimising
-  /// log D (SPEC 11's min-max), Goodfellow's fix for saturation — a departure from the lecture.
+  /// log D (docs/mathematics.md §11's min-max), Goodfellow's fix for saturation — a departure from the lecture.
   public var nonSaturating: Bool = false
   public var discriminatorWidths: [Int] = [784, 512, 256, 1]
   public var discriminatorLearningRate: Double = 2e-4

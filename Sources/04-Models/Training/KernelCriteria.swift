@@ -6,7 +6,7 @@ import Foundation
 import GGEPCore
 import GGEPPrior
 
-/// The non-adversarial training criteria of SPEC 11 with a Gaussian kernel mixture
+/// The non-adversarial training criteria of docs/mathematics.md §11 with a Gaussian kernel mixture
 ///
 ///     K(x, y) = Σ_h exp(−‖x − y‖²/h²)      (one term per bandwidth h),
 ///

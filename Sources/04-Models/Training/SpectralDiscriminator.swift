@@ -1,7 +1,7 @@
 import GGEPCore
 import GGEPPrior
 
-/// The discriminator of SPEC 11's adversarial training: a dense network (LeakyReLU(0.2) hidden,
+/// The discriminator of docs/mathematics.md §11's adversarial training: a dense network (LeakyReLU(0.2) hidden,
 /// one raw output t per row, no output activation: the loss maps t to D) whose every weight
 /// matrix is used spectrally normalised, W/σ(W), σ by one power iteration per training forward
 /// (Miyato et al. 2018, as Aberdam et al. train their MNIST GAN). The raw parameters are what

@@ -1,7 +1,7 @@
 import GGEPCore
 import GGEPPrior
 
-/// Spectral normalisation of one weight matrix (SPEC 11; Miyato et al. 2018): the layer uses
+/// Spectral normalisation of one weight matrix (docs/mathematics.md §11; Miyato et al. 2018): the layer uses
 /// W_sn = W/σ(W), σ(W) the largest singular value, so every layer of the discriminator is
 /// 1-Lipschitz in the Euclidean norm. σ is estimated by power iteration with a left vector u
 /// that persists across training steps, so one iteration per step suffices once training has

@@ -1,7 +1,7 @@
 import GGEPCore
 import GGEPPrior
 
-/// The generator being trained (SPEC 10's MNIST network, SPEC 11's priors): dense layers
+/// The generator being trained (docs/mathematics.md §10's MNIST network, docs/mathematics.md §11's priors): dense layers
 ///
 ///     h₀ = z,   h_l = act(BN_l(h_{l−1} W_l)),  l < L,      x = φ(h_{L−1} W_L + b_L)
 ///
@@ -11,7 +11,7 @@ import GGEPPrior
 /// `DenseStack`'s W and b, then each batch norm's γ and β, so one `Adam` updates all of them.
 ///
 /// `folded()` is the trained network in evaluation mode with batch norm folded into W and b
-/// (SPEC 10), the `DenseLayer`s a model file stores: layer-wise inversion sees affine layers.
+/// (docs/mathematics.md §10), the `DenseLayer`s a model file stores: layer-wise inversion sees affine layers.
 public struct TrainableGenerator: Sendable {
   public let stack: DenseStack
   public let hiddenActivation: Activation

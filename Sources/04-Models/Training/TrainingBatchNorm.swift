@@ -1,7 +1,7 @@
 import GGEPCore
 import GGEPPrior
 
-/// Batch normalisation in training mode (SPEC 11: the generators and discriminators a trainer
+/// Batch normalisation in training mode (docs/mathematics.md §11: the generators and discriminators a trainer
 /// builds; Ioffe & Szegedy 2015), over the rows of a batch, per feature j:
 ///
 ///     μ_j = (1/N) Σ_r x_rj,   σ²_j = (1/N) Σ_r (x_rj − μ_j)²   (biased),

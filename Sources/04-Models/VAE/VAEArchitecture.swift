@@ -2,13 +2,13 @@ import Foundation
 import GGEPCore
 import GGEPPrior
 
-/// The shape of a variational autoencoder (SPEC 3, `vae-mnist`), its hidden layers all with one
+/// The shape of a variational autoencoder (docs/mathematics.md §3, `vae-mnist`), its hidden layers all with one
 /// activation act (softplus unless chosen otherwise):
 ///
 ///     encoder  x (input) → act … act → (μ, log σ²)   each `latent` wide, affine
 ///     decoder  z (latent) → act … act → sigmoid (input wide)
 ///
-/// `mnist` is SPEC 3's 784-500-500-(20, 20) encoder and 20-500-500-784 decoder with softplus;
+/// `mnist` is docs/mathematics.md §3's 784-500-500-(20, 20) encoder and 20-500-500-784 decoder with softplus;
 /// `mnistReLU` is the inversion paper's 20-128-392-784 decoder (the GAN generator's shape) with
 /// ReLU, and the mirrored 784-392-128-(20, 20) encoder. Any number (≥ 1) of hidden
 /// layers is allowed on either side; tests use small ones.

@@ -2,7 +2,7 @@ import Foundation
 import GGEPCore
 import GGEPPrior
 
-/// A trained variational autoencoder (SPEC 3, `vae-mnist`): its architecture, every weight and
+/// A trained variational autoencoder (docs/mathematics.md §3, `vae-mnist`): its architecture, every weight and
 /// bias, and how it was trained.
 ///
 /// Weights are stored **in × out** (row-major), as `DenseLayer` keeps them: a layer maps a row

@@ -7,7 +7,7 @@ import GGEPPrior
 /// (`DenseStack.pieceRanges`) that threads share: the `layer_pieces` schedule of
 /// `VAETrainingSettings`.
 ///
-/// Per step (B rows, the same loss and gradient as `VAENetwork.evaluate` on one shard, SPEC 3):
+/// Per step (B rows, the same loss and gradient as `VAENetwork.evaluate` on one shard, docs/mathematics.md §3):
 ///
 ///     forward   one phase per layer: pieces of its output columns, h_l[:, c] = act(h_{l−1} W_l[:, c] + b_l[c]);
 ///               then z = μ + σ ⊙ ε and the KL term (serial, B × k); the logits' pieces also

@@ -2,7 +2,7 @@ import Foundation
 import GGEPCore
 import GGEPPrior
 
-/// How a VAE is trained (SPEC 3): Adam (lr 1e-3, β 0.9/0.999, ε 1e-8) on mini-batches of 100,
+/// How a VAE is trained (docs/mathematics.md §3): Adam (lr 1e-3, β 0.9/0.999, ε 1e-8) on mini-batches of 100,
 /// Xavier-uniform initial weights, all randomness from `RandomStream`s derived from `seed`.
 ///
 /// Each mini-batch's gradient is computed in `gradientShards` fixed shards of consecutive rows

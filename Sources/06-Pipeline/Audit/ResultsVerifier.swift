@@ -2,12 +2,12 @@ import Foundation
 import GGEPCore
 import GGEPConfig
 
-/// `ggep verify` (SPEC 9, "Audit"): re-runs finished jobs from a results file's own provenance
+/// `ggep verify` (docs/mathematics.md §9, "Audit"): re-runs finished jobs from a results file's own provenance
 /// and compares every stored value (each `/runs` column but `wall_time`, and the kind's
 /// vectors) bit for bit.
 ///
 /// The plan is rebuilt from the resolved config stored in the file. A job is re-run inside its
-/// whole batch, because a row's last bits may depend on the batch it sat in (TOOLCHAIN): the
+/// whole batch, because a row's last bits may depend on the batch it sat in (docs/reproducibility.md): the
 /// batch's composition is a function of the config, so the re-run reproduces it exactly.
 public enum ResultsVerifier {
   public struct Mismatch: Sendable, CustomStringConvertible {

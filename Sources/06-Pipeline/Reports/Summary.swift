@@ -39,7 +39,7 @@ public struct SummarySpec: Sendable {
 }
 
 /// Mean ± standard deviation of a kind's metric (and time) per group of jobs — for GEP, the
-/// cosine similarity: the paper's Figure 2 numbers as a table (SPEC 6).
+/// cosine similarity: the paper's Figure 2 numbers as a table (docs/mathematics.md §6).
 ///
 /// Standard deviations are sample standard deviations (n − 1), over the signals and trials of
 /// a group; failed jobs are counted but left out of the statistics.

@@ -92,7 +92,7 @@ public struct JobRecord: Sendable, Equatable {
   public func vector(_ name: String) -> [Double] { vectors[name] ?? [] }
 }
 
-/// Where a results file came from: enough to rerun it (SPEC 8).
+/// Where a results file came from: enough to rerun it (docs/mathematics.md §8).
 public struct RunProvenance: Sendable, Equatable {
   public var name: String
   public var configFile: String

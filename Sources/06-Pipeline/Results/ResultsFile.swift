@@ -91,7 +91,7 @@ public enum ResultsFile {
       throw HDF5Error(
         path: path, object: "",
         message: "\(error.message); the file is damaged. If `ggep run` wrote it, run its config again: the run says how to "
-          + "recover (README, \"Crash safety\")")
+          + "recover (docs/results-format.md, \"Crash safety\")")
     }
     defer { try? file.close() }
     let root = file.root

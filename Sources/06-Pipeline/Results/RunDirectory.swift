@@ -7,7 +7,7 @@ import GGEPConfig
 /// While a run is going, each finished batch is written to `.journal/<batch key>.h5` as a whole
 /// small file (built under a temporary name, closed, then renamed), so no finished result ever
 /// sits in a file that is still open for writing: a crash or SIGKILL loses at most the batches in
-/// flight (TOOLCHAIN, "HDF5 and crashes"). `consolidate` folds the journal into a new
+/// flight (docs/results-format.md, "Crash safety"). `consolidate` folds the journal into a new
 /// `results.h5`, written the same way, then removes the journal files it folded in.
 public struct RunDirectory: Sendable {
   public let path: String

@@ -119,7 +119,7 @@ public struct ExperimentRunner {
       out.write(Data(line.utf8))
     }
 
-    // One BLAS thread per worker: Dispatch provides the parallelism (TOOLCHAIN, "Threads").
+    // One BLAS thread per worker: Dispatch provides the parallelism (docs/reproducibility.md).
     BLASThreads.set(1)
     let scheduler = Scheduler(concurrency: options.jobs)
     let interrupt = InterruptHandler { [scheduler] in scheduler.cancel() }

@@ -15,7 +15,7 @@ extension StepSize {
   }
 }
 
-/// The iterative method and its stopping rule (SPEC section 5).
+/// The iterative method and its stopping rule (docs/mathematics.md §5).
 public struct AlgorithmSpec: Codable, Hashable, Sendable {
   public enum Method: Hashable, Sendable {
     /// Projected Rayleigh flow: u ← P_G(u + η(Â − ρB̂)u).
@@ -149,7 +149,7 @@ public struct AlgorithmSpec: Codable, Hashable, Sendable {
   }
 }
 
-/// How P_G is computed (SPEC section 4): the method with its own settings, and the target's
+/// How P_G is computed (docs/mathematics.md §4): the method with its own settings, and the target's
 /// scale mode.
 public struct ProjectionSpec: Codable, Hashable, Sendable {
   public enum Method: Hashable, Sendable {
@@ -157,7 +157,7 @@ public struct ProjectionSpec: Codable, Hashable, Sendable {
     case exact
     /// Adam on z with restarts, and its settings.
     case adam(AdamProjector.Settings)
-    /// A layer-wise inversion (SPEC 10): LP, Latent-Pursuit or Layered Basis-Pursuit.
+    /// A layer-wise inversion (docs/mathematics.md §10): LP, Latent-Pursuit or Layered Basis-Pursuit.
     case layerwise(LayerwiseMethod)
     /// A layer-wise ẑ refined by a few Adam steps.
     case hybrid(start: LayerwiseMethod, adam: AdamProjector.Settings)

@@ -145,14 +145,14 @@ public struct GeneratorSpec: Codable, Hashable, Sendable {
     case model(file: String, checksum: String)
     /// A multilayer network of any widths (k first, n last) with a per-layer activation and
     /// optional biases, its weights W_l ~ N(0, 1/fan_in) (and biases likewise) from the
-    /// generator's seed (SPEC 10's random nets). Written
+    /// generator's seed (docs/mathematics.md §10's random nets). Written
     /// `generator: {kind: relu-mlp, widths: [20, 400, 625], activations: [relu, relu]}`.
     case reluMLP(widths: [Int], bias: Bool, activations: [String])
     /// A PyTorch generator: its state dict in a safetensors file, its modules declared in the
     /// config (`PyTorchArchitecture`). The file's SHA-256 is in the key. Written
     /// `generator: {kind: pytorch, file: G.safetensors, preset: mlp, widths: [20, 128, 784], activations: [relu, sigmoid]}`.
     case pytorch(file: String, checksum: String, architecture: PyTorchArchitecture)
-    /// GCCA's product prior (SPEC 9): (cos θ·Ĝ₁(z₁); sin θ·Ĝ₂(z₂)), two factors, each any
+    /// GCCA's product prior (docs/mathematics.md §9): (cos θ·Ĝ₁(z₁); sin θ·Ĝ₂(z₂)), two factors, each any
     /// other generator; n = n₁ + n₂, k = k₁ + k₂ + 1 (θ). Written `generator: {product: [g₁, g₂]}`.
     case product([GeneratorSpec])
 

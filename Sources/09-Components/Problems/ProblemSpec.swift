@@ -4,19 +4,19 @@ import GGEPNumerics
 import GGEPModels
 import GGEPConfig
 import GGEPPipeline
-/// Which generalized eigenproblem pair (Â, B̂) a job builds (SPEC section 2).
+/// Which generalized eigenproblem pair (Â, B̂) a job builds (docs/mathematics.md §2).
 public enum ProblemSpec: Codable, Hashable, Sendable {
   /// Eq. (24): spiked A over a covariance B = Σ.
   case spiked(Spiked)
   /// Eq. (25): phase-retrieval A with B̂ as in Eq. (24).
   case phaseRetrieval(PhaseRetrieval)
-  /// SPEC 9, Eq. (26): generative PCA, Â as in Eq. (24) with Σ = I, B̂ = Iₙ exactly.
+  /// docs/mathematics.md §9, Eq. (26): generative PCA, Â as in Eq. (24) with Σ = I, B̂ = Iₙ exactly.
   case gpca(GPCA)
-  /// SPEC 9, Eq. (27): generative Fisher discriminant analysis, two classes of m/2 samples.
+  /// docs/mathematics.md §9, Eq. (27): generative Fisher discriminant analysis, two classes of m/2 samples.
   case gfda(GFDA)
-  /// SPEC 9, user data: Â and B̂ (and an optional truth) from the researcher's HDF5 file.
+  /// docs/mathematics.md §9, user data: Â and B̂ (and an optional truth) from the researcher's HDF5 file.
   case samples(UserDataSpec)
-  /// SPEC 9, Eqs. (28-30): generative CCA, two views of n_view = n/2 (needs a product generator).
+  /// docs/mathematics.md §9, Eqs. (28-30): generative CCA, two views of n_view = n/2 (needs a product generator).
   case gcca(GCCA)
 
   public struct Spiked: Hashable, Sendable {
@@ -123,7 +123,7 @@ public enum ProblemSpec: Codable, Hashable, Sendable {
   }
 
   /// The short name used in plots and tables, after the paper's equation numbers:
-  /// `eq24`, `eq24-toeplitz(r=0.5)`, `eq25-square`; the SPEC 9 families by name: `gpca`,
+  /// `eq24`, `eq24-toeplitz(r=0.5)`, `eq25-square`; the docs/mathematics.md §9 families by name: `gpca`,
   /// `gfda`, `gfda-toeplitz(r=0.5)`; `-pop` marks population operators.
   public var label: String {
     var label: String

@@ -6,7 +6,7 @@ import GGEPModels
 import GGEPConfig
 import GGEPPipeline
 
-/// `problem: {kind: samples, file: …}` (SPEC 9, "User data"): Â and B̂ from a researcher's
+/// `problem: {kind: samples, file: …}` (docs/mathematics.md §9, "User data"): Â and B̂ from a researcher's
 /// HDF5 file. Dataset paths are config values; the file's SHA-256 is part of the spec (and so
 /// of every job key), so changed data never resumes results of the old data.
 ///

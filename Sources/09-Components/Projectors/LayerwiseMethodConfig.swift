@@ -5,7 +5,7 @@ import GGEPModels
 import GGEPConfig
 import GGEPPipeline
 
-/// How a config writes a layer-wise inversion method (SPEC 10), the same under an inversion
+/// How a config writes a layer-wise inversion method (docs/mathematics.md §10), the same under an inversion
 /// job's `method:` and a GEP job's `projection:`:
 ///
 ///     {kind: lp}                              # the ℓ∞ programs; noiseless: true for ε = 0; support_threshold
@@ -75,9 +75,9 @@ package enum LayerwiseMethodConfig {
     if let convolutional = generator.generator as? ConvolutionalGenerator,
       let index = convolutional.layers.firstIndex(where: { if case .convolution = $0 { return true } else { return false } })
     {
-      // SPEC 10's programs are per dense layer; a convolution's dense matrix (n × n at 12288
+      // docs/mathematics.md §10's programs are per dense layer; a convolution's dense matrix (n × n at 12288
       // outputs) would make each LP as large as the image squared.
-      return "\(method.name) inverts dense (fully connected) layers only (SPEC 10), but layer \(index + 1) of \(generator.generator.summary) is a convolution; use method adam"
+      return "\(method.name) inverts dense (fully connected) layers only (docs/mathematics.md §10), but layer \(index + 1) of \(generator.generator.summary) is a convolution; use method adam"
     }
     guard let layered = generator.generator as? FeedForwardGenerator else {
       return "\(method.name) inverts layer by layer, but \(generator.generator.summary) has no layers to invert"

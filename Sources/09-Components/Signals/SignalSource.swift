@@ -6,7 +6,7 @@ import GGEPModels
 import GGEPConfig
 import GGEPPipeline
 
-/// The signals v* an experiment is run on (SPEC 2: "the signal is v* = x/‖x‖").
+/// The signals v* an experiment is run on (docs/mathematics.md §2: "the signal is v* = x/‖x‖").
 ///
 /// Signal i depends only on (signal spec, i) and the generator, never on m, the problem or the
 /// algorithm, so every method and sample size sees the same signals ("the same images").

@@ -11,7 +11,7 @@ import GGEPComponents
 /// Runs one batch: the jobs of a sweep point that differ only in signal and trial, in
 /// lock-step, so every projection call carries (signals × trials) targets × restarts rows.
 ///
-/// Random streams, all derived from the sweep seed (SPEC 8):
+/// Random streams, all derived from the sweep seed (docs/mathematics.md §8):
 /// * data (samples of Â, B̂; Σ's random diagonal): keyed by the job's *data identity* —
 ///   problem, m, generator, signal spec, signal index, trial — but not the algorithm or the
 ///   projection, so every method meets the same draws (a paired comparison);
@@ -153,7 +153,7 @@ public struct BatchRunner: Sendable {
 
   static func projector(_ spec: ProjectionSpec, built: BuiltGenerator) throws -> any Projector {
     if !built.factors.isEmpty {
-      // The product prior: each half by its factor's projector (SPEC 9, separable).
+      // The product prior: each half by its factor's projector (docs/mathematics.md §9, separable).
       return ProductProjector(factors: try built.factors.map { try projector(spec, built: $0) })
     }
     switch spec.method {

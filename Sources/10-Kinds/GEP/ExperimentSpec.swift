@@ -69,7 +69,7 @@ public struct ExperimentSpec: Codable, Hashable, Sendable {
     problem = try ProblemSpec(try table.table("problem"), n: generator.n)
     try Self.checkProduct(problem: problem, generator: generator, in: table)
     if let data = problem.userData {
-      // User data (SPEC 9): m from the file, no signal, one trial.
+      // User data (docs/mathematics.md §9): m from the file, no signal, one trial.
       m = try data.checkRoot(m: givenM, trials: trials, in: table)
       signal = UserDataSpec.placeholderSignal
     } else {
@@ -80,7 +80,7 @@ public struct ExperimentSpec: Codable, Hashable, Sendable {
     }
     try problem.validate(m: m, in: table)
     algorithm = try AlgorithmSpec(try table.table("algorithm"), generator: generator)
-    // GCCA's default η (SPEC 9; chosen by the sweep documented at GCCADefaults) replaces
+    // GCCA's default η (docs/mathematics.md §9; chosen by the sweep documented at GCCADefaults) replaces
     // section 5's when `eta` is not given.
     let algorithmTable = try table.table("algorithm")
     if problem.kind == .gcca, algorithmTable["eta"] == nil, algorithmTable["eta_lambda1"] == nil {

@@ -8,7 +8,7 @@ import GGEPPipeline
 import GGEPPlot
 import GGEPComponents
 
-/// The generalized eigenvalue experiments of the paper (SPEC 1–9): PRFM, PPower and Rifle on
+/// The generalized eigenvalue experiments of the paper (docs/mathematics.md §1–9): PRFM, PPower and Rifle on
 /// Eq. (24)/(25), GPCA, GFDA, GCCA and user data, with a generative prior.
 public struct GEPKind: ExperimentKind {
   public init() {}

@@ -54,7 +54,7 @@ extension ExperimentSpec {
     case .linear: return Double(g.k) + Double(g.n)
     case .reluRandom(let hidden): return Double(g.k) + Double(hidden) + Double(g.n)
     case .reluMLP(let widths, _, _): return widths.reduce(0.0) { $0 + Double($1) }
-    // The decoder's widths as the file records them (20-500-500-784 for SPEC 3's VAE,
+    // The decoder's widths as the file records them (20-500-500-784 for docs/mathematics.md §3's VAE,
     // 20-128-392-784 for the ReLU one).
     case .vaeMNIST(let file, _), .model(let file, _): return (try? ModelHeader.verified(file).widths.reduce(0.0) { $0 + Double($1) }) ?? Double(g.k) + Double(g.n)
     case .pytorch(_, _, let architecture): return architecture.widths.reduce(0.0) { $0 + Double($1) }

@@ -7,7 +7,7 @@ import GGEPPipeline
 import GGEPPlot
 import GGEPComponents
 
-/// The GEP kind's result schema (SPEC 6): its `/runs` columns and `/jobs/<key>/` vectors, each
+/// The GEP kind's result schema (docs/mathematics.md §6): its `/runs` columns and `/jobs/<key>/` vectors, each
 /// declared once — writing, reading, `verify` and `inspect` all follow this list.
 extension GEPKind {
   public static let schema = ResultSchema(
@@ -122,7 +122,7 @@ extension JobRecord {
   public var hasTruth: Bool {
     get { values["has_truth"]?.integer.map { $0 != 0 } ?? true } set { values["has_truth"] = .integer(newValue ? 1 : 0) }
   }
-  /// GCCA (SPEC 9): |⟨a*, â⟩|, |⟨b*, b̂⟩| of the normalised halves of û; empty for other
+  /// GCCA (docs/mathematics.md §9): |⟨a*, â⟩|, |⟨b*, b̂⟩| of the normalised halves of û; empty for other
   /// problems (stored as NaN in `cosine_view1`, `cosine_view2`).
   public var viewCosines: [Double] {
     get {

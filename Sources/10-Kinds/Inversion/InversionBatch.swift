@@ -8,7 +8,7 @@ import GGEPPipeline
 import GGEPPlot
 import GGEPComponents
 
-/// Runs one batch of inversion jobs (SPEC 10): jobs of one sweep point, differing in signal and
+/// Runs one batch of inversion jobs (docs/mathematics.md §10): jobs of one sweep point, differing in signal and
 /// trial.
 ///
 /// Random streams, and why they are keyed as they are:
@@ -24,7 +24,7 @@ import GGEPComponents
 struct InversionBatch {
   let jobs: [JobSpec]
 
-  /// Latent SNR at or above which an inversion counts as a success (SPEC 10).
+  /// Latent SNR at or above which an inversion counts as a success (docs/mathematics.md §10).
   static let successThresholdDB = 40.0
 
   /// What a job holds before its method runs.
@@ -231,7 +231,7 @@ struct InversionBatch {
     "inversion \(InversionSpec.json(generatorOnly: spec.generator)) signal=\(signal) trial=\(trial)"
   }
 
-  /// SPEC 10's uniqueness prediction per layer from the true supports: the first layer unique
+  /// docs/mathematics.md §10's uniqueness prediction per layer from the true supports: the first layer unique
   /// when |S₁| ≥ 2k, a deeper ReLU layer when |S_i| ≥ 2|S_{i−1}| (the output counting only its
   /// observed entries), an invertible output "exempt". A layer whose input is not a ReLU output
   /// (dense input) compares with its input's full width.

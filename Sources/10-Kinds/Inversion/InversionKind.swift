@@ -8,7 +8,7 @@ import GGEPPipeline
 import GGEPPlot
 import GGEPComponents
 
-/// Inverting a generator (SPEC 10): each job draws z*, makes x = G(z*), corrupts it, inverts it
+/// Inverting a generator (docs/mathematics.md §10): each job draws z*, makes x = G(z*), corrupts it, inverts it
 /// with one method, and records per-layer SNRs, success, the uniqueness prediction and ẑ.
 public struct InversionKind: ExperimentKind {
   public init() {}
@@ -38,7 +38,7 @@ public struct InversionKind: ExperimentKind {
       + [
         ResultColumn("snr_output_db", .real, "SNR of G(ẑ) against the clean x = G(z*), in dB"),
         ResultColumn("success", .integer, "1 if the latent SNR is at least 40 dB"),
-        ResultColumn("uniqueness", .text, "per layer, SPEC 10's prediction that its inversion is unique: yes, no or exempt (invertible output)"),
+        ResultColumn("uniqueness", .text, "per layer, docs/mathematics.md §10's prediction that its inversion is unique: yes, no or exempt (invertible output)"),
         ResultColumn("unique_predicted", .integer, "1 if every layer is predicted unique (or exempt)"),
         ResultColumn("residual", .real, "‖M ⊙ (G(ẑ) − x)‖ / ‖M ⊙ x‖ on the observed entries"),
         ResultColumn("iterations", .integer, "solver iterations summed over layers (pursuits), layers solved (lp, oracle), Adam steps (a hybrid adds its start's)"),

@@ -8,7 +8,7 @@ import GGEPPipeline
 import GGEPPlot
 import GGEPComponents
 
-/// `ggep report` for inversion results (SPEC 10), in the style of Aberdam et al.'s Figure 4:
+/// `ggep report` for inversion results (docs/mathematics.md §10), in the style of Aberdam et al.'s Figure 4:
 /// each method's median latent SNR against the swept parameter, with 25–75% bars and 10–90%
 /// whiskers; success rates; tables of the same with per-layer SNRs, the uniqueness prediction
 /// and time per inversion; image grids when the generator is a trained image model.
@@ -243,7 +243,7 @@ enum InversionReport {
   static func table(_ panels: [Panel], axis: String?, name: String) -> String {
     var out = ["# \(name)", ""]
     out.append("Latent SNR in dB: median [10th, 25th, 75th, 90th percentile] over jobs (a failed job counts as −∞, shown as `fail`); "
-      + "success: latent SNR ≥ 40 dB; unique: share of jobs whose every layer SPEC 10 predicts invertible uniquely; "
+      + "success: latent SNR ≥ 40 dB; unique: share of jobs whose every layer docs/mathematics.md §10 predicts invertible uniquely; "
       + "time: median seconds per inversion (Adam's batched rows: the batch's time over its jobs).")
     out.append("")
     for panel in panels {

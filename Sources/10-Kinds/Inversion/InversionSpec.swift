@@ -8,7 +8,7 @@ import GGEPPipeline
 import GGEPPlot
 import GGEPComponents
 
-/// One sweep point of an inversion experiment (`experiment: inversion`, SPEC 10): a generator,
+/// One sweep point of an inversion experiment (`experiment: inversion`, docs/mathematics.md §10): a generator,
 /// a method that inverts it, and what is done to its output first.
 ///
 ///     experiment: inversion

@@ -7,7 +7,7 @@ import GGEPConfig
 import GGEPPipeline
 import GGEPPlot
 
-/// What a trained prior is worth (SPEC 11, last paragraph), measured the same way for every
+/// What a trained prior is worth (docs/mathematics.md §11, last paragraph), measured the same way for every
 /// model file (a VAE, whose decoder is the generator G, or a dense generator): `ggep
 /// model-report`.
 ///
@@ -24,7 +24,7 @@ import GGEPPlot
 /// (2N + images ≤ T is required, so the three are disjoint.)
 ///
 /// 1. **Representation error.** x̂ = G(ẑ) with ẑ from `AdamProjector` at the GEP experiments'
-///    projection defaults (SPEC 4: cosine mode, 100 steps, learning rate 0.1, 3 restarts,
+///    projection defaults (docs/mathematics.md §4: cosine mode, 100 steps, learning rate 0.1, 3 restarts,
 ///    λ_z = 0.001, no warm start), restarts drawn from `RandomStream(seed, "model-report
 ///    mnist-test[i]", "projection")`, so image i's projection depends on the image and the seed
 ///    only. Reported: cos(x, P_G(x)) with P_G(x) = Ĝ(ẑ) the projector's unit output (what every
@@ -71,7 +71,7 @@ public struct ModelReport: Codable, Equatable, Sendable {
     /// M, the samples and test images whose nearest training image is measured.
     public var nearest: Int
     public var seed: UInt64
-    /// The projection's settings (SPEC 4 defaults, as a GEP config's `projection: {method: adam}`).
+    /// The projection's settings (docs/mathematics.md §4 defaults, as a GEP config's `projection: {method: adam}`).
     public var projection: AdamProjector.Settings
     /// Images per batched projection (× restarts rows of one GEMM batch). Part of the settings,
     /// not of the machine: the batches must not depend on the thread count.

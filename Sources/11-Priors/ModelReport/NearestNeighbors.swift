@@ -8,7 +8,7 @@ import GGEPPipeline
 import GGEPPlot
 
 /// The nearest reference row to each query row in Euclidean distance (a model report's
-/// "distance of a sample to its nearest training image", SPEC 11).
+/// "distance of a sample to its nearest training image", docs/mathematics.md §11).
 ///
 /// Ranking by chunked GEMM: for a chunk of `chunkRows` reference rows B and all queries A,
 ///

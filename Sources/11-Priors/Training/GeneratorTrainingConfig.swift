@@ -7,7 +7,7 @@ import GGEPConfig
 import GGEPPipeline
 import GGEPPlot
 
-/// A `ggep train-generator` config (SPEC 11), e.g. `configs/models/mnist-gan-cross-entropy.yaml`:
+/// A `ggep train-generator` config (docs/mathematics.md §11), e.g. `configs/models/mnist-gan-cross-entropy.yaml`:
 ///
 ///     kind: gan                      # gan | kernel
 ///     out: models/mnist-gan.h5       # the model file (next to it: -samples.png, -training.svg)
@@ -19,7 +19,7 @@ import GGEPPlot
 ///     generator: {widths: [20, 128, 392, 784], hidden: relu, output: plu, batch_norm: true}
 ///     optimizer: {learning_rate: 2.0e-4, beta1: 0.5, beta2: 0.999}
 ///     gan:                           # kind gan only
-///       loss: cross-entropy          # mean-square | exponential | cross-entropy (SPEC 11's A, B, C)
+///       loss: cross-entropy          # mean-square | exponential | cross-entropy (docs/mathematics.md §11's A, B, C)
 ///       non_saturating: false        # cross-entropy only
 ///       discriminator: [784, 512, 256, 1]
 ///       learning_rate: 2.0e-4
@@ -28,7 +28,7 @@ import GGEPPlot
 ///       criterion: cauchy-schwarz    # or mmd
 ///       bandwidths: [2, 5, 10, 20, 40]
 ///
-/// or a VAE (SPEC 3) through the same command, on the VAE's data-parallel trainer:
+/// or a VAE (docs/mathematics.md §3) through the same command, on the VAE's data-parallel trainer:
 ///
 ///     kind: vae
 ///     out: models/mnist-relu-vae.h5
@@ -116,7 +116,7 @@ public struct GeneratorTrainingConfig: Sendable {
       settings: s, vae: nil, trainingImages: s.trainingImages, out: try root.string("out"), data: try root.string("data", default: MNIST.defaultDirectory), sourceText: document.sourceText)
   }
 
-  /// `kind: vae`: the VAE trainer's settings (SPEC 3 defaults: Adam 1e-3, batch 100).
+  /// `kind: vae`: the VAE trainer's settings (docs/mathematics.md §3 defaults: Adam 1e-3, batch 100).
   static func loadVAE(_ root: ConfigTable, _ document: ConfigDocument) throws(ConfigError) -> GeneratorTrainingConfig {
     try root.checkKnownKeys(allowed: ["kind", "out", "data", "seed", "epochs", "training_images", "vae"], context: "for kind vae")
     var v = VAETrainingSettings()

@@ -7,7 +7,7 @@
 // elements, which are copied into a zero-padded local block of 8 and run through that same
 // code. So an element's result depends only on its own input value(s): not on its position
 // in the array, nor on the array's length (the bitwise-reproducibility trap of a vectorised
-// loop with a scalar tail, TOOLCHAIN.md). The transcendental functions are glibc's libmvec
+// loop with a scalar tail; docs/performance.md). The transcendental functions are glibc's libmvec
 // vector variants (_ZGVdN8v_expf, _ZGVdN8v_log1pf, _ZGVdN8v_expm1f); there is no fast-math,
 // so no algebraic rewriting changes the formulas below.
 //
