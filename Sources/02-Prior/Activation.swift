@@ -16,7 +16,7 @@ import GGEPCore
 ///     tanh        y = tanh(x)                 y' = 1 − y²
 ///     plu         y = max(α(x + c) − c, min(α(x − c) + c, x))    y' = 1 (|y| ≤ c), α (else)
 ///
-/// PLU (piecewise linear unit, docs/mathematics.md §10; α = 0.1, c = 1 by default) is the identity on [−c, c]
+/// PLU (piecewise linear unit, docs/mathematics.md §3; α = 0.1, c = 1 by default) is the identity on [−c, c]
 /// and has slope α outside; it is strictly increasing, so it inverts in closed form (`inverse`).
 ///
 /// Softplus and sigmoid run on the vectorised kernels (`VectorKernels`, tails padded), the

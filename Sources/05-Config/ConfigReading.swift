@@ -76,7 +76,7 @@ public struct ConfigValue: Sendable {
     return text.count > 80 ? String(text.prefix(77)) + "..." : text
   }
 
-  private func mismatch(_ expected: String) -> ConfigError {
+  package func mismatch(_ expected: String) -> ConfigError {
     switch node.content {
     case .scalar(_, let quoted):
       let what = quoted ? " (a quoted string)" : ""
@@ -272,6 +272,23 @@ public struct ConfigTable: Sendable {
       return fallback
     }
     return try child.oneOf(E.self)
+  }
+
+  /// The value of `key`, which must be one of `names` (a registry's names: a component's
+  /// `kind`), with the same messages as an enumeration's `oneOf`.
+  public func oneOf(_ key: String, among names: [String], default fallback: String? = nil) throws(ConfigError) -> String {
+    let listing = names.joined(separator: ", ")
+    guard let child = self[key] else {
+      guard let fallback else { throw error(key, "missing required key (one of \(listing))") }
+      return fallback
+    }
+    guard case .scalar(let text, _) = child.node.content, !child.node.isNull else {
+      throw child.mismatch("one of \(listing)")
+    }
+    if names.contains(text) { return text }
+    var message = "must be one of \(listing); got \(child.shownValue)"
+    if let suggestion = closestMatch(to: text, among: names) { message += " (did you mean `\(suggestion)`?)" }
+    throw child.error(message)
   }
 
   public func intList(_ key: String, default fallback: [Int]? = nil, _ check: ConfigCheck<Int>? = nil) throws(ConfigError) -> [Int] {

@@ -180,7 +180,7 @@ final class GCCATests: GGEPTestCase {
     XCTAssertEqual(specs[0].problem, .gcca(.init()))
     XCTAssertEqual(specs.map(\.problem.label), ["gcca", "gcca-pair-toeplitz(r=0.5)-pop"])
     XCTAssertEqual(specs[0].generator.n, 64)
-    XCTAssertEqual(specs[0].projection.method, .exact)
+    XCTAssertEqual(specs[0].projection.method, ExactProjectorSpec.method)
     for spec in specs {
       XCTAssertEqual(try JSONDecoder().decode(ExperimentSpec.self, from: Data(spec.canonicalJSON.utf8)), spec)
     }

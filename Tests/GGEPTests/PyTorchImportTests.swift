@@ -394,7 +394,7 @@ final class PyTorchGeneratorConfigTests: GGEPTestCase {
     let plan = try fixture.plan(config, name: "conv.yaml")
     let g = (plan.points[0].kindSpec as! ExperimentSpec).generator
     XCTAssertEqual([g.k, g.n], [10, 192])
-    guard case .pytorch(_, _, let architecture) = g.architecture else { return XCTFail("not a pytorch generator") }
+    guard let architecture = (g.component as? PyTorchGeneratorSpec)?.architecture else { return XCTFail("not a pytorch generator") }
     XCTAssertEqual(architecture.modules.dropLast(), PyTorchImportTests.mixedArchitecture.modules[...])
     XCTAssertEqual(architecture.modules.last, .flatten)
     let summary = try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: fixture.directory.appendingPathComponent("conv").path, progress: nil)).run()

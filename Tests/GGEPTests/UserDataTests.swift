@@ -29,7 +29,7 @@ final class UserDataTests: GGEPTestCase {
 
   /// A unit truth in the range of `generator: {kind: linear, n: 60, k: 5, seed: 1}`.
   func truth() throws -> [Double] {
-    let spec = GeneratorSpec(architecture: .linear, n: n, k: k, seed: 1)
+    let spec = GeneratorSpec(LinearGeneratorSpec(n: n, k: k, seed: 1))
     let basis = try XCTUnwrap(try GeneratorFactory.shared.build(spec).exactBasis)  // n × k
     let z: [Double] = [1, -0.5, 0.25, 2, 0.7]
     var v = (0..<n).map { i in (0..<k).reduce(0.0) { $0 + basis[i, $1] * z[$1] } }

@@ -1,7 +1,7 @@
 import GGEPCore
 import GGEPPrior
 /// An SPD covariance Σ = L Lᵀ with the operations the problem builders need, each in its
-/// structured form (docs/mathematics.md §2, "Eq. (24) with a general B"):
+/// structured form (docs/mathematics.md §2, "The covariance choices"):
 ///
 /// * `identity`: Σ = Iₙ.
 /// * `diagonal(d)`: Σ = diag(d), L = diag(√d).

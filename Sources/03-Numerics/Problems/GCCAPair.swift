@@ -192,7 +192,7 @@ public struct GCCAPair: ProblemPair {
   }
 }
 
-/// GCCA's default step size (docs/mathematics.md §9: "choose the GCCA default η by a small sweep").
+/// GCCA's default step size, chosen by a small sweep (docs/choices.md).
 ///
 /// λ1 = α²/(1+α²) = 2/3 at Σ = I, λ2 = 0, λn = −λ1: the gap is small, so section 5's 0.2 is
 /// slow. PRFM on the population pair, linear product generator (n_view = 100, k = 8 per factor,

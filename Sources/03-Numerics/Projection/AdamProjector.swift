@@ -15,7 +15,7 @@ import GGEPPrior
 ///     ∂L/∂z = (∂G/∂z)ᵀ ∂L/∂G + 2 λ_z z
 ///
 /// All restarts of all targets form one batch of rows (row = target·R + restart), so each Adam
-/// step is one forward and one pullback of the generator on that batch: 2 GEMMs per layer each
+/// step is one forward and one pullback of the generator on that batch: one GEMM per dense layer each
 /// way. The restart with the lowest final loss wins; the output is Ĝ(ẑ).
 public struct AdamProjector: Projector {
   public enum ScaleMode: String, Sendable, Codable, CaseIterable {

@@ -321,7 +321,7 @@ extension UserDataSpec {
         "eta_lambda1", "a step given as η·λ1 needs the population λ1, which user data (kind samples) do not have; give eta")
     default: break
     }
-    if truth == nil, projection.mode == .oracleNorm, projection.method.kind != .exact {
+    if truth == nil, projection.mode == .oracleNorm, projection.method != ExactProjectorSpec.method {
       let table = (try? root.table("projection")) ?? root
       throw table.error("mode", "oracle-norm scales by ‖image‖, which needs problem.truth with problem kind samples")
     }

@@ -27,6 +27,61 @@ package enum LayerwiseMethodConfig {
     }
   }
 
+  /// The keys of each method, declared (the config reference; `keys(_:)` lists their names).
+  package static func declaredKeys(_ kind: String) -> [DeclaredKey] {
+    let lp = LPInverter.Settings(), pursuit = LatentPursuit.Settings(), bp = LayeredBasisPursuit.Settings()
+    let threshold: (Double) -> DeclaredKey = {
+      DeclaredKey("support_threshold", "number in [0, 1]", default: "\($0)", "relative size below which an entry counts as inactive")
+    }
+    switch kind {
+    case "lp":
+      return [DeclaredKey("noiseless", "boolean", default: "false", "solve the ε = 0 programs (exact data) instead of the ℓ∞ ones"), threshold(lp.supportThreshold)]
+    case "latent-pursuit":
+      return [
+        DeclaredKey("lambda", "number ≥ 0", default: "\(pursuit.lambda)", "sparsity weight, relative to each layer's ‖∇(data term)(0)‖∞"),
+        DeclaredKey("gamma", "number ≥ 0", default: "\(pursuit.gamma)", "the latent's MAP weight (absolute)"),
+        DeclaredKey("rho", "number > 0", default: "\(pursuit.rho)", "ADMM penalty"),
+        DeclaredKey("iterations", "integer ≥ 1", default: "\(pursuit.iterations)", "iterations per layer"),
+        DeclaredKey("tolerance", "number > 0", default: "\(pursuit.tolerance)", "relative change that stops a layer's solve"),
+        threshold(pursuit.supportThreshold),
+        DeclaredKey("debias", "boolean", default: "\(pursuit.debias)", "re-solve on the found support without the sparsity term"),
+        DeclaredKey("continuation", "integer in 1…1000", default: "\(pursuit.continuation)", "λ stages, geometric from lambda_start down to lambda"),
+        DeclaredKey("lambda_start", "number > 0", default: "\(pursuit.lambdaStart)", "the first stage's λ (with continuation > 1)"),
+        DeclaredKey("solver", "linearized-admm | admm", default: pursuit.solver.rawValue, "the hidden layers' solver"),
+      ]
+    case "layered-bp":
+      return [
+        DeclaredKey("lambda", "number ≥ 0, or one per hidden layer", default: "\(bp.lambdas)", "sparsity weight, relative to each layer's ‖∇(data term)(0)‖∞"),
+        DeclaredKey("iterations", "integer ≥ 1", default: "\(bp.iterations)", "iterations per layer"),
+        DeclaredKey("tolerance", "number > 0", default: "\(bp.tolerance)", "relative change that stops a layer's solve"),
+        threshold(bp.supportThreshold),
+      ]
+    default: return []
+    }
+  }
+
+  /// Why `method` cannot invert `generator` (built to look at its layers), as a complete
+  /// message for `projection.method`; nil when it can.
+  package static func refusal(_ method: LayerwiseMethod, for generator: GeneratorSpec) -> String? {
+    let built: BuiltGenerator
+    do {
+      built = try GeneratorFactory.shared.build(generator)
+    } catch {
+      return "cannot build the generator to check it: \(error)"
+    }
+    return refusal(method, generator: built).map { "projection method \($0)" }
+  }
+
+  /// The layer-wise projector of `method` (with Adam's `refinement` for a hybrid) onto `built`'s range.
+  package static func projector(
+    _ method: LayerwiseMethod, refinement: AdamProjector.Settings?, for built: BuiltGenerator, mode: AdamProjector.ScaleMode, named name: String
+  ) throws -> any Projector {
+    guard let layered = built.generator as? FeedForwardGenerator else {
+      throw ProjectionError(message: "projection.method \(name) needs a layered generator, got \(built.generator.summary)")
+    }
+    return LayerwiseProjector(generator: layered, inverter: method.inverter(InversionNetwork(layered)), mode: mode, refinement: refinement)
+  }
+
   /// The method `kind` (one of `LayerwiseMethod.kinds`) with its settings read from `table`
   /// (other keys of the table are the caller's to check).
   package static func read(_ kind: String, _ table: ConfigTable) throws(ConfigError) -> LayerwiseMethod {

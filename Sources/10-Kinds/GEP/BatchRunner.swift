@@ -86,7 +86,7 @@ public struct BatchRunner: Sendable {
     }
 
     let solver = Self.solver(spec.algorithm, perView: spec.problem.kind == .gcca ? spec.generator.signalGenerator.n : nil)
-    let projector = try Self.projector(spec.projection, built: built)
+    let projector = try spec.projection.projector(for: built)
     let outcomes = LockstepSolver(solver: solver, iterations: spec.algorithm.iterations, tolerance: spec.algorithm.tolerance)
       .run(instances, initial: initial, projector: solver.usesProjection ? projector : nil, slots: slots)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
@@ -148,31 +148,6 @@ public struct BatchRunner: Sendable {
     switch spec.method {
     case .prfm(let step), .rifle(let step, _, _): return (step.eta(lambda1: lambda1), step.etaLambda1(lambda1: lambda1))
     case .ppower: return (.nan, .nan)
-    }
-  }
-
-  static func projector(_ spec: ProjectionSpec, built: BuiltGenerator) throws -> any Projector {
-    if !built.factors.isEmpty {
-      // The product prior: each half by its factor's projector (docs/mathematics.md §9, separable).
-      return ProductProjector(factors: try built.factors.map { try projector(spec, built: $0) })
-    }
-    switch spec.method {
-    case .exact:
-      guard let basis = built.exactBasis else {
-        throw ProjectionError(message: "projection.method exact needs a generator with an exact projection (linear)")
-      }
-      return ExactLinearProjector(basis: basis)
-    case .adam(let settings):
-      return AdamProjector(generator: built.generator, mode: spec.mode == .cosine ? .cosine : .oracleNorm, settings: settings)
-    case .layerwise(let method), .hybrid(let method, _):
-      guard let layered = built.generator as? FeedForwardGenerator else {
-        throw ProjectionError(message: "projection.method \(spec.method.kind.rawValue) needs a layered generator, got \(built.generator.summary)")
-      }
-      var refinement: AdamProjector.Settings?
-      if case .hybrid(_, let settings) = spec.method { refinement = settings }
-      return LayerwiseProjector(
-        generator: layered, inverter: method.inverter(InversionNetwork(layered)), mode: spec.mode == .cosine ? .cosine : .oracleNorm,
-        refinement: refinement)
     }
   }
 

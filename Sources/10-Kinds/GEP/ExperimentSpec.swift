@@ -98,7 +98,7 @@ public struct ExperimentSpec: Codable, Hashable, Sendable {
   /// `kind: gcca` needs a product generator of two equal-n factors, and only gcca takes one.
   private static func checkProduct(problem: ProblemSpec, generator: GeneratorSpec, in table: ConfigTable) throws(ConfigError) {
     let isGCCA = problem.kind == .gcca
-    let isProduct = generator.architecture.kind == .product
+    let isProduct = generator.isProduct
     if isGCCA && !isProduct {
       throw table.error(
         "generator", "problem kind gcca needs a product generator, generator: {product: [<generator>, <generator>]} (one per view)")
@@ -120,7 +120,7 @@ public struct ExperimentSpec: Codable, Hashable, Sendable {
   private static func checkGCCAMethods(
     problem: ProblemSpec, generator: GeneratorSpec, algorithm: AlgorithmSpec, projection: ProjectionSpec, in table: ConfigTable
   ) throws(ConfigError) {
-    guard generator.architecture.kind == .product else { return }
+    guard generator.isProduct else { return }
     if case .rifle(_, let s, _) = algorithm.method, s > generator.signalGenerator.n {
       throw try table.table("algorithm").error(
         "s", "must be at most n_view = \(generator.signalGenerator.n) for problem kind gcca (Rifle keeps s entries per view), got \(s)")

@@ -92,14 +92,7 @@ extension ExperimentSpec: KindSpec, UsesGenerators {
   public var signalCount: Int { signal.count }
 
   public var namedFiles: [(path: String, checksum: String)] {
-    var files: [(path: String, checksum: String)] = []
-    func collect(_ g: GeneratorSpec) {
-      if case .vaeMNIST(let model, let checksum) = g.architecture { files.append((model, checksum)) }
-      if case .model(let file, let checksum) = g.architecture { files.append((file, checksum)) }
-      if case .pytorch(let file, let checksum, _) = g.architecture { files.append((file, checksum)) }
-      g.factors.forEach(collect)
-    }
-    collect(generator)
+    var files = generator.files
     if let data = problem.userData { files.append((data.file, data.checksum)) }
     return files
   }
@@ -119,7 +112,7 @@ extension ExperimentSpec: KindSpec, UsesGenerators {
       }
     }
     // A swept projection names its method (`P=latent-pursuit`), so that the lines differ.
-    if sweepLabels.contains(where: { $0.path == "projection" }) { parts.append("P=\(projection.method.kind.rawValue)") }
+    if sweepLabels.contains(where: { $0.path == "projection" }) { parts.append("P=\(projection.method)") }
     return (parts + ["m=\(m)"] + extra).joined(separator: " ")
   }
 }
@@ -145,8 +138,8 @@ extension JobRecord {
   static func failed(_ job: JobSpec, batch: [JobSpec]? = nil, reason: String) -> JobRecord {
     let batch = batch ?? [job]
     var record = JobRecord(
-      key: job.key, groupKey: job.groupKey, planIndex: job.index, problem: job.spec.problem.label, generator: "\(job.spec.generator.architecture.kind.rawValue)",
-      algorithm: job.spec.algorithm.label, projection: job.spec.projection.method.kind.rawValue, m: job.spec.m,
+      key: job.key, groupKey: job.groupKey, planIndex: job.index, problem: job.spec.problem.label, generator: job.spec.generator.kind,
+      algorithm: job.spec.algorithm.label, projection: job.spec.projection.method, m: job.spec.m,
       eta: BatchRunner.steps(job.spec.algorithm, lambda1: .nan).eta,
       etaLambda1: BatchRunner.steps(job.spec.algorithm, lambda1: .nan).etaLambda1, seed: job.spec.seed, signal: job.signalIndex, trial: job.trial,
       sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, last in last }),

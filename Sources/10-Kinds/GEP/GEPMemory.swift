@@ -38,40 +38,13 @@ extension ExperimentSpec {
       ))
     }
     if spec.algorithm.method.kind != .rifle {
-      let R = [.adam, .hybrid].contains(spec.projection.method.kind) ? Double(spec.projection.restarts) : 1
+      let R = Double(spec.projection.component.rowsPerTarget)
       let k = Double(spec.generator.k)
       let rows = J * R
-      let projection = rows * Self.widths(spec.generator) * 4 * 3 + rows * (k * 16 + n * 4) + J * n * 16
+      let projection = rows * spec.generator.component.layerWidthSum * 4 * 3 + rows * (k * 16 + n * 4) + J * n * 16
       terms.append((projection, "signal.count", String(spec.signal.count), "the batched projection's buffers"))
     }
     terms.append((J * (2 * n + 2 * (T + 1)) * 8, "signal.count", String(spec.signal.count), "the results"))
-    return MemoryEstimate(terms: terms, shared: Self.weights(spec.generator), jobs: jobs)
-  }
-
-  /// Σ of the layer widths of the generator (input, hidden, output), for its workspace.
-  static func widths(_ g: GeneratorSpec) -> Double {
-    switch g.architecture {
-    case .linear: return Double(g.k) + Double(g.n)
-    case .reluRandom(let hidden): return Double(g.k) + Double(hidden) + Double(g.n)
-    case .reluMLP(let widths, _, _): return widths.reduce(0.0) { $0 + Double($1) }
-    // The decoder's widths as the file records them (20-500-500-784 for docs/mathematics.md §3's VAE,
-    // 20-128-392-784 for the ReLU one).
-    case .vaeMNIST(let file, _), .model(let file, _): return (try? ModelHeader.verified(file).widths.reduce(0.0) { $0 + Double($1) }) ?? Double(g.k) + Double(g.n)
-    case .pytorch(_, _, let architecture): return architecture.widths.reduce(0.0) { $0 + Double($1) }
-    case .product(let factors): return factors.map(widths).reduce(0, +)
-    }
-  }
-
-  /// The generator's weights (shared by every batch).
-  static func weights(_ g: GeneratorSpec) -> Double {
-    // In Double: a width of Int64.max gives a huge estimate, never an overflow.
-    func dense(_ w: [Int]) -> Double { zip(w, w.dropFirst()).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } * 4 }
-    switch g.architecture {
-    case .linear, .reluRandom, .reluMLP: return g.drawnWeightBytes  // Float weights and the Double draws (or basis)
-    case .vaeMNIST(let file, _), .model(let file, _): return dense((try? ModelHeader.verified(file).widths) ?? [g.k, g.n])
-    case .pytorch(_, _, let architecture): return dense(architecture.widths)
-    case .product(let factors): return factors.map(weights).reduce(0, +)
-    }
+    return MemoryEstimate(terms: terms, shared: spec.generator.component.weightBytes, jobs: jobs)
   }
 }
-

@@ -169,7 +169,7 @@ struct InversionBatch {
   }
 
   /// The columns a job has from its truth alone: how many entries were observed, and the
-  /// uniqueness prediction of Lei et al. (every layer's active count at least doubles).
+  /// uniqueness prediction of Aberdam et al.'s Corollary 1 (every layer's active count at least doubles).
   static func truthColumns(network: InversionNetwork, prepared p: Prepared) -> [String: ColumnValue] {
     let uniqueness = Self.uniqueness(network: network, zStar: p.zStar, observed: p.observed)
     return [
@@ -265,7 +265,7 @@ struct InversionBatch {
 
   /// The columns a job has from its settings alone (also those of a job that failed).
   static func settingValues(_ spec: InversionSpec, label: String? = nil) -> [String: ColumnValue] {
-    let generatorLabel = label ?? (try? GeneratorFactory.shared.build(spec.generator).generator.summary) ?? spec.generator.architecture.kind.rawValue
+    let generatorLabel = label ?? (try? GeneratorFactory.shared.build(spec.generator).generator.summary) ?? spec.generator.kind
     let widths = spec.widths
     return [
       "method": .text(spec.method.name),

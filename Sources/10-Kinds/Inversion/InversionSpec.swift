@@ -90,7 +90,7 @@ public struct InversionSpec: KindSpec, UsesGenerators, Codable, Hashable {
     trials = try table.int("trials", default: 1, .atLeast(1))
     signals = try table.int("signals", default: 10, .atLeast(1))
     generator = try GeneratorSpec(try table.table("generator"))
-    if case .product = generator.architecture {
+    if generator.isProduct {
       throw table.error("generator", "an inversion needs one generator, not a product")
     }
     noiseSNR = try table.optionalDouble("noise_snr_db")
@@ -196,10 +196,7 @@ public struct InversionSpec: KindSpec, UsesGenerators, Codable, Hashable {
   }
 
   public var namedFiles: [(path: String, checksum: String)] {
-    switch generator.architecture {
-    case .vaeMNIST(let file, let checksum), .model(let file, let checksum), .pytorch(let file, let checksum, _): return [(file, checksum)]
-    default: return []
-    }
+    generator.files
   }
 
   /// A batch's peak memory, from terms measured with `getrusage` on relu-mlp networks of

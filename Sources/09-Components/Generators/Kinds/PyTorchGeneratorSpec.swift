@@ -6,6 +6,85 @@ import GGEPModels
 import GGEPConfig
 import GGEPPipeline
 
+/// `generator: {kind: pytorch, file, …}`: a PyTorch generator, its state dict in a safetensors
+/// file and its modules declared in the config (`PyTorchArchitecture`; docs/pytorch-generator.md).
+/// The file's SHA-256 is in every job key.
+public struct PyTorchGeneratorSpec: GeneratorComponent {
+  public static let kind = "pytorch"
+  public static let summary = "a PyTorch generator: a safetensors state dict and its modules declared in the config"
+  public static let keys = [
+    DeclaredKey("file", "path", "the safetensors file of the generator's state dict"),
+    DeclaredKey("preset", "mlp | dcgan", default: "mlp", "an nn.Sequential MLP of Linear [+ BatchNorm1d] + activation blocks, or the PyTorch examples' DCGAN"),
+    DeclaredKey("prefix", "string", default: "\"\" (dcgan: \"main.\")", "what every state-dict key starts with"),
+    DeclaredKey("widths", "list of integers ≥ 1", "preset mlp: k, the hidden widths and n"),
+    DeclaredKey("activations", "list of activation names", "preset mlp: one per layer (or hidden/output)"),
+    DeclaredKey("hidden", "activation name", default: "relu", "preset mlp: the hidden layers' activation"),
+    DeclaredKey("output", "activation name", default: "identity", "preset mlp: the last layer's activation (identity: no module)"),
+    DeclaredKey("batchnorm", "boolean", default: "false", "preset mlp: a BatchNorm1d after each hidden Linear"),
+    DeclaredKey("nz", "integer ≥ 1", default: "100", "preset dcgan: the latent size"),
+    DeclaredKey("ngf", "integer ≥ 1", default: "64", "preset dcgan: the feature-map width"),
+    DeclaredKey("nc", "integer ≥ 1", default: "3", "preset dcgan: the image channels"),
+    DeclaredKey("modules", "list of modules", "instead of a preset: the modules one by one (linear, batchnorm1d, conv2d, convtranspose2d, batchnorm2d, reshape, activations, flatten)"),
+    DeclaredKey("input_size", "integer ≥ 1", default: "1", "with modules: the side of z's image when a convolution comes first"),
+  ]
+
+  public var file: String
+  public var checksum: String
+  public var architecture: PyTorchArchitecture
+  public var n: Int
+  public var k: Int
+  public var seed: Int { 0 }
+
+  public init(_ table: ConfigTable) throws(ConfigError) {
+    file = try table.string("file")
+    architecture = try Self.architecture(table)
+    let loaded: PyTorchImport.Loaded
+    do {
+      loaded = try PyTorchImport.load(file, architecture: architecture)
+    } catch {
+      throw table.error("file", "\(error)")
+    }
+    Self.warnOnce(loaded.unused.isEmpty ? nil : "warning: \(file): \(loaded.unused.count) tensor(s) the architecture does not use: \(loaded.unused.joined(separator: ", "))")
+    checksum = loaded.checksum
+    n = loaded.generator.outputDimension
+    k = loaded.generator.latentDimension
+  }
+
+  public var files: [(path: String, checksum: String)] { [(file, checksum)] }
+  public var layerWidthSum: Double { architecture.widths.reduce(0.0) { $0 + Double($1) } }
+  public var weightBytes: Double { DrawnWeights.count(architecture.widths) * 4 }
+
+  public func build(using factory: GeneratorFactory) throws -> BuiltGenerator {
+    let loaded = try PyTorchImport.load(file, architecture: architecture)
+    guard loaded.checksum == checksum else {
+      throw SafeTensorsError(
+        file: file, "content checksum is \(loaded.checksum.prefix(12))…, but the plan was made with \(checksum.prefix(12))…: the file changed")
+    }
+    return BuiltGenerator(generator: loaded.generator, exactBasis: nil)
+  }
+
+  private enum CodingKeys: String, CodingKey { case file, checksum, architecture, n, k, seed }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(file, forKey: .file)
+    try container.encode(checksum, forKey: .checksum)
+    try container.encode(architecture, forKey: .architecture)
+    try container.encode(n, forKey: .n)
+    try container.encode(k, forKey: .k)
+    try container.encode(seed, forKey: .seed)
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    file = try container.decode(String.self, forKey: .file)
+    checksum = try container.decode(String.self, forKey: .checksum)
+    architecture = try container.decode(PyTorchArchitecture.self, forKey: .architecture)
+    n = try container.decode(Int.self, forKey: .n)
+    k = try container.decode(Int.self, forKey: .k)
+  }
+}
+
 /// How a config declares a PyTorch generator's modules, under
 /// `generator: {kind: pytorch, file: G.safetensors, …}`:
 ///
@@ -46,8 +125,9 @@ import GGEPPipeline
 ///       - {conv2d: [6, 3, 3, 1, 1]}
 ///       - tanh
 ///       - flatten                        # nn.Flatten (optional at the end)
-extension GeneratorSpec {
-  package static func pytorchArchitecture(_ table: ConfigTable) throws(ConfigError) -> PyTorchArchitecture {
+extension PyTorchGeneratorSpec {
+  /// Reads the modules a config declares (the keys above).
+  static func architecture(_ table: ConfigTable) throws(ConfigError) -> PyTorchArchitecture {
     let prefix = try table.string("prefix", default: "")
     if table["modules"] != nil {
       try table.checkKnownKeys(allowed: ["kind", "file", "prefix", "modules", "input_size"], context: "for kind pytorch with modules")

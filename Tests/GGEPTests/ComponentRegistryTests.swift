@@ -1,0 +1,223 @@
+import Foundation
+import XCTest
+@testable import GGEPCore
+@testable import GGEPPrior
+@testable import GGEPNumerics
+@testable import GGEPModels
+@testable import GGEPConfig
+@testable import GGEPPipeline
+@testable import GGEPComponents
+@testable import GGEPKindGEP
+
+/// A generator kind written here, in the test target, as a researcher would add one: one type
+/// and one `GeneratorComponents.register` line, nothing edited elsewhere. A two-layer network
+/// k → hidden → n with a tanh hidden layer, weights drawn from the seed.
+struct TanhNetworkSpec: GeneratorComponent {
+  static let kind = "tanh-net"
+  static let summary = "a k → hidden → n network with a tanh hidden layer"
+  static let keys = [
+    DeclaredKey("n", "integer ≥ 2", "ambient dimension"),
+    DeclaredKey("k", "integer in 1…n", "latent dimension"),
+    DeclaredKey("hidden", "integer ≥ 1", default: "2k", "hidden width"),
+    DeclaredKey("seed", "integer ≥ 0", default: "1", "seed of the weights"),
+  ]
+
+  var n: Int
+  var k: Int
+  var hidden: Int
+  var seed: Int
+
+  init(_ table: ConfigTable) throws(ConfigError) {
+    try table.checkKnownKeys(allowed: ["kind"] + Self.keys.map(\.name), context: "for kind \(Self.kind)")
+    n = try table.int("n", .atLeast(2))
+    k = try table.int("k", .within(1...n))
+    hidden = try table.int("hidden", default: 2 * k, .atLeast(1))
+    seed = try table.int("seed", default: 1, .atLeast(0))
+  }
+
+  var layerWidthSum: Double { Double(k + hidden + n) }
+  var weightBytes: Double { Double(k * hidden + hidden * n) * 12 }
+
+  func build(using factory: GeneratorFactory) throws -> BuiltGenerator {
+    BuiltGenerator(
+      generator: FeedForwardGenerator.reluMLP(widths: [k, hidden, n], bias: false, activations: [.tanh, .identity], seed: UInt64(seed)),
+      exactBasis: nil)
+  }
+}
+
+/// A projection method written here, in the test target: one type and one
+/// `ProjectorComponents.register` line. P_G(x) by random search: the best of `samples` random
+/// latents, Ĝ(z) = G(z)/‖G(z)‖ closest to x/‖x‖, drawn from each target's own stream.
+struct RandomSearchProjectorSpec: ProjectorComponent {
+  static let method = "random-search"
+  static let summary = "the best of `samples` random latents"
+  static let keys = [DeclaredKey("samples", "integer ≥ 1", default: "100", "random latents per target")]
+
+  var samples: Int
+
+  init(_ table: ConfigTable) throws(ConfigError) {
+    samples = try table.int("samples", default: 100, .atLeast(1))
+  }
+
+  func projector(for built: BuiltGenerator, mode: AdamProjector.ScaleMode) throws -> any Projector {
+    RandomSearchProjector(generator: built.generator, samples: samples)
+  }
+}
+
+struct RandomSearchProjector: Projector {
+  let generator: any Generator
+  let samples: Int
+  var dimension: Int { generator.outputDimension }
+  var summary: String { "random-search(\(samples))" }
+
+  func projectRows(_ targets: Matrix<Double>, slots: [ProjectionSlot]) -> ProjectionOutcome {
+    let n = dimension, k = generator.latentDimension
+    var projected = Matrix<Double>(rows: targets.rows, cols: n)
+    for row in 0..<targets.rows {
+      var z = Matrix<Float>(rows: samples, cols: k)
+      for i in 0..<(samples * k) { z.storage[i] = Float(slots[row].rng.normal()) }
+      let images = generator.evaluate(z)
+      var best = -Double.infinity
+      for s in 0..<samples {
+        let image = (0..<n).map { Double(images[s, $0]) }
+        let norm = image.map { $0 * $0 }.reduce(0, +).squareRoot()
+        guard norm > 0 else { continue }
+        let cosine = (0..<n).map { image[$0] * targets[row, $0] }.reduce(0, +) / norm
+        if cosine > best {
+          best = cosine
+          for j in 0..<n { projected[row, j] = image[j] / norm }
+        }
+      }
+      slots[row].lastLoss = 1 - best
+    }
+    return ProjectionOutcome(projected: projected)
+  }
+}
+
+final class ComponentRegistryTests: GGEPTestCase {
+  var fixture: ConfigFixture!
+  override func setUpWithError() throws {
+    fixture = try ConfigFixture()
+    GeneratorComponents.register(TanhNetworkSpec.self)
+    ProjectorComponents.register(RandomSearchProjectorSpec.self)
+  }
+  override func tearDown() {
+    fixture = nil
+    // The kind exists for these tests only.
+    GeneratorComponents.unregister(TanhNetworkSpec.kind)
+    XCTAssertNil(GeneratorComponents.named(TanhNetworkSpec.kind))
+    ProjectorComponents.unregister(RandomSearchProjectorSpec.method)
+    XCTAssertNil(ProjectorComponents.named(RandomSearchProjectorSpec.method))
+  }
+
+  static let config = """
+    name: tanh
+    seed: 4
+    trials: 1
+    generator: {kind: tanh-net, n: 60, k: 4, hidden: 12, seed: 2}
+    signal: {source: generator, count: 2}
+    m: 100
+    problem: {kind: spiked, beta: 4}
+    algorithm: {kind: prfm, eta: 0.2, iterations: 20}
+    projection: {method: adam, steps: 60, restarts: 2}
+    sweep:
+      m: [100, 3000]
+
+    """
+
+  /// The test's generator kind goes through plan, run, resume, verify and report; its settings
+  /// are in the job keys; its signals lie in its range, so PRFM recovers them at large m.
+  func testAGeneratorKindAddedInTheTestRunsThroughEveryStage() throws {
+    let plan = try fixture.plan(Self.config)
+    XCTAssertEqual(plan.jobs.count, 4)
+    let spec = try XCTUnwrap(plan.points[0].kindSpec as? ExperimentSpec)
+    XCTAssertEqual(spec.generator.kind, "tanh-net")
+    XCTAssertEqual([spec.generator.n, spec.generator.k], [60, 4])
+    XCTAssertTrue(spec.identityJSON.contains(#""hidden":12"#), spec.identityJSON)
+    XCTAssertTrue(spec.identityJSON.contains(#""kind":"tanh-net""#), spec.identityJSON)
+    // Its settings are its identity: another hidden width is another set of jobs.
+    let wider = try fixture.plan(Self.config, overrides: ["generator.hidden=13"])
+    XCTAssertTrue(Set(wider.jobs.map(\.key)).isDisjoint(with: plan.jobs.map(\.key)))
+    // Its canonical JSON decodes back to the same spec through the registry.
+    XCTAssertEqual(try JSONDecoder().decode(ExperimentSpec.self, from: Data(spec.canonicalJSON.utf8)), spec)
+
+    let out = fixture.directory.appendingPathComponent("tanh").path
+    let summary = try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run()
+    XCTAssertEqual(summary.ranJobs, 4)
+    let (provenance, records) = try ResultsFile.read(summary.resultsPath)
+    XCTAssertEqual(records.count, 4)
+    for r in records {
+      XCTAssertEqual(r.status, .ok, r.error)
+      // The network the component built: 4-12-60, tanh then identity, from seed 2.
+      XCTAssertEqual(r.generator, "relu-mlp(4-12-60,tanh,identity,bias=false,seed=2)")
+      XCTAssertEqual(r.signalVector.count, 60)
+    }
+    // v* = G(z)/‖G(z)‖ is in the range: at m = 3000 PRFM with the range projection finds it.
+    let large = records.filter { $0.m == 3000 }.map(\.cosine)
+    XCTAssertEqual(large.count, 2)
+    XCTAssertGreaterThan(large.min()!, 0.95, "cosines at m = 3000: \(large)")
+    XCTAssertEqual(provenance.plannedJobs, 4)
+
+    XCTAssertTrue(try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run().upToDate)
+    XCTAssertTrue(try ResultsVerifier.verify(summary.resultsPath).passed)
+    let written = try GEPKind().report(summary.resultsPath, to: fixture.directory.path, options: ReportOptions())
+    XCTAssertFalse(written.isEmpty)
+    for file in written { XCTAssertTrue(FileManager.default.fileExists(atPath: file), file) }
+  }
+
+  /// The registry's kinds are what `generator.kind` accepts, in its messages too; a key the
+  /// kind does not declare is refused by name.
+  func testTheRegistryNamesItsKindsAndEachKindItsKeys() throws {
+    XCTAssertThrowsError(try fixture.plan(Self.config, overrides: ["generator.kind=tanh-nett"])) { error in
+      let message = "\(error)"
+      XCTAssertTrue(message.contains("tanh-net") && message.contains("relu-mlp") && message.contains("did you mean `tanh-net`"), message)
+    }
+    XCTAssertThrowsError(try fixture.plan(Self.config, overrides: ["generator.width=3"])) { error in
+      XCTAssertTrue("\(error)".contains("generator.width") && "\(error)".contains("unknown key for kind tanh-net"), "\(error)")
+    }
+    // A model file's generator takes `file` only: anything else was once ignored silently.
+    XCTAssertThrowsError(try fixture.plan(Self.config, overrides: ["generator={kind: model, file: models/mnist-vae.h5, n: 5}"])) { error in
+      XCTAssertTrue("\(error)".contains("generator.n") && "\(error)".contains("unknown key for kind model"), "\(error)")
+    }
+  }
+
+  /// The test's projection method goes through plan, run, resume, verify and report inside
+  /// PRFM: its setting is in the keys and the results name it; with a two-dimensional latent,
+  /// 3000 random latents find the range well enough for PRFM to recover the signal.
+  func testAProjectorAddedInTheTestRunsInsidePRFM() throws {
+    let config = """
+      name: search
+      seed: 5
+      generator: {kind: linear, n: 40, k: 2, seed: 3}
+      signal: {source: generator, count: 2}
+      m: 3000
+      problem: {kind: spiked, beta: 4}
+      algorithm: {kind: prfm, eta: 0.2, iterations: 15}
+      projection: {method: random-search, samples: 3000}
+
+      """
+    let plan = try fixture.plan(config)
+    let spec = try XCTUnwrap(plan.points[0].kindSpec as? ExperimentSpec)
+    XCTAssertEqual(spec.projection.method, "random-search")
+    XCTAssertTrue(spec.identityJSON.contains(#""samples":3000"#), spec.identityJSON)
+    XCTAssertEqual(try JSONDecoder().decode(ExperimentSpec.self, from: Data(spec.canonicalJSON.utf8)), spec)
+    let fewer = try fixture.plan(config, overrides: ["projection.samples=10"])
+    XCTAssertTrue(Set(fewer.jobs.map(\.key)).isDisjoint(with: plan.jobs.map(\.key)))
+    XCTAssertThrowsError(try fixture.plan(config, overrides: ["projection.steps=10"])) { error in
+      XCTAssertTrue("\(error)".contains("unknown key for method random-search"), "\(error)")
+    }
+
+    let out = fixture.directory.appendingPathComponent("search").path
+    let summary = try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run()
+    let records = try ResultsFile.read(summary.resultsPath).records
+    XCTAssertEqual(records.count, 2)
+    for r in records {
+      XCTAssertEqual(r.status, .ok, r.error)
+      XCTAssertEqual(r.values["projection"]?.text, "random-search(3000)")
+      XCTAssertGreaterThan(r.cosine, 0.9, "PRFM with random search at m = 3000")
+    }
+    XCTAssertTrue(try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run().upToDate)
+    XCTAssertTrue(try ResultsVerifier.verify(summary.resultsPath).passed)
+    XCTAssertFalse(try GEPKind().report(summary.resultsPath, to: fixture.directory.path, options: ReportOptions()).isEmpty)
+  }
+}
