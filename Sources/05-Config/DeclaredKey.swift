@@ -6,7 +6,8 @@ public struct DeclaredKey: Sendable, Equatable {
   public var name: String
   /// What it takes, in words (`integer ≥ 1`, `list of integers`, `path`).
   public var type: String
-  /// Its default as written in YAML, or nil when the key is required.
+  /// Its default as written in YAML, or nil when the key is required; "" for an optional key
+  /// with no default (its absence means something, which `doc` says).
   public var defaultValue: String?
   /// What it means, one or two sentences.
   public var doc: String

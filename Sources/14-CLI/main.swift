@@ -21,7 +21,7 @@ struct GGEPCommand: ParsableCommand {
     commandName: "ggep",
     abstract: "Generalized eigenvalue experiments with generative priors (PRFM, PPower, Rifle).",
     version: BuildInfo.gitDescribe,
-    subcommands: [Plan.self, Run.self, Merge.self, Summarize.self, Report.self, Index.self, Verify.self, Inspect.self, Bench.self, TrainVAE.self, TrainGenerator.self, ModelReportCommand.self, ConvertModel.self, CheckGenerator.self, Submit.self, Status.self])
+    subcommands: [Plan.self, Run.self, Merge.self, Summarize.self, Report.self, Index.self, Verify.self, Inspect.self, Bench.self, TrainVAE.self, TrainGenerator.self, ModelReportCommand.self, ConvertModel.self, CheckGenerator.self, Submit.self, Status.self, ConfigReferenceCommand.self])
 }
 
 /// Shared by `plan` and `run`: the config file and its overrides.

@@ -16,15 +16,15 @@ public struct PyTorchGeneratorSpec: GeneratorComponent {
     DeclaredKey("file", "path", "the safetensors file of the generator's state dict"),
     DeclaredKey("preset", "mlp | dcgan", default: "mlp", "an nn.Sequential MLP of Linear [+ BatchNorm1d] + activation blocks, or the PyTorch examples' DCGAN"),
     DeclaredKey("prefix", "string", default: "\"\" (dcgan: \"main.\")", "what every state-dict key starts with"),
-    DeclaredKey("widths", "list of integers ≥ 1", "preset mlp: k, the hidden widths and n"),
-    DeclaredKey("activations", "list of activation names", "preset mlp: one per layer (or hidden/output)"),
+    DeclaredKey("widths", "list of integers ≥ 1", default: "", "preset mlp (required there): k, the hidden widths and n"),
+    DeclaredKey("activations", "list of activation names", default: "", "preset mlp: one per layer; without it, hidden and output"),
     DeclaredKey("hidden", "activation name", default: "relu", "preset mlp: the hidden layers' activation"),
     DeclaredKey("output", "activation name", default: "identity", "preset mlp: the last layer's activation (identity: no module)"),
     DeclaredKey("batchnorm", "boolean", default: "false", "preset mlp: a BatchNorm1d after each hidden Linear"),
     DeclaredKey("nz", "integer ≥ 1", default: "100", "preset dcgan: the latent size"),
     DeclaredKey("ngf", "integer ≥ 1", default: "64", "preset dcgan: the feature-map width"),
     DeclaredKey("nc", "integer ≥ 1", default: "3", "preset dcgan: the image channels"),
-    DeclaredKey("modules", "list of modules", "instead of a preset: the modules one by one (linear, batchnorm1d, conv2d, convtranspose2d, batchnorm2d, reshape, activations, flatten)"),
+    DeclaredKey("modules", "list of modules", default: "", "instead of a preset: the modules one by one (linear, batchnorm1d, conv2d, convtranspose2d, batchnorm2d, reshape, activations, flatten)"),
     DeclaredKey("input_size", "integer ≥ 1", default: "1", "with modules: the side of z's image when a convolution comes first"),
   ]
 

@@ -11,7 +11,7 @@ public struct ReLUMLPGeneratorSpec: GeneratorComponent {
   public static let summary = "a multilayer network of any widths with per-layer activations, Gaussian weights drawn from the seed"
   public static let keys = [
     DeclaredKey("widths", "list of integers ≥ 1 (k, hidden…, n)", "layer widths, the latent width k first and the output width n last"),
-    DeclaredKey("activations", "list of activation names, one per layer", "each layer's activation (or give hidden/output)"),
+    DeclaredKey("activations", "list of activation names, one per layer", default: "", "each layer's activation; without it, hidden and output"),
     DeclaredKey("hidden", "activation name", default: "relu", "the hidden layers' activation when activations is not given"),
     DeclaredKey("output", "activation name", default: "relu", "the last layer's activation when activations is not given"),
     DeclaredKey("bias", "boolean", default: "false", "whether each layer has a (drawn) bias"),
