@@ -198,6 +198,34 @@ final class InversionExperimentTests: GGEPTestCase {
   }
 
   /// Bad configs are refused at plan time with the file, the key and the value.
+  /// The kinds share one vocabulary for signals: `signal: {source: generator, count: N}` plans
+  /// the same jobs, with the same keys, as the older `signals: N`; both at once, another source
+  /// or another key under `signal` are refused by name.
+  func testSignalsAreWrittenAsInTheGEPKind() throws {
+    let base = """
+      experiment: inversion
+      seed: 7
+      generator: {kind: relu-mlp, widths: [10, 40, 80], seed: 1}
+      method: {kind: lp}
+
+      """
+    let old = try fixture.plan(base + "signals: 3\n")
+    let shared = try fixture.plan(base + "signal: {source: generator, count: 3}\n")
+    XCTAssertEqual(shared.jobs.map(\.key), old.jobs.map(\.key))
+    XCTAssertEqual(shared.jobs.count, 3)
+    XCTAssertEqual(try fixture.plan(base + "signal: {count: 3}\n").jobs.map(\.key), old.jobs.map(\.key))
+    for (text, expected) in [
+      ("signals: 3\nsignal: {count: 3}\n", "not both"),
+      ("signal: {source: mnist, count: 3}\n", "source must be generator"),
+      ("signal: {count: 3, seed: 2}\n", "signal.seed"),
+      ("signal: {count: 0}\n", "signal.count"),
+    ] {
+      XCTAssertThrowsError(try fixture.plan(base + text), text) { error in
+        XCTAssertTrue("\(error)".contains(expected), "\(text): \(error)")
+      }
+    }
+  }
+
   func testBadConfigsAreRefusedBeforeAnyJobRuns() throws {
     let good = """
       experiment: inversion

@@ -58,10 +58,10 @@ public enum ModelFile {
     let format = (try? root.stringAttribute("format")) ?? "(none)"
     if format == legacyVAEFormat { return "vae" }
     guard format == Self.format else {
-      throw VAEModelError(file: path, object: "/", message: "not a ggep model file (format is '\(format)', expected '\(Self.format)')")
+      throw ModelFileError(file: path, object: "/", message: "not a ggep model file (format is '\(format)', expected '\(Self.format)')")
     }
     guard let model = try? root.stringAttribute("model") else {
-      throw VAEModelError(file: path, object: "/", message: "missing attribute 'model'")
+      throw ModelFileError(file: path, object: "/", message: "missing attribute 'model'")
     }
     return model
   }
@@ -72,7 +72,7 @@ public enum ModelFile {
     case "vae": return .vae(try VAEModel.load(from: path))
     case DenseGeneratorModel.kind: return .denseGenerator(try DenseGeneratorModel.load(from: path))
     case let other:
-      throw VAEModelError(file: path, object: "/", message: "model '\(other)' is not one this ggep reads (vae, \(DenseGeneratorModel.kind))")
+      throw ModelFileError(file: path, object: "/", message: "model '\(other)' is not one this ggep reads (vae, \(DenseGeneratorModel.kind))")
     }
   }
 
@@ -163,7 +163,7 @@ public struct DenseGeneratorModel: Sendable {
   /// Reads a dense-generator file: format, architecture, every shape, the checksum; errors name
   /// the file and the dataset or attribute.
   public static func load(from path: String) throws -> DenseGeneratorModel {
-    func fail(_ object: String, _ message: String) -> VAEModelError { VAEModelError(file: path, object: object, message: message) }
+    func fail(_ object: String, _ message: String) -> ModelFileError { ModelFileError(file: path, object: object, message: message) }
     let file: HDF5File
     do {
       file = try HDF5File.open(path)
@@ -210,5 +210,24 @@ public struct DenseGeneratorModel: Sendable {
       throw fail("/", "checksum mismatch: the file records \(stored) but its weights hash to \(model.checksum)")
     }
     return model
+  }
+}
+
+/// A model file or model that cannot be used, named by file and by dataset (or attribute):
+/// printed as `models/mnist-vae.h5: /encoder/w1: has shape [784, 400], expected [784, 500]`.
+public struct ModelFileError: UserFacingError, Equatable {
+  public let file: String
+  /// The dataset path inside the file (`/encoder/w1`), or empty for the file itself.
+  public let object: String
+  public let message: String
+
+  public init(file: String, object: String, message: String) {
+    self.file = file
+    self.object = object
+    self.message = message
+  }
+
+  public var description: String {
+    [file, object, message].filter { !$0.isEmpty }.joined(separator: ": ")
   }
 }

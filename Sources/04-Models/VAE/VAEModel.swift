@@ -27,18 +27,18 @@ public struct VAEModel: Sendable {
   /// Checks that every tensor of `architecture` is present with the right number of values
   /// (and no others), and computes the checksum.
   public init(architecture: VAEArchitecture, tensors: [String: [Float]], training: VAETrainingRecord? = nil) throws {
-    if let problem = architecture.problem { throw VAEModelError(file: "", object: "", message: "bad architecture: \(problem)") }
+    if let problem = architecture.problem { throw ModelFileError(file: "", object: "", message: "bad architecture: \(problem)") }
     let expected = architecture.tensors
     for t in expected {
       guard let values = tensors[t.path] else {
-        throw VAEModelError(file: "", object: "/" + t.path, message: "missing tensor")
+        throw ModelFileError(file: "", object: "/" + t.path, message: "missing tensor")
       }
       guard values.count == t.count else {
-        throw VAEModelError(file: "", object: "/" + t.path, message: "has \(values.count) values, expected \(t.shape)")
+        throw ModelFileError(file: "", object: "/" + t.path, message: "has \(values.count) values, expected \(t.shape)")
       }
     }
     if let extra = Set(tensors.keys).subtracting(expected.map(\.path)).sorted().first {
-      throw VAEModelError(file: "", object: "/" + extra, message: "not a tensor of this architecture")
+      throw ModelFileError(file: "", object: "/" + extra, message: "not a tensor of this architecture")
     }
     self.architecture = architecture
     self.tensors = tensors
@@ -161,24 +161,5 @@ extension VAENetwork {
     }
     let count = Double(rows)
     return VAELoss(reconstruction: reconstruction / count, kl: kl / count)
-  }
-}
-
-/// A model file or model that cannot be used, named by file and by dataset (or attribute):
-/// printed as `models/mnist-vae.h5: /encoder/w1: has shape [784, 400], expected [784, 500]`.
-public struct VAEModelError: UserFacingError, Equatable {
-  public let file: String
-  /// The dataset path inside the file (`/encoder/w1`), or empty for the file itself.
-  public let object: String
-  public let message: String
-
-  public init(file: String, object: String, message: String) {
-    self.file = file
-    self.object = object
-    self.message = message
-  }
-
-  public var description: String {
-    [file, object, message].filter { !$0.isEmpty }.joined(separator: ": ")
   }
 }

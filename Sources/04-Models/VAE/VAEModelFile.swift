@@ -79,8 +79,8 @@ extension VAEModel {
   /// Reads a model file, checking its format, the shape of every dataset and the checksum.
   /// Errors name the file and the dataset or attribute at fault.
   public static func load(from path: String) throws -> VAEModel {
-    func fail(_ object: String, _ message: String) -> VAEModelError {
-      VAEModelError(file: path, object: object, message: message)
+    func fail(_ object: String, _ message: String) -> ModelFileError {
+      ModelFileError(file: path, object: object, message: message)
     }
     let file: HDF5File
     do {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GGEPCore
 import GGEPConfig
 
@@ -187,15 +188,16 @@ public struct ExperimentRunner {
 }
 
 /// Counts shared by the workers.
-private final class Tally: @unchecked Sendable {
-  // @unchecked: every field is read and written under `lock`.
-  private let lock = NSLock()
-  private var _ran = 0
-  private var _failed = 0
-  private var _writeError: Error?
-  package func add(ran: Int, failed: Int) { lock.withLock { _ran += ran; _failed += failed } }
-  package func fail(with error: Error) { lock.withLock { if _writeError == nil { _writeError = error } } }
-  package var ran: Int { lock.withLock { _ran } }
-  package var writeError: Error? { lock.withLock { _writeError } }
+private final class Tally: Sendable {
+  private struct Counts {
+    var ran = 0
+    var failed = 0
+    var writeError: (any Error)?
+  }
+  private let counts = Mutex(Counts())
+  package func add(ran: Int, failed: Int) { counts.withLock { $0.ran += ran; $0.failed += failed } }
+  package func fail(with error: any Error) { counts.withLock { if $0.writeError == nil { $0.writeError = error } } }
+  package var ran: Int { counts.withLock { $0.ran } }
+  package var writeError: (any Error)? { counts.withLock { $0.writeError } }
 }
 

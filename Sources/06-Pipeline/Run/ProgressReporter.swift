@@ -1,15 +1,17 @@
 import Foundation
+import Synchronization
 import GGEPCore
 import GGEPConfig
 
 /// Progress of a run: a live, rewritten line with done/total and ETA on a terminal, plain
 /// log lines otherwise (CI logs, files).
-public final class ProgressReporter: @unchecked Sendable {
-  // @unchecked: all mutable state is guarded by `lock`.
-  private let lock = NSLock()
+public final class ProgressReporter: Sendable {
+  private struct Counts {
+    var done = 0
+    var failed = 0
+  }
+  private let counts = Mutex(Counts())
   private let total: Int
-  private var done = 0
-  private var failed = 0
   private let start = Date()
   private let interactive: Bool
   private let output: FileHandle
@@ -23,9 +25,10 @@ public final class ProgressReporter: @unchecked Sendable {
   /// One finished batch: `metric` names the kind's summary metric, `meanMetric` its mean over
   /// the batch's completed jobs.
   public func batchFinished(label: String, jobs: Int, failedJobs: Int, seconds: Double, metric: String = "cosine", meanMetric: Double) {
-    lock.withLock {
-      done += jobs
-      failed += failedJobs
+    counts.withLock { counts in
+      counts.done += jobs
+      counts.failed += failedJobs
+      let (done, failed) = (counts.done, counts.failed)
       let elapsed = Date().timeIntervalSince(start)
       let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
       if interactive {
@@ -44,7 +47,7 @@ public final class ProgressReporter: @unchecked Sendable {
   }
 
   public func finish() {
-    lock.withLock { if interactive { output.write(Data("\n".utf8)) } }
+    counts.withLock { _ in if interactive { output.write(Data("\n".utf8)) } }
   }
 
   package static func clock(_ seconds: Double) -> String {

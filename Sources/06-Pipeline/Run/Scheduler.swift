@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import GGEPCore
 import GGEPConfig
 
@@ -9,11 +10,12 @@ import GGEPConfig
 /// run at once and no item waits on another; `cancel()` (Ctrl-C) stops new items from starting
 /// while those in flight finish and report. BLAS gets one thread per worker (set by the caller)
 /// so the two levels of parallelism never oversubscribe the cores.
-public final class Scheduler: @unchecked Sendable {
-  // @unchecked: the mutable state (next index, cancelled) is only touched under `lock`.
-  private let lock = NSLock()
-  private var nextIndex = 0
-  private var cancelled = false
+public final class Scheduler: Sendable {
+  private struct State {
+    var nextIndex = 0
+    var cancelled = false
+  }
+  private let state = Mutex(State())
   public let concurrency: Int
 
   public init(concurrency: Int) {
@@ -21,26 +23,26 @@ public final class Scheduler: @unchecked Sendable {
     self.concurrency = concurrency
   }
 
-  public var isCancelled: Bool { lock.withLock { cancelled } }
-  public func cancel() { lock.withLock { cancelled = true } }
+  public var isCancelled: Bool { state.withLock { $0.cancelled } }
+  public func cancel() { state.withLock { $0.cancelled = true } }
 
   /// Runs `work(i)` for every i in 0..<count unless cancelled; `work` is called concurrently.
   /// Returns the indices that were started (all of them unless cancelled).
   @discardableResult
   public func run(count: Int, _ work: @Sendable (Int) -> Void) -> Int {
-    lock.withLock { nextIndex = 0 }
+    state.withLock { $0.nextIndex = 0 }
     let workers = min(concurrency, max(count, 1))
     DispatchQueue.concurrentPerform(iterations: workers) { _ in
       while let index = claim(below: count) { work(index) }
     }
-    return lock.withLock { min(nextIndex, count) }
+    return state.withLock { min($0.nextIndex, count) }
   }
 
   private func claim(below count: Int) -> Int? {
-    lock.withLock {
-      guard !cancelled, nextIndex < count else { return nil }
-      defer { nextIndex += 1 }
-      return nextIndex
+    state.withLock { state in
+      guard !state.cancelled, state.nextIndex < count else { return nil }
+      defer { state.nextIndex += 1 }
+      return state.nextIndex
     }
   }
 }
@@ -59,17 +61,15 @@ extension Scheduler {
 }
 
 /// The results of `Scheduler.map`, one slot per index, filled from any worker.
-private final class IndexedResults<T: Sendable>: @unchecked Sendable {
-  // @unchecked: `slots` is only touched under `lock`.
-  private let lock = NSLock()
-  private var slots: [Result<T, any Error>?]
+private final class IndexedResults<T: Sendable>: Sendable {
+  private let slots: Mutex<[Result<T, any Error>?]>
 
-  package init(count: Int) { slots = Array(repeating: nil, count: count) }
+  package init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
 
-  package func set(_ index: Int, _ result: Result<T, any Error>) { lock.withLock { slots[index] = result } }
+  package func set(_ index: Int, _ result: sending Result<T, any Error>) { slots.withLock { $0[index] = result } }
 
   package func values() throws -> [T] {
-    try lock.withLock { try slots.map { try $0!.get() } }
+    try slots.withLock { slots in try slots.map { try $0!.get() } }
   }
 }
 
@@ -77,12 +77,10 @@ private final class IndexedResults<T: Sendable>: @unchecked Sendable {
 /// cancellation request: the first one finishes the batches in flight and saves; a second one
 /// exits at once — the journal keeps every finished batch.
 public final class InterruptHandler: @unchecked Sendable {
-  // @unchecked: `sources` is created once and only read afterwards; `count`, `first` are
-  // guarded by `lock`.
+  // @unchecked: `sources` is created once, in `init`, and only read afterwards (DispatchSource
+  // is not Sendable); the signal counts are in a Mutex.
   private var sources: [DispatchSourceSignal] = []
-  private let lock = NSLock()
-  private var count = 0
-  private var first: Int32?
+  private let received = Mutex<(count: Int, first: Int32?)>((0, nil))
   private static let signals: [Int32] = [SIGINT, SIGTERM]
 
   public init(onFirst: @escaping @Sendable () -> Void) {
@@ -91,10 +89,10 @@ public final class InterruptHandler: @unchecked Sendable {
       let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
       source.setEventHandler { [weak self] in
         guard let self else { return }
-        let n = self.lock.withLock {
-          self.count += 1
-          if self.first == nil { self.first = number }
-          return self.count
+        let n = self.received.withLock { received in
+          received.count += 1
+          if received.first == nil { received.first = number }
+          return received.count
         }
         let name = number == SIGINT ? "interrupted" : "terminated (SIGTERM)"
         if n == 1 {
@@ -113,9 +111,9 @@ public final class InterruptHandler: @unchecked Sendable {
     }
   }
 
-  public var wasInterrupted: Bool { lock.withLock { count > 0 } }
+  public var wasInterrupted: Bool { received.withLock { $0.count > 0 } }
   /// The first signal received (SIGINT or SIGTERM), if any.
-  public var signalReceived: Int32? { lock.withLock { first } }
+  public var signalReceived: Int32? { received.withLock { $0.first } }
 
   deinit {
     for source in sources { source.cancel() }

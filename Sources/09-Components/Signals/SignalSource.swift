@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GGEPCore
 import GGEPPrior
 import GGEPNumerics
@@ -113,15 +114,14 @@ public struct SignalError: UserFacingError, Sendable {
 
 /// MNIST splits loaded once per process (checksums verified on first load) and shared by
 /// every batch.
-public final class MNISTCache: @unchecked Sendable {
-  // @unchecked: `cache` is only touched under `lock`; splits are immutable values.
-  private let lock = NSLock()
-  private var cache: [String: MNIST.Split] = [:]
+public final class MNISTCache: Sendable {
+  // Splits are immutable values.
+  private let cache = Mutex<[String: MNIST.Split]>([:])
   public static let shared = MNISTCache()
 
   public func split(_ part: MNIST.Part, directory: String) throws -> MNIST.Split {
     let key = "\(directory)|\(part.rawValue)"
-    return try lock.withLock {
+    return try cache.withLock { cache in
       if let hit = cache[key] { return hit }
       let loaded = try MNIST.load(part, directory: directory)
       cache[key] = loaded

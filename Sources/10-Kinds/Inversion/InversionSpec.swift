@@ -77,9 +77,26 @@ public struct InversionSpec: KindSpec, UsesGenerators, Codable, Hashable {
   public var signalCount: Int { signals }
 
   public static let rootKeys = [
-    "experiment", "name", "description", "seed", "trials", "signals", "generator", "method", "noise_snr_db", "noise_sigma",
+    "experiment", "name", "description", "seed", "trials", "signal", "signals", "generator", "method", "noise_snr_db", "noise_sigma",
     "mask_fraction", "hidden_rows",
   ]
+
+  /// The number of signals z*, written as the GEP kind writes its signals,
+  /// `signal: {source: generator, count: 10}` (z* is always drawn from the generator's latent
+  /// prior), or with the older spelling `signals: 10`. The job keys are the same either way.
+  static func signalCount(_ table: ConfigTable) throws(ConfigError) -> Int {
+    guard let value = table["signal"] else { return try table.int("signals", default: 10, .atLeast(1)) }
+    if table["signals"] != nil {
+      throw table.error("signals", "give the number of signals as signal: {count: …} or as signals: …, not both")
+    }
+    let signal = try value.table()
+    try signal.checkKnownKeys(allowed: ["source", "count"], context: "for an inversion's signals (z* is drawn from the generator's latent prior)")
+    let source = try signal.string("source", default: "generator")
+    guard source == "generator" else {
+      throw signal.error("source", "an inversion's signals are G(z*) for latent draws z*: source must be generator, got \"\(source)\"")
+    }
+    return try signal.int("count", default: 10, .atLeast(1))
+  }
 
   public init(config root: ConfigNode, defaultName: String) throws(ConfigError) {
     let table = try ConfigValue(root, path: .root).table()
@@ -88,7 +105,7 @@ public struct InversionSpec: KindSpec, UsesGenerators, Codable, Hashable {
     description = try table.optionalString("description")
     seed = try table.int("seed", default: 0, .atLeast(0))
     trials = try table.int("trials", default: 1, .atLeast(1))
-    signals = try table.int("signals", default: 10, .atLeast(1))
+    signals = try Self.signalCount(table)
     generator = try GeneratorSpec(try table.table("generator"))
     if generator.isProduct {
       throw table.error("generator", "an inversion needs one generator, not a product")

@@ -46,7 +46,7 @@ public struct ModelFileGeneratorSpec: GeneratorComponent {
   static func load(_ path: String, checksum: String) throws -> BuiltGenerator {
     let model = try ModelFile.load(path)
     guard model.checksum == checksum else {
-      throw VAEModelError(
+      throw ModelFileError(
         file: path, object: "/",
         message: "content checksum is \(model.checksum.prefix(12))…, but the plan was made with \(checksum.prefix(12))…: the model file changed")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GGEPCore
 import GGEPPrior
 import GGEPNumerics
@@ -219,17 +220,12 @@ extension PyTorchGeneratorSpec {
     return .sequentialMLP(widths: widths, activations: names, batchNorm: try table.bool("batchnorm", default: false), prefix: prefix)
   }
 
-  private final class Warnings: @unchecked Sendable {
-    // @unchecked: `said` is only touched under `lock`.
-    let lock = NSLock()
-    var said: Set<String> = []
-  }
-  private static let warnings = Warnings()
+  private static let warned = Mutex<Set<String>>([])
 
   /// Prints a warning on stderr once per process (a plan decodes each sweep point).
   package static func warnOnce(_ message: String?) {
     guard let message else { return }
-    let first = warnings.lock.withLock { warnings.said.insert(message).inserted }
+    let first = warned.withLock { $0.insert(message).inserted }
     if first { FileHandle.standardError.write(Data((message + "\n").utf8)) }
   }
 }
