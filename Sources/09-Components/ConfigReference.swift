@@ -11,6 +11,7 @@ public enum ConfigReference {
   public static var parts: [(name: String, markdown: String)] {
     [
       ("generators", section(GeneratorComponents.all.map { ("kind: \($0.kind)", $0.summary, $0.keys) })),
+      ("problems", section(ProblemComponents.all.map { ("kind: \($0.kind)", $0.summary, $0.keys) })),
       ("projectors", section(ProjectorComponents.all.map { ("method: \($0.method)", $0.summary, $0.keys) })),
     ]
   }

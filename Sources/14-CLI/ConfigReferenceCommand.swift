@@ -6,7 +6,7 @@ import GGEPComponents
 struct ConfigReferenceCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "config-reference",
-    abstract: "Print the config keys each generator and projection method declares, or refresh them in a page.",
+    abstract: "Print the config keys each generator, problem and projection method declares, or refresh them in a page.",
     discussion: """
       The tables are generated from the components' declarations, so they cannot drift from \
       what the config readers accept. With --update, the parts of FILE between \

@@ -94,12 +94,59 @@ struct RandomSearchProjector: Projector {
   }
 }
 
+/// A problem family written here, in the test target: one type and one
+/// `ProblemComponents.register` line. A scaled rank-one pair, A = c(I + β v*v*ᵀ), B = c·I, whose
+/// leading generalized eigenvector is v* with λ₁ = 1 + β, λ₂ = 1 for any scale c.
+struct ScaledPairProblem: ProblemComponent {
+  static let kind = "scaled-pair"
+  static let summary = "A = c(I + βvvᵀ), B = cI"
+  static let keys = [
+    DeclaredKey("beta", "number > 0", default: "2", "the spike"),
+    DeclaredKey("scale", "number > 0", default: "1", "c, which leaves the eigenvectors alone"),
+  ]
+
+  var beta: Double
+  var scale: Double
+  var population: Bool { true }
+
+  init(_ table: ConfigTable, n: Int) throws(ConfigError) {
+    try table.checkKnownKeys(allowed: ["kind"] + Self.keys.map(\.name), context: "for kind \(Self.kind)")
+    beta = try table.double("beta", default: 2, .greaterThan(0))
+    scale = try table.double("scale", default: 1, .greaterThan(0))
+  }
+
+  var label: String { "scaled-pair(\(scale))" }
+
+  func pair(_ context: ProblemContext) throws -> (any ProblemPair)? { ScaledPair(beta: beta, scale: scale) }
+
+  private enum CodingKeys: String, CodingKey { case beta, scale }
+}
+
+struct ScaledPair: ProblemPair {
+  let beta: Double, scale: Double
+
+  func populationEigenvalues(signal: [Double]) -> (lambda1: Double, lambda2: Double) { (1 + beta, 1) }
+
+  func population(signal v: [Double]) -> ProblemInstance {
+    let n = v.count
+    var a = Matrix<Double>(rows: n, cols: n), b = Matrix<Double>(rows: n, cols: n)
+    for i in 0..<n {
+      b[i, i] = scale
+      for j in 0..<n { a[i, j] = scale * ((i == j ? 1 : 0) + beta * v[i] * v[j]) }
+    }
+    return ProblemInstance(a: DenseSymmetricOperator(a), b: DenseSymmetricOperator(b), signal: v, lambda1: 1 + beta, lambda2: 1)
+  }
+
+  func sample(signal: [Double], m: Int, rng: inout RandomStream) -> ProblemInstance { population(signal: signal) }
+}
+
 final class ComponentRegistryTests: GGEPTestCase {
   var fixture: ConfigFixture!
   override func setUpWithError() throws {
     fixture = try ConfigFixture()
     GeneratorComponents.register(TanhNetworkSpec.self)
     ProjectorComponents.register(RandomSearchProjectorSpec.self)
+    ProblemComponents.register(ScaledPairProblem.self)
   }
   override func tearDown() {
     fixture = nil
@@ -108,6 +155,8 @@ final class ComponentRegistryTests: GGEPTestCase {
     XCTAssertNil(GeneratorComponents.named(TanhNetworkSpec.kind))
     ProjectorComponents.unregister(RandomSearchProjectorSpec.method)
     XCTAssertNil(ProjectorComponents.named(RandomSearchProjectorSpec.method))
+    ProblemComponents.unregister(ScaledPairProblem.kind)
+    XCTAssertNil(ProblemComponents.named(ScaledPairProblem.kind))
   }
 
   static let config = """
@@ -215,6 +264,47 @@ final class ComponentRegistryTests: GGEPTestCase {
       XCTAssertEqual(r.status, .ok, r.error)
       XCTAssertEqual(r.values["projection"]?.text, "random-search(3000)")
       XCTAssertGreaterThan(r.cosine, 0.9, "PRFM with random search at m = 3000")
+    }
+    XCTAssertTrue(try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run().upToDate)
+    XCTAssertTrue(try ResultsVerifier.verify(summary.resultsPath).passed)
+    XCTAssertFalse(try GEPKind().report(summary.resultsPath, to: fixture.directory.path, options: ReportOptions()).isEmpty)
+  }
+
+  /// The test's problem family goes through plan, run, resume, verify and report: its settings
+  /// are in the keys, its label in the results, and on its exact pair with a linear prior and
+  /// the exact projection PRFM recovers v* to round-off, with λ₁ = 1 + β for any scale.
+  func testAProblemFamilyAddedInTheTestRunsThroughEveryStage() throws {
+    let config = """
+      name: scaled
+      seed: 6
+      generator: {kind: linear, n: 30, k: 3, seed: 2}
+      signal: {source: generator, count: 2}
+      m: 10
+      problem: {kind: scaled-pair, beta: 3, scale: 5}
+      algorithm: {kind: prfm, eta: 0.1, iterations: 200, tolerance: 0}
+
+      """
+    let plan = try fixture.plan(config)
+    let spec = try XCTUnwrap(plan.points[0].kindSpec as? ExperimentSpec)
+    XCTAssertEqual(spec.problem.kind, "scaled-pair")
+    XCTAssertTrue(spec.identityJSON.contains(#""scale":5"#), spec.identityJSON)
+    XCTAssertEqual(try JSONDecoder().decode(ExperimentSpec.self, from: Data(spec.canonicalJSON.utf8)), spec)
+    let other = try fixture.plan(config, overrides: ["problem.scale=6"])
+    XCTAssertTrue(Set(other.jobs.map(\.key)).isDisjoint(with: plan.jobs.map(\.key)))
+    XCTAssertThrowsError(try fixture.plan(config, overrides: ["problem.gamma=1"])) { error in
+      XCTAssertTrue("\(error)".contains("unknown key for kind scaled-pair"), "\(error)")
+    }
+
+    let out = fixture.directory.appendingPathComponent("scaled").path
+    let summary = try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run()
+    let records = try ResultsFile.read(summary.resultsPath).records
+    XCTAssertEqual(records.count, 2)
+    for r in records {
+      XCTAssertEqual(r.status, .ok, r.error)
+      XCTAssertEqual(r.problem, "scaled-pair(5.0)-pop")
+      XCTAssertEqual(r.lambda1, 4)
+      XCTAssertEqual(r.cosine, 1, accuracy: 1e-9)
+      XCTAssertEqual(r.finalRho, 4, accuracy: 1e-9)
     }
     XCTAssertTrue(try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run().upToDate)
     XCTAssertTrue(try ResultsVerifier.verify(summary.resultsPath).passed)

@@ -17,6 +17,7 @@ final class ConfigReferenceTests: GGEPTestCase {
     // Every built-in kind and method has its table, with its defaults.
     for type in GeneratorComponents.builtIn { XCTAssertTrue(page.contains("### `kind: \(type.kind)`"), type.kind) }
     for type in ProjectorComponents.builtIn { XCTAssertTrue(page.contains("### `method: \(type.method)`"), type.method) }
+    for type in ProblemComponents.builtIn { XCTAssertTrue(page.contains("### `kind: \(type.kind)`"), type.kind) }
     XCTAssertTrue(page.contains("| `restarts` | integer ≥ 1 | `3` | random starts; the lowest final loss wins |"))
   }
 

@@ -83,7 +83,7 @@ final class JobKeyPinTests: GGEPTestCase {
     var groups: [String] = []
     for job in plan.jobs {
       var spec: any KindSpec = job.kindSpec
-      if let dataChecksum, var gep = spec as? ExperimentSpec, case .samples(var data) = gep.problem {
+      if let dataChecksum, var gep = spec as? ExperimentSpec, var data = gep.problem.userData {
         data.checksum = dataChecksum
         if let dataFile { data.file = dataFile }
         gep.problem = .samples(data)

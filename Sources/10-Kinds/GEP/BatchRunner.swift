@@ -41,14 +41,14 @@ public struct BatchRunner: Sendable {
     for job in jobs {
       var (signal, imageNorm) = userData == nil ? try source.signal(job.signalIndex) : ([], 1)
       gccaPairs.append(nil)
-      if case .gcca(let gcca) = spec.problem {
+      if let gcca = spec.problem.gcca {
         // a* = the job's signal; b* = a* (views same) or its companion (views pair). The
         // instance's signal is v* ∝ (a*; c·b*).
         let dataKey = Self.dataIdentity(spec, signal: job.signalIndex, trial: job.trial)
         // The companion is drawn from the second factor (`source: generator`: in its range).
         let b = gcca.views == .same ? signal : try SignalSource(spec: spec.signal, generator: built.factors[1].generator).companion(of: job.signalIndex)
-        let covariance = try Self.covariance(
-          gcca.covariance, source: source, signalIndex: job.signalIndex, dataKey: dataKey, seed: spec.seed, n: signal.count)
+        let covariance = try gcca.covariance.covariance(
+          ProblemContext(source: source, signalIndex: job.signalIndex, dataKey: dataKey, seed: spec.seed, n: signal.count))
         let pair = GCCAPair(alpha2: gcca.alpha2, covariance: covariance, a: signal, b: b)
         gccaPairs[gccaPairs.count - 1] = pair
         if gcca.population {
@@ -85,7 +85,7 @@ public struct BatchRunner: Sendable {
       slots.append(ProjectionSlot(rng: RandomStream(seed: UInt64(spec.seed), key: job.key, purpose: "projection"), oracleScale: imageNorm))
     }
 
-    let solver = Self.solver(spec.algorithm, perView: spec.problem.kind == .gcca ? spec.generator.signalGenerator.n : nil)
+    let solver = Self.solver(spec.algorithm, perView: spec.problem.gcca != nil ? spec.generator.signalGenerator.n : nil)
     let projector = try spec.projection.projector(for: built)
     let outcomes = LockstepSolver(solver: solver, iterations: spec.algorithm.iterations, tolerance: spec.algorithm.tolerance)
       .run(instances, initial: initial, projector: solver.usesProjection ? projector : nil, slots: slots)
@@ -151,40 +151,15 @@ public struct BatchRunner: Sendable {
     }
   }
 
+  /// The pair of one job of a regular family (not GCCA's views, not user data).
   func problemPair(
     _ spec: ProblemSpec, source: SignalSource, signalIndex: Int, dataKey: String, seed: Int, n: Int
   ) throws -> any ProblemPair {
-    switch spec {
-    case .phaseRetrieval(let phase):
-      return PhaseRetrievalPair(link: phase.link == .square ? .square : .abs)
-    case .spiked(let spiked):
-      let covariance = try Self.covariance(spiked.covariance, source: source, signalIndex: signalIndex, dataKey: dataKey, seed: seed, n: n)
-      return SpikedCovariancePair(beta: spiked.beta, covariance: covariance)
-    case .gpca(let gpca):
-      return GPCAPair(beta: gpca.beta)
-    case .gfda(let gfda):
-      let covariance = try Self.covariance(gfda.covariance, source: source, signalIndex: signalIndex, dataKey: dataKey, seed: seed, n: n)
-      return GFDAPair(delta: gfda.delta, covariance: covariance)
-    case .gcca:
-      preconditionFailure("kind gcca builds its GCCAPair from a*, b* in run")
-    case .samples:
-      preconditionFailure("kind samples builds its instance from the file (UserData), not a ProblemPair")
+    let context = ProblemContext(source: source, signalIndex: signalIndex, dataKey: dataKey, seed: seed, n: n)
+    guard let pair = try spec.component.pair(context) else {
+      preconditionFailure("problem kind \(spec.kind) builds its instance in the batch runner, not as a ProblemPair")
     }
-  }
-
-  /// Σ for a job: `diagonal` draws its entries from the job's data identity (purpose
-  /// "covariance"), `spike` uses the signal's companion as its direction w.
-  static func covariance(
-    _ spec: CovarianceSpec, source: SignalSource, signalIndex: Int, dataKey: String, seed: Int, n: Int
-  ) throws -> Covariance {
-    switch spec {
-    case .identity: return .identity
-    case .diagonal(let low, let high):
-      var rng = RandomStream(seed: UInt64(seed), key: dataKey, purpose: "covariance")
-      return .diagonal((0..<n).map { _ in rng.uniform(low, high) })
-    case .toeplitz(let r): return .toeplitz(r: r)
-    case .spike(let gamma): return .spike(direction: try source.companion(of: signalIndex), gamma: gamma)
-    }
+    return pair
   }
 
   /// The text the data stream is keyed by: everything that defines the distribution of the

@@ -83,7 +83,7 @@ public struct ExperimentSpec: Codable, Hashable, Sendable {
     // GCCA's default η (docs/mathematics.md §9; chosen by the sweep documented at GCCADefaults) replaces
     // section 5's when `eta` is not given.
     let algorithmTable = try table.table("algorithm")
-    if problem.kind == .gcca, algorithmTable["eta"] == nil, algorithmTable["eta_lambda1"] == nil {
+    if problem.gcca != nil, algorithmTable["eta"] == nil, algorithmTable["eta_lambda1"] == nil {
       switch algorithm.method {
       case .prfm: algorithm.method = .prfm(eta: .absolute(GCCADefaults.eta))
       case .rifle(_, let s, let etaPrime): algorithm.method = .rifle(eta: .absolute(GCCADefaults.eta), s: s, etaPrime: etaPrime)
@@ -97,14 +97,14 @@ public struct ExperimentSpec: Codable, Hashable, Sendable {
 
   /// `kind: gcca` needs a product generator of two equal-n factors, and only gcca takes one.
   private static func checkProduct(problem: ProblemSpec, generator: GeneratorSpec, in table: ConfigTable) throws(ConfigError) {
-    let isGCCA = problem.kind == .gcca
+    let isGCCA = problem.gcca != nil
     let isProduct = generator.isProduct
     if isGCCA && !isProduct {
       throw table.error(
         "generator", "problem kind gcca needs a product generator, generator: {product: [<generator>, <generator>]} (one per view)")
     }
     if !isGCCA && isProduct {
-      throw table.error("generator", "a product generator is only for problem kind gcca, got kind \(problem.kind.rawValue)")
+      throw table.error("generator", "a product generator is only for problem kind gcca, got kind \(problem.kind)")
     }
     if isGCCA {
       let factors = generator.factors
