@@ -22,7 +22,7 @@ let layers: [(name: String, path: String, dependencies: [Target.Dependency])] = 
   ("GGEPCore", "Sources/01-Core", ["_CBLAS", "_LAPACKE", "_HDF5", "_ZLib", "_CLP", "_VectorMath"]),
   ("GGEPPrior", "Sources/02-Prior", ["GGEPCore"]),
   ("GGEPNumerics", "Sources/03-Numerics", ["GGEPCore", "GGEPPrior"]),
-  ("GGEPModels", "Sources/04-Models", ["GGEPCore", "GGEPPrior", "_CBLAS"]),
+  ("GGEPModels", "Sources/04-Models", ["GGEPCore", "GGEPPrior"]),
   ("GGEPConfig", "Sources/05-Config", ["GGEPCore", .product(name: "Yams", package: "Yams")]),
   ("GGEPPipeline", "Sources/06-Pipeline", ["GGEPCore", "GGEPConfig"]),
   ("GGEPPlot", "Sources/07-Plot", ["GGEPCore", "_ZLib"]),

@@ -1,5 +1,4 @@
 import Foundation
-import GGEPCore
 
 /// A value handed to `DispatchQueue.concurrentPerform` workers. Only for raw buffers whose
 /// concurrent use is safe by construction: each worker writes a disjoint part (its own workspace,

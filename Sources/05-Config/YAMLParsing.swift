@@ -1,6 +1,5 @@
 import Foundation
 import Yams
-import GGEPCore
 
 extension ConfigNode {
   /// Parses one YAML document into a config tree whose marks name `file`.

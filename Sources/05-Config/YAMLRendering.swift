@@ -1,4 +1,3 @@
-import GGEPCore
 /// How YAML 1.1 readers (libyaml via Yams, PyYAML) would resolve a plain scalar. The renderer
 /// uses it to decide which strings need quotes; the typed readers use the stricter number
 /// grammars below, because configs want `m: 0x10` or `eta: .5e1` to be questioned, not guessed.

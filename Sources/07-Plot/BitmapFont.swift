@@ -1,4 +1,3 @@
-import GGEPCore
 /// A 5×7 bitmap font (with two rows of descender), typed in below, so PNG figures can carry
 /// text without a font library or any system font: figures must render the same on a
 /// cluster node as on a laptop.

@@ -1,9 +1,6 @@
 import Foundation
 import GGEPCore
-import GGEPPrior
-import GGEPNumerics
 import GGEPModels
-import GGEPComponents
 
 extension Benchmark {
   /// VAE training (docs/mathematics.md §3's 784-500-500-20 VAE, mini-batch 100) in each schedule on all cores:

@@ -1,19 +1,11 @@
 import ArgumentParser
 import Foundation
 import GGEPCore
-import GGEPPrior
-import GGEPNumerics
 import GGEPModels
-import GGEPConfig
 import GGEPPipeline
-import GGEPPlot
-import GGEPCluster
 import GGEPComponents
 import GGEPKindGEP
-import GGEPKindInversion
 import GGEPPriors
-import GGEPBench
-import GGEPBuiltIns
 
 /// `ggep check-generator`: does the generator a config declares compute what PyTorch computes?
 /// Runs it on a reference file's z and g and compares with PyTorch's G(z) and (∂G/∂z)ᵀ g.

@@ -1,19 +1,10 @@
 import ArgumentParser
 import Foundation
 import GGEPCore
-import GGEPPrior
-import GGEPNumerics
 import GGEPModels
-import GGEPConfig
 import GGEPPipeline
-import GGEPPlot
-import GGEPCluster
 import GGEPComponents
-import GGEPKindGEP
-import GGEPKindInversion
 import GGEPPriors
-import GGEPBench
-import GGEPBuiltIns
 
 /// `ggep convert-model`: rewrites a model file in the current format (`ggep-model/1`), weights
 /// and checksum unchanged, so that job keys (which hold the checksum) stay the same.

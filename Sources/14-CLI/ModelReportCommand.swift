@@ -1,19 +1,12 @@
 import ArgumentParser
 import Foundation
 import GGEPCore
-import GGEPPrior
-import GGEPNumerics
-import GGEPModels
 import GGEPConfig
 import GGEPPipeline
 import GGEPPlot
-import GGEPCluster
 import GGEPComponents
 import GGEPKindGEP
-import GGEPKindInversion
 import GGEPPriors
-import GGEPBench
-import GGEPBuiltIns
 
 /// `ggep model-report MODEL`: what a trained prior is worth (docs/mathematics.md §11), the same numbers for every
 /// model file (`ModelReport`): representation error of held-out MNIST test images, MMD² of

@@ -1,19 +1,11 @@
 import ArgumentParser
 import Foundation
 import GGEPCore
-import GGEPPrior
-import GGEPNumerics
-import GGEPModels
-import GGEPConfig
 import GGEPPipeline
 import GGEPPlot
-import GGEPCluster
 import GGEPComponents
 import GGEPKindGEP
-import GGEPKindInversion
 import GGEPPriors
-import GGEPBench
-import GGEPBuiltIns
 
 struct Summarize: ParsableCommand {
   static let configuration = CommandConfiguration(

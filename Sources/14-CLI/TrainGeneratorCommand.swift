@@ -1,19 +1,12 @@
 import ArgumentParser
 import Foundation
 import GGEPCore
-import GGEPPrior
-import GGEPNumerics
 import GGEPModels
 import GGEPConfig
 import GGEPPipeline
 import GGEPPlot
-import GGEPCluster
-import GGEPComponents
 import GGEPKindGEP
-import GGEPKindInversion
 import GGEPPriors
-import GGEPBench
-import GGEPBuiltIns
 
 /// `ggep train-generator CONFIG`: trains a GAN or kernel generator on MNIST (docs/mathematics.md §11) as its
 /// YAML config says and writes the model file experiments load with `generator: {kind: model}`.

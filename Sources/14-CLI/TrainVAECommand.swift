@@ -2,18 +2,13 @@ import ArgumentParser
 import Foundation
 import GGEPCore
 import GGEPPrior
-import GGEPNumerics
 import GGEPModels
 import GGEPConfig
 import GGEPPipeline
 import GGEPPlot
-import GGEPCluster
 import GGEPComponents
 import GGEPKindGEP
-import GGEPKindInversion
 import GGEPPriors
-import GGEPBench
-import GGEPBuiltIns
 
 /// `ggep train-vae`: trains a `vae-mnist` generator (docs/mathematics.md §3) on MNIST and writes the model
 /// file that experiments load: docs/mathematics.md §3's softplus VAE, or with `--architecture mnist-relu` the

@@ -14,6 +14,10 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable where Self.RawSignific
   static func nrm2(_ n: Int, _ x: UnsafePointer<Self>) -> Self
   static func axpy(_ n: Int, _ alpha: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>)
   static func scal(_ n: Int, _ alpha: Self, _ x: UnsafeMutablePointer<Self>)
+  /// y ← α·op(A)·x + β·y for a row-major m × n matrix A (op(A) = Aᵀ when `trans`), unit strides.
+  static func gemv(
+    _ trans: Bool, _ m: Int, _ n: Int, _ alpha: Self, _ a: UnsafePointer<Self>, _ lda: Int, _ x: UnsafePointer<Self>,
+    _ beta: Self, _ y: UnsafeMutablePointer<Self>)
 }
 
 extension Double: BLASScalar {
@@ -39,6 +43,13 @@ extension Double: BLASScalar {
   }
   @inline(__always)
   public static func scal(_ n: Int, _ alpha: Double, _ x: UnsafeMutablePointer<Double>) { cblas_dscal(Int32(n), alpha, x, 1) }
+  @inline(__always)
+  public static func gemv(
+    _ trans: Bool, _ m: Int, _ n: Int, _ alpha: Double, _ a: UnsafePointer<Double>, _ lda: Int, _ x: UnsafePointer<Double>,
+    _ beta: Double, _ y: UnsafeMutablePointer<Double>
+  ) {
+    cblas_dgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+  }
 }
 
 extension Float: BLASScalar {
@@ -64,6 +75,13 @@ extension Float: BLASScalar {
   }
   @inline(__always)
   public static func scal(_ n: Int, _ alpha: Float, _ x: UnsafeMutablePointer<Float>) { cblas_sscal(Int32(n), alpha, x, 1) }
+  @inline(__always)
+  public static func gemv(
+    _ trans: Bool, _ m: Int, _ n: Int, _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ x: UnsafePointer<Float>,
+    _ beta: Float, _ y: UnsafeMutablePointer<Float>
+  ) {
+    cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+  }
 }
 
 /// OpenBLAS's own thread pool. ggep parallelises over jobs with Dispatch and gives BLAS one

@@ -1,5 +1,4 @@
 import GGEPCore
-import GGEPPrior
 /// An iterative method for the leading generalized eigenvector under a prior (docs/mathematics.md §5).
 ///
 /// A solver says how one iterate becomes the next: the `target` of the step from u_t, and

@@ -1,5 +1,4 @@
 import GGEPCore
-import GGEPPrior
 /// The outcome of one instance: the estimate and what happened on the way.
 public struct SolverOutcome: Sendable {
   /// û, unit norm (empty when the instance failed before producing one).

@@ -1,5 +1,3 @@
-import GGEPCore
-import GGEPPrior
 /// A step size: η itself, or η·λ1 (`eta_lambda1`), so that η = c/λ1 of each instance.
 ///
 /// The second form is what makes step sizes comparable across problems whose λ1 differs by an

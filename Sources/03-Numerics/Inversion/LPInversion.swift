@@ -1,6 +1,5 @@
 import Foundation
 import GGEPCore
-import GGEPPrior
 
 /// Why a layer-wise inversion could not go on: the layer (1 = next to z) and what happened.
 public struct InversionFailure: UserFacingError, Sendable {

@@ -1,5 +1,4 @@
 import Foundation
-import GGEPCore
 import GGEPPrior
 
 /// Latent-Pursuit (Aberdam, Simon, Elad; Algs. 3–5; docs/mathematics.md §10): the network inverted from the

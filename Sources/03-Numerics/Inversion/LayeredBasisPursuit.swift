@@ -1,5 +1,4 @@
 import Foundation
-import GGEPCore
 import GGEPPrior
 
 /// Layered Basis-Pursuit (Aberdam, Simon, Elad, Alg. 2; docs/mathematics.md §10): the network inverted from the

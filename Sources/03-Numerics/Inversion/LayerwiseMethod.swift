@@ -1,5 +1,3 @@
-import GGEPCore
-import GGEPPrior
 
 /// A layer-wise inversion method with its settings (docs/mathematics.md §10): what an inversion job and a
 /// layer-wise projector are both configured with, and the one place an inverter is made from

@@ -1,5 +1,4 @@
 import GGEPCore
-import GGEPPrior
 /// An SPD covariance Σ = L Lᵀ with the operations the problem builders need, each in its
 /// structured form (docs/mathematics.md §2, "The covariance choices"):
 ///

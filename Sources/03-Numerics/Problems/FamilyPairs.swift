@@ -1,5 +1,4 @@
 import GGEPCore
-import GGEPPrior
 /// Generative PCA (docs/mathematics.md §9, paper Eq. 26): Â as in Eq. (24) with Σ = Iₙ, B̂ = Iₙ exactly:
 ///
 ///     x_i = √β z_i v* + w_i,   Â = XᵀX/m,   B̂ = Iₙ (not sampled)

@@ -1,5 +1,4 @@
 import GGEPCore
-import GGEPPrior
 /// Block operators for two-view problems (GCCA, docs/mathematics.md §9): vectors of dimension n = n₁ + n₂
 /// are split into their halves (first n₁ entries, last n₂ entries).
 

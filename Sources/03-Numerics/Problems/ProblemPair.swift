@@ -1,5 +1,4 @@
 import GGEPCore
-import GGEPPrior
 /// One realisation of a generalized eigenproblem: the pair (Â, B̂) as operators, the signal v*
 /// it was built around, and the population eigenvalues λ1 > λ2 of (A, B).
 public struct ProblemInstance: Sendable {

@@ -1,5 +1,4 @@
 import GGEPCore
-import GGEPPrior
 /// A symmetric n×n matrix known by its products with blocks of vectors.
 ///
 /// Vectors are the rows of a block `V` (p × n); `apply` returns `V·M`, which for symmetric M is

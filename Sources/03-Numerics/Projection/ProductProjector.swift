@@ -1,6 +1,5 @@
 import Foundation
 import GGEPCore
-import GGEPPrior
 
 /// The separable projection onto the product prior Ĝ(z₁, z₂, θ) = (cos θ·Ĝ₁(z₁); sin θ·Ĝ₂(z₂))
 /// (docs/mathematics.md §9, GCCA): for a target x = (x₁; x₂),

@@ -1,5 +1,3 @@
-import GGEPCore
-import GGEPPrior
 /// A model's weights must all be finite: one NaN or infinity makes G(z) NaN for every z, so
 /// that no signal can be drawn and every inversion "converges" to NaN. Model files are checked
 /// when read, at plan time, and the first bad value is named.

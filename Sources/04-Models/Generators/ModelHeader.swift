@@ -1,5 +1,4 @@
 import GGEPCore
-import GGEPPrior
 
 /// What a config needs to know about a model file before any job runs: that it is one, the
 /// dimensions of the generator it makes, and its weights' checksum. `verified` reads and hashes

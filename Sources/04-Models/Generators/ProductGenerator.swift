@@ -1,5 +1,4 @@
 import Foundation
-import GGEPCore
 import GGEPPrior
 
 /// The product prior of GCCA (docs/mathematics.md §9), Ĝ(z₁, z₂, θ) = (cos θ·Ĝ₁(z₁); sin θ·Ĝ₂(z₂)). As a

@@ -1,6 +1,4 @@
-import _CBLAS
 import GGEPCore
-import GGEPPrior
 
 /// One layer's work cut into pieces that threads can share without ever splitting the batch:
 /// every GEMM keeps all the rows of the mini-batch (M or K = batch), and a piece owns a block of
@@ -97,9 +95,7 @@ extension DenseStack {
   ) {
     let layer = layers[l]
     guard layer.hasBias else { return }
-    cblas_sgemv(
-      CblasRowMajor, CblasTrans, Int32(r), Int32(layer.fanOut), 1, delta, Int32(layer.fanOut), ones, 1, 0,
-      gradient + layer.biasOffset, 1)
+    Float.gemv(true, r, layer.fanOut, 1, delta, layer.fanOut, ones, 0, gradient + layer.biasOffset)
   }
 
   /// Where weight rows `weightRows` of layer `l` sit in the parameter buffer.

@@ -1,5 +1,4 @@
 import Foundation
-import _CBLAS
 import GGEPCore
 import GGEPPrior
 
@@ -88,9 +87,7 @@ public struct DenseStack: Sendable {
     let layer = layers[l]
     Float.gemm(true, false, layer.fanIn, layer.fanOut, r, 1, input, layer.fanIn, delta, layer.fanOut, 0, gradient + layer.weightOffset, layer.fanOut)
     if layer.hasBias {
-      cblas_sgemv(
-        CblasRowMajor, CblasTrans, Int32(r), Int32(layer.fanOut), 1, delta, Int32(layer.fanOut), ones, 1, 0,
-        gradient + layer.biasOffset, 1)
+      Float.gemv(true, r, layer.fanOut, 1, delta, layer.fanOut, ones, 0, gradient + layer.biasOffset)
     }
     if let inputGradient { self.inputGradient(l, parameters: parameters, delta: delta, rows: r, into: inputGradient) }
   }

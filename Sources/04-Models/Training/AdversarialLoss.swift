@@ -1,6 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-import GGEPCore
 import GGEPPrior
 #else
 import Foundation

@@ -1,5 +1,4 @@
 import GGEPCore
-import GGEPPrior
 
 /// Spectral normalisation of one weight matrix (docs/mathematics.md §11; Miyato et al. 2018): the layer uses
 /// W_sn = W/σ(W), σ(W) the largest singular value, so every layer of the discriminator is

@@ -4,7 +4,6 @@ import Glibc
 import Foundation
 #endif
 import Dispatch
-import _CBLAS
 import GGEPCore
 import GGEPPrior
 

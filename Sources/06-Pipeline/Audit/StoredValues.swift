@@ -1,5 +1,3 @@
-import GGEPCore
-import GGEPConfig
 /// A job's stored values as `ggep verify` compares them: each `/runs` column (but wall time)
 /// and each vector of `/jobs/<key>`, by its name in the file.
 ///

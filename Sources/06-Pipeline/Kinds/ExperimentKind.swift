@@ -1,6 +1,5 @@
 import Foundation
 import Synchronization
-import GGEPCore
 import GGEPConfig
 
 /// One sweep point of a kind, decoded and validated: everything its jobs need, and what the

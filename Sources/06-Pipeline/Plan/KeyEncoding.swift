@@ -1,4 +1,3 @@
-import GGEPCore
 import GGEPConfig
 /// How a job key stays put when the config schema grows.
 ///

@@ -1,5 +1,4 @@
 import Foundation
-import GGEPCore
 import GGEPConfig
 
 /// The peak memory of a batch, estimated from its spec before anything is allocated (each

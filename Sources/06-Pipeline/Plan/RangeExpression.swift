@@ -1,5 +1,4 @@
 import Foundation
-import GGEPCore
 import GGEPConfig
 
 /// `range(start, stop, step)` in sweep values, with Python's semantics: start, start+step, …

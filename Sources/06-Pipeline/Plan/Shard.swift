@@ -1,5 +1,4 @@
 import GGEPCore
-import GGEPConfig
 /// One of N deterministic parts of a plan (`--shard i/N`), for job arrays on a cluster.
 ///
 /// Batches (never single jobs: a batch is the unit of work and of bitwise reproducibility) are

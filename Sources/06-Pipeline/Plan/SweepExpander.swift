@@ -1,4 +1,3 @@
-import GGEPCore
 import GGEPConfig
 /// One (path, value) assignment that made a sweep point, for labels: `("m", "100")`,
 /// `("problem", "{kind: spiked, beta: 3}")`.

@@ -1,4 +1,3 @@
-import GGEPCore
 import GGEPConfig
 /// Percentiles as reports state them: linear interpolation between order statistics (numpy's
 /// default, `numpy.percentile(values, 100 q)`), so every table can be re-derived with numpy.

@@ -1,5 +1,4 @@
 import Foundation
-import GGEPCore
 import GGEPConfig
 
 /// `ggep index DIR`: a generated README for a folder of results (e.g. `results/paper/`),

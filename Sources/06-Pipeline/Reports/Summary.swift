@@ -1,6 +1,5 @@
 import Foundation
 import GGEPCore
-import GGEPConfig
 
 /// How a kind's results are summarised: which columns label a row by default, the metric
 /// averaged, and which columns tell apart swept settings that share a label.

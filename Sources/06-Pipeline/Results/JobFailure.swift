@@ -1,6 +1,4 @@
 import Foundation
-import GGEPCore
-import GGEPConfig
 
 /// A job that failed: its key and the recorded reason (`/runs/error`).
 public struct JobFailure: Sendable, Equatable {

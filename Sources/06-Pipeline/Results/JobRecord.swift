@@ -1,5 +1,3 @@
-import GGEPCore
-import GGEPConfig
 
 /// What one finished (or failed) job leaves behind: one row of `/runs` and one group
 /// `/jobs/<key>` of a results file, for any experiment kind.

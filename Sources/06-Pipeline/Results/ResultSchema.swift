@@ -1,4 +1,3 @@
-import GGEPCore
 import GGEPConfig
 /// The value of one job in one `/runs` column.
 ///

@@ -1,6 +1,5 @@
 import Foundation
 import GGEPCore
-import GGEPConfig
 
 /// The results file format (one per run of a config), readable with h5py/pandas alone:
 ///

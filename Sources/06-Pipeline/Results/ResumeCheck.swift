@@ -1,6 +1,5 @@
 import Foundation
 import GGEPCore
-import GGEPConfig
 
 /// What a rerun may reuse of an output folder: resume follows the job keys.
 ///

@@ -1,6 +1,5 @@
 import Foundation
 import GGEPCore
-import GGEPConfig
 
 /// An exclusive lock on an output folder, held while a run (or a merge) writes into it.
 ///

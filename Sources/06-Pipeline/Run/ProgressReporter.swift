@@ -1,7 +1,6 @@
 import Foundation
 import Synchronization
 import GGEPCore
-import GGEPConfig
 
 /// Progress of a run: a live, rewritten line with done/total and ETA on a terminal, plain
 /// log lines otherwise (CI logs, files).

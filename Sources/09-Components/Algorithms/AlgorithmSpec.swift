@@ -1,7 +1,5 @@
-import GGEPCore
 import GGEPPrior
 import GGEPNumerics
-import GGEPModels
 import GGEPConfig
 import GGEPPipeline
 extension StepSize {

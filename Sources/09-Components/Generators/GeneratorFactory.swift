@@ -2,10 +2,7 @@ import Foundation
 import Synchronization
 import GGEPCore
 import GGEPPrior
-import GGEPNumerics
 import GGEPModels
-import GGEPConfig
-import GGEPPipeline
 
 /// A generator built from its config, with its exact projection when one exists.
 public struct BuiltGenerator: Sendable {

@@ -1,6 +1,5 @@
 import Foundation
 import Synchronization
-import GGEPCore
 import GGEPConfig
 import GGEPNumerics
 

@@ -1,4 +1,3 @@
-import GGEPCore
 import GGEPPrior
 import GGEPNumerics
 import GGEPModels

@@ -2,9 +2,7 @@ import Foundation
 import Synchronization
 import GGEPCore
 import GGEPPrior
-import GGEPNumerics
 import GGEPModels
-import GGEPConfig
 import GGEPPipeline
 
 /// The signals v* an experiment is run on (docs/mathematics.md §2: "the signal is v* = x/‖x‖").

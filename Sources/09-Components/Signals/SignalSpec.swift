@@ -1,7 +1,5 @@
 import GGEPCore
 import GGEPPrior
-import GGEPNumerics
-import GGEPModels
 import GGEPConfig
 import GGEPPipeline
 /// Where the unit-norm signals v* come from, and how many per sweep point.

@@ -2,10 +2,7 @@ import Foundation
 import GGEPCore
 import GGEPPrior
 import GGEPNumerics
-import GGEPModels
-import GGEPConfig
 import GGEPPipeline
-import GGEPPlot
 import GGEPComponents
 
 /// Runs one batch: the jobs of a sweep point that differ only in signal and trial, in

@@ -2,10 +2,8 @@ import Foundation
 import GGEPCore
 import GGEPPrior
 import GGEPNumerics
-import GGEPModels
 import GGEPConfig
 import GGEPPipeline
-import GGEPPlot
 import GGEPComponents
 
 /// One fully expanded experiment point: the typed form of a config after includes, overrides

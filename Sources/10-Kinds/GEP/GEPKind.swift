@@ -1,11 +1,8 @@
 import Foundation
 import GGEPCore
-import GGEPPrior
 import GGEPNumerics
-import GGEPModels
 import GGEPConfig
 import GGEPPipeline
-import GGEPPlot
 import GGEPComponents
 
 /// The generalized eigenvalue experiments of the paper (docs/mathematics.md §1–9): PRFM, PPower and Rifle on

@@ -1,10 +1,5 @@
-import GGEPCore
 import GGEPPrior
-import GGEPNumerics
-import GGEPModels
-import GGEPConfig
 import GGEPPipeline
-import GGEPPlot
 import GGEPComponents
 
 /// A GEP batch's peak memory (`KindSpec.memoryEstimate`). The terms, in bytes (8 per Double, 4 per Float), for a batch of J jobs:

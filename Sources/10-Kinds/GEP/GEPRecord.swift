@@ -1,7 +1,4 @@
-import GGEPCore
-import GGEPPrior
 import GGEPNumerics
-import GGEPModels
 import GGEPConfig
 import GGEPPipeline
 import GGEPPlot

@@ -3,9 +3,7 @@ import GGEPCore
 import GGEPPrior
 import GGEPNumerics
 import GGEPModels
-import GGEPConfig
 import GGEPPipeline
-import GGEPPlot
 import GGEPComponents
 
 /// Runs one batch of inversion jobs (docs/mathematics.md §10): jobs of one sweep point, differing in signal and

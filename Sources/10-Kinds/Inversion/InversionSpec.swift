@@ -1,5 +1,4 @@
 import Foundation
-import GGEPCore
 import GGEPPrior
 import GGEPNumerics
 import GGEPModels

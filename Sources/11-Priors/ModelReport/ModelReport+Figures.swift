@@ -1,9 +1,5 @@
 import Foundation
 import GGEPCore
-import GGEPPrior
-import GGEPNumerics
-import GGEPModels
-import GGEPConfig
 import GGEPPipeline
 import GGEPPlot
 

@@ -1,8 +1,6 @@
 import Foundation
 import GGEPCore
 import GGEPPrior
-import GGEPNumerics
-import GGEPModels
 import GGEPConfig
 import GGEPPipeline
 import GGEPPlot

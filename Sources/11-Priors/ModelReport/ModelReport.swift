@@ -5,7 +5,6 @@ import GGEPNumerics
 import GGEPModels
 import GGEPConfig
 import GGEPPipeline
-import GGEPPlot
 
 /// What a trained prior is worth (docs/mathematics.md §11, last paragraph), measured the same way for every
 /// model file (a VAE, whose decoder is the generator G, or a dense generator): `ggep

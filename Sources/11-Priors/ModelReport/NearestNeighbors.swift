@@ -1,11 +1,8 @@
 import Foundation
 import GGEPCore
-import GGEPPrior
-import GGEPNumerics
 import GGEPModels
 import GGEPConfig
 import GGEPPipeline
-import GGEPPlot
 
 /// The nearest reference row to each query row in Euclidean distance (a model report's
 /// "distance of a sample to its nearest training image", docs/mathematics.md §11).

@@ -1,9 +1,7 @@
 import Foundation
 import GGEPCore
 import GGEPPrior
-import GGEPNumerics
 import GGEPModels
-import GGEPConfig
 import GGEPPipeline
 import GGEPPlot
 

@@ -2,7 +2,6 @@ import Foundation
 import Synchronization
 import GGEPCore
 import GGEPPrior
-import GGEPNumerics
 import GGEPModels
 import GGEPConfig
 import GGEPPipeline

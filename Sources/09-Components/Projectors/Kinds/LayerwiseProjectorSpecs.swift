@@ -1,5 +1,4 @@
 import GGEPConfig
-import GGEPModels
 import GGEPNumerics
 
 /// What the three layer-wise projection methods share: P_G(x) = G(ẑ) with ẑ from inverting x

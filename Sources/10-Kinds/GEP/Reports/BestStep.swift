@@ -1,12 +1,9 @@
 import Foundation
 import GGEPCore
-import GGEPPrior
 import GGEPNumerics
-import GGEPModels
 import GGEPConfig
 import GGEPPipeline
 import GGEPPlot
-import GGEPComponents
 
 /// Each method at its best step size, chosen so that the choice cannot flatter it.
 ///
