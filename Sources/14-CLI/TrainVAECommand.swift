@@ -16,7 +16,7 @@ import GGEPPriors
 struct TrainVAE: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "train-vae",
-    abstract: "Train an MNIST VAE (Adam, lr 1e-3, batch 100) and save it as HDF5.",
+    abstract: "Train an MNIST VAE (Adam, lr 1e-3, batch 100) from flags: the same run as train-generator with kind: vae.",
     discussion: """
       --architecture mnist (the default) is docs/mathematics.md §3's VAE: encoder 784-500-500-(20, 20), decoder \
       20-500-500-784, softplus hidden layers. --architecture mnist-relu has ReLU hidden layers, \
@@ -31,10 +31,11 @@ struct TrainVAE: ParsableCommand {
       shards whose gradients are added in shard order for one Adam step (how the committed \
       VAEs were trained, S = 2). Up to --threads workers run (OpenBLAS at one thread each); \
       the same seed and schedule give bitwise the same weights on this machine whatever \
-      --threads is. --checkpoint FILE saves the run after every epoch and resumes from it. \
-      Prints one line per epoch (mean train loss, test negative ELBO in nats per image, \
-      seconds) and a summary; the model file records settings, losses and a SHA-256 \
-      checksum of the weights.
+      --threads is. The run is checkpointed after every epoch (--checkpoint, default <out>.checkpoint.h5) and resumes from it. \
+      The same run as `ggep train-generator` with kind: vae and these settings. Prints one line \
+      per epoch (mean train loss, test negative ELBO in nats per image, seconds); writes the \
+      model file (settings, losses and a SHA-256 checksum of the weights), <out>-samples.png \
+      and <out>-training.svg.
 
       Example: ggep train-vae --epochs 20 --seed 0 --checkpoint models/vae.ckpt.h5 --out models/vae.h5
       """)
@@ -63,7 +64,7 @@ struct TrainVAE: ParsableCommand {
   @Option(help: "Layer-piece schedule (the default, 4): the whole mini-batch in every GEMM, each layer cut into this many pieces. A training setting, recorded in the model file.")
   var layerPieces: Int?
 
-  @Option(help: "Write the run's state to this file after every epoch and, if it exists, resume from it (same settings and data required). Removed once the model is written.")
+  @Option(help: "Write the run's state to this file after every epoch and, if it exists, resume from it (same settings and data required; default <out>.checkpoint.h5). Removed once the model is written.")
   var checkpoint: String?
 
   /// The schedule the options name: layer pieces unless --gradient-shards is given.
@@ -110,58 +111,32 @@ struct TrainVAE: ParsableCommand {
     }
   }
 
+  /// The same run as `ggep train-generator` with `kind: vae`: the flags become that config.
   func run() throws {
     let settings = VAETrainingSettings(
       architecture: architecture.architecture, epochs: epochs, seed: seed, gradientShards: schedule.shards,
       layerPieces: schedule.pieces)
     let out = self.out ?? architecture.defaultOut
-    let directory = (out as NSString).deletingLastPathComponent
-    if !directory.isEmpty {
-      try FileSystem.createDirectory(directory)
-    }
-    let loadStart = Date()
-    let mnist = try MNIST.load(directory: data)
-    emit(
-      "loaded MNIST from \(data): \(mnist.train.count) training, \(mnist.test.count) test images "
-        + "(\(format(Date().timeIntervalSince(loadStart), 1)) s)")
-    let a = settings.architecture
-    let decoderWidths = [a.latent] + a.decoderHidden + [a.input]
-    emit(
-      "training vae (\(architecture.rawValue)): encoder \(a.input)-\(a.encoderHidden.map(String.init).joined(separator: "-"))-\(a.latent), "
-        + "decoder \(decoderWidths.map(String.init).joined(separator: "-")), \(a.hiddenActivation.name) hidden layers, "
-        + "\(a.parameterCount) parameters, \(settings.epochs) epochs, seed \(settings.seed), "
-        + "lr \(settings.learningRate), batch \(settings.batchSize) (\(settings.scheduleDescription)), "
-        + "\(threads) worker thread\(threads == 1 ? "" : "s") (BLAS 1 thread each)")
+    let scheduleText = gradientShards.map { "gradient_shards: \($0)" } ?? "layer_pieces: \(settings.layerPieces ?? 4)"
+    let config = GeneratorTrainingConfig(
+      settings: nil, vae: settings, trainingImages: nil, out: out, data: data,
+      sourceText: """
+        # ggep train-vae, as a train-generator config
+        kind: vae
+        out: \(out)
+        data: \(data)
+        seed: \(seed)
+        epochs: \(epochs)
+        vae: {architecture: \(architecture.rawValue), \(scheduleText)}
 
-    if let checkpoint, FileManager.default.fileExists(atPath: checkpoint) { emit("resuming from \(checkpoint)") }
-    let result = try VAETrainer(settings, threads: threads).train(
-      train: mnist.train.images, test: mnist.test.images, checkpoint: checkpoint
-    ) { stats in
-      emit(
-        "epoch \(pad(stats.epoch, to: String(settings.epochs).count))/\(settings.epochs)  "
-          + "train loss \(format(stats.trainLoss, 2))  test -ELBO \(format(stats.testLoss, 2))  "
-          + "\(format(stats.seconds, 1)) s")
-    }
-    try result.model.save(to: out)
-    if let checkpoint { try? FileManager.default.removeItem(atPath: checkpoint) }
-    let record = result.model.training!
-    emit(
-      "wrote \(out): \(result.model.summary), train loss \(format(record.finalTrainLoss, 2)), "
-        + "test -ELBO \(format(record.finalTestLoss, 2)) nats, \(format(record.totalSeconds, 1)) s in all "
-        + "(\(format(record.totalSeconds / Double(settings.epochs), 2)) s per epoch)")
+        """,
+      threads: threads, checkpointPath: checkpoint ?? out + ".checkpoint.h5")
+    emit("train-vae is `ggep train-generator` with kind: vae (configs/models/); training as that config")
+    _ = try GeneratorTrainingRun.run(config, emit: emit)
   }
 }
 
 private func emit(_ line: String) {
   print(line)
   fflush(nil)  // all C streams: lines appear at once when piped to a log
-}
-
-private func format(_ value: Double, _ decimals: Int) -> String {
-  String(format: "%.\(decimals)f", value)
-}
-
-private func pad(_ value: Int, to width: Int) -> String {
-  let text = String(value)
-  return String(repeating: " ", count: max(0, width - text.count)) + text
 }

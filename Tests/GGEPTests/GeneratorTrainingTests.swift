@@ -183,6 +183,35 @@ final class GeneratorTrainingTests: GGEPTestCase {
     }
   }
 
+  /// `ggep train-vae` is an alias of `ggep train-generator` with `kind: vae`: the flags and the
+  /// equivalent config train bitwise the same weights (one epoch, the committed schedule).
+  func testTrainVAEIsTrainGeneratorWithKindVAE() throws {
+    guard let directory = MNISTLocation.directory else { return XCTFail("MNIST is required: make data") }
+    let scratch = NSTemporaryDirectory() + "ggep-alias-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: scratch) }
+    let flags = try GGEPExecutable.run(
+      ["train-vae", "--epochs", "1", "--seed", "3", "--gradient-shards", "2", "--data", directory, "--out", scratch + "/flags.h5"])
+    XCTAssertEqual(flags.status, 0, flags.stderr)
+    XCTAssertTrue(flags.stdout.contains("train-generator` with kind: vae"), flags.stdout)
+    let config = scratch + "/vae.yaml"
+    try """
+      kind: vae
+      out: \(scratch)/config.h5
+      data: \(directory)
+      seed: 3
+      epochs: 1
+      vae: {architecture: mnist, gradient_shards: 2}
+
+      """.write(toFile: config, atomically: true, encoding: .utf8)
+    let yaml = try GGEPExecutable.run(["train-generator", config])
+    XCTAssertEqual(yaml.status, 0, yaml.stderr)
+    let a = try VAEModel.load(from: scratch + "/flags.h5"), b = try VAEModel.load(from: scratch + "/config.h5")
+    XCTAssertEqual(a.checksum, b.checksum)
+    XCTAssertEqual(a.checksum.count, 64)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/flags.h5.checkpoint.h5"), "the checkpoint is removed once the model is written")
+  }
+
   func testBadSettingsAreRefused() {
     var settings = GeneratorTrainingSettings(kind: .gan)
     settings.loss = .meanSquare

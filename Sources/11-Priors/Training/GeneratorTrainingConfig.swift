@@ -49,6 +49,24 @@ public struct GeneratorTrainingConfig: Sendable {
   public var data: String
   /// The config's text, recorded in the model file.
   public var sourceText: String
+  /// Worker threads of a VAE's trainer (nil: every core). Changes the speed, never the weights.
+  public var threads: Int?
+  /// Where the run's checkpoint goes, when not beside the model file.
+  public var checkpointPath: String?
+
+  public init(
+    settings: GeneratorTrainingSettings?, vae: VAETrainingSettings?, trainingImages: Int?, out: String, data: String, sourceText: String,
+    threads: Int? = nil, checkpointPath: String? = nil
+  ) {
+    self.settings = settings
+    self.vae = vae
+    self.trainingImages = trainingImages
+    self.out = out
+    self.data = data
+    self.sourceText = sourceText
+    self.threads = threads
+    self.checkpointPath = checkpointPath
+  }
 
   public static func load(path: String, overrides: [String] = []) throws(ConfigError) -> GeneratorTrainingConfig {
     let document = try ConfigDocument.load(path: path, overrides: overrides)
@@ -161,5 +179,5 @@ public struct GeneratorTrainingConfig: Sendable {
   public func sibling(_ suffix: String) -> String {
     ((out as NSString).deletingPathExtension) + suffix
   }
-  public var checkpoint: String { out + ".checkpoint.h5" }
+  public var checkpoint: String { checkpointPath ?? out + ".checkpoint.h5" }
 }

@@ -111,7 +111,7 @@ public enum GeneratorTrainingRun {
     _ config: GeneratorTrainingConfig, vae settings: VAETrainingSettings, train: Matrix<Float>, test: Matrix<Float>, stopAfter: Int?,
     emit: @escaping (String) -> Void
   ) throws -> Outcome? {
-    let threads = ProcessInfo.processInfo.activeProcessorCount
+    let threads = config.threads ?? ProcessInfo.processInfo.activeProcessorCount
     let a = settings.architecture
     emit(
       "training vae: decoder \(([a.latent] + a.decoderHidden + [a.input]).map(String.init).joined(separator: "-")), \(a.hiddenActivation.name) hidden, "
