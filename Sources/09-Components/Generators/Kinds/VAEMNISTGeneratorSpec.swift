@@ -11,61 +11,31 @@ public struct VAEMNISTGeneratorSpec: GeneratorComponent {
   public static let defaultModel = "models/mnist-vae.h5"
   public static let keys = [DeclaredKey("model", "path", default: defaultModel, "the VAE's model file (make model retrains it)")]
 
-  public var model: String
-  public var checksum: String
-  public var n: Int
-  public var k: Int
+  var fields: ModelFileFields
+  public var model: String { fields.path }
+  public var checksum: String { fields.checksum }
+  public var n: Int { fields.n }
+  public var k: Int { fields.k }
   public var seed: Int { 0 }
 
   public init(_ table: ConfigTable) throws(ConfigError) {
     try table.checkKnownKeys(allowed: ["kind"] + Self.keys.map(\.name), context: "for kind \(Self.kind)")
-    model = try table.string("model", default: Self.defaultModel)
-    let header: VAEModelHeader
+    let model = try table.string("model", default: Self.defaultModel)
     do {
-      header = try VAEModelHeader.verified(model)
+      // The VAE header check refuses a file that is not a VAE; the widths are the decoder's.
+      _ = try VAEModelHeader.verified(model)
+      fields = ModelFileFields(path: model, header: try ModelHeader.verified(model))
     } catch {
       throw table.error("model", "cannot use \(model): \(error)")
     }
-    checksum = header.checksum
-    n = header.outputDimension
-    k = header.latentDimension
-    widths = (try? ModelHeader.verified(model).widths) ?? [k, n]
   }
-
-  /// The decoder's widths as the file records them (20-500-500-784 for the paper's VAE).
-  private var widths: [Int]
 
   public var files: [(path: String, checksum: String)] { [(model, checksum)] }
-  public var layerWidthSum: Double { widths.reduce(0.0) { $0 + Double($1) } }
-  public var weightBytes: Double { DrawnWeights.count(widths) * 4 }
+  public var layerWidthSum: Double { fields.layerWidthSum }
+  public var weightBytes: Double { fields.weightBytes }
 
-  public func build(using factory: GeneratorFactory) throws -> BuiltGenerator {
-    try ModelFileGeneratorSpec.load(model, checksum: checksum)
-  }
+  public func build(using factory: GeneratorFactory) throws -> BuiltGenerator { try fields.load() }
 
-  private enum CodingKeys: String, CodingKey { case model, checksum, n, k, seed }
-
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.container(keyedBy: CodingKeys.self)
-    try container.encode(model, forKey: .model)
-    try container.encode(checksum, forKey: .checksum)
-    try container.encode(n, forKey: .n)
-    try container.encode(k, forKey: .k)
-    try container.encode(seed, forKey: .seed)
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let container = try decoder.container(keyedBy: CodingKeys.self)
-    model = try container.decode(String.self, forKey: .model)
-    checksum = try container.decode(String.self, forKey: .checksum)
-    n = try container.decode(Int.self, forKey: .n)
-    k = try container.decode(Int.self, forKey: .k)
-    widths = (try? ModelHeader.verified(model).widths) ?? [k, n]
-  }
-
-  public static func == (a: Self, b: Self) -> Bool { (a.model, a.checksum, a.n, a.k) == (b.model, b.checksum, b.n, b.k) }
-  public func hash(into hasher: inout Hasher) {
-    hasher.combine(model)
-    hasher.combine(checksum)
-  }
+  public func encode(to encoder: any Encoder) throws { try fields.encode(to: encoder, pathKey: "model") }
+  public init(from decoder: any Decoder) throws { fields = try ModelFileFields(from: decoder, pathKey: "model") }
 }
