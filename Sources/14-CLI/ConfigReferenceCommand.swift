@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GGEPComponents
+import GGEPCore
 
 /// `ggep config-reference`: the config keys every registered component declares, as Markdown.
 struct ConfigReferenceCommand: ParsableCommand {
@@ -23,7 +24,8 @@ struct ConfigReferenceCommand: ParsableCommand {
       for part in ConfigReference.parts { print(part.markdown) }
       return
     }
-    let text = try String(contentsOfFile: update, encoding: .utf8)
+    // A Markdown page, read as a regular file of bounded size like a config.
+    let text = String(decoding: try FileSystem.readRegularFile(update, limit: 16 << 20), as: UTF8.self)
     let updated = ConfigReference.update(text)
     if updated != text { try updated.write(toFile: update, atomically: true, encoding: .utf8) }
     print(updated == text ? "\(update): up to date" : "\(update): generated parts rewritten")

@@ -17,7 +17,7 @@ import XCTest
 @testable import GGEPBuiltIns
 
 /// Where the MNIST files are, if anywhere: `$MNIST_DIR`, the package's `data/mnist`, or the
-/// shared copy `../shared/datasets/mnist` beside the package.
+/// workspace's datasets folder beside the package (the same default as `make data`).
 enum MNISTLocation {
   static let packageRoot: String = {
     // Tests/GGEPTests/MNISTTests.swift → the package root two levels up.
