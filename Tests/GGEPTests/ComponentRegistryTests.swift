@@ -262,7 +262,7 @@ final class ComponentRegistryTests: GGEPTestCase {
     XCTAssertEqual(records.count, 2)
     for r in records {
       XCTAssertEqual(r.status, .ok, r.error)
-      XCTAssertEqual(r.values["projection"]?.text, "random-search(3000)")
+      XCTAssertEqual(r[GEPColumn.projection], "random-search(3000)")
       XCTAssertGreaterThan(r.cosine, 0.9, "PRFM with random search at m = 3000")
     }
     XCTAssertTrue(try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run().upToDate)

@@ -3,6 +3,7 @@ import XCTest
 @testable import GGEPCore
 @testable import GGEPPipeline
 @testable import GGEPKindGEP
+@testable import GGEPKindInversion
 
 /// Every config under `configs/examples/` runs as the docs say a user runs it (`ggep run`), so an
 /// example can never rot: a new example file is picked up by this test without an edit here.
@@ -44,7 +45,7 @@ final class ExampleConfigTests: GGEPTestCase {
       for record in file.records {
         XCTAssertEqual(record.status, .ok, "\(example) \(record.key): \(record.error)")
         if file.provenance.experiment == "inversion" {
-          XCTAssertTrue(record.values["snr_latent_db"]?.real?.isFinite ?? false, "\(example) \(record.key): latent SNR")
+          XCTAssertTrue(record[InversionColumn.snrLatentDB].isFinite, "\(example) \(record.key): latent SNR")
         } else if !record.signalVector.isEmpty {
           XCTAssertTrue((0...1).contains(record.cosine), "\(example) \(record.key): cosine \(record.cosine)")
         }

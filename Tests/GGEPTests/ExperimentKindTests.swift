@@ -43,11 +43,13 @@ struct NormsKind: ExperimentKind {
     }
   }
 
-  var schema: ResultSchema {
-    ResultSchema(
-      columns: [ResultColumn("n", .integer, "dimension"), ResultColumn("norm", .real, "‖x‖")],
-      vectors: [ResultVector("x", "the draw")])
+  enum Columns {
+    static let n = Column<Int>("n", "dimension")
+    static let norm = Column<Double>("norm", "‖x‖")
+    static let x = ResultVector("x", "the draw")
   }
+
+  var schema: ResultSchema { ResultSchema(columns: [Columns.n, Columns.norm], vectors: [Columns.x]) }
 
   var summary: SummarySpec {
     SummarySpec(labels: [], axisColumns: ["n"], trailing: ["n"], refinements: [:], columns: ["n"], metric: "norm", metricTitle: "‖x‖")
@@ -67,12 +69,15 @@ struct NormsKind: ExperimentKind {
       let spec = job.kindSpec as! Spec
       var rng = RandomStream(seed: UInt64(spec.seed), key: job.key, purpose: "data")
       let x = rng.normals(spec.n)
-      return JobRecord(
+      var record = JobRecord(
         key: job.key, groupKey: job.groupKey, batchKey: JobSpec.batchKey(of: batch), planIndex: job.index, signal: job.signalIndex,
         trial: job.trial, sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, b in b }),
         parametersJSON: "{\"job_key\":\"\(job.key)\",\"group_key\":\"\(job.groupKey)\",\"signal\":\(job.signalIndex),\"trial\":\(job.trial),\"batch\":[\(batch.map { "\"\($0.key)\"" }.joined(separator: ","))],\"spec\":\(spec.canonicalJSON)}",
-        status: .ok, wallTime: 0, batchSize: batch.count,
-        values: ["n": .integer(spec.n), "norm": .real(x.map { $0 * $0 }.reduce(0, +).squareRoot())], vectors: ["x": x])
+        status: .ok, wallTime: 0, batchSize: batch.count)
+      record[Columns.n] = spec.n
+      record[Columns.norm] = x.map { $0 * $0 }.reduce(0, +).squareRoot()
+      record[Columns.x] = x
+      return record
     }
   }
 
@@ -94,7 +99,7 @@ struct NormsKind: ExperimentKind {
     try report(paths[0], to: directory, options: options)
   }
 
-  func describe(_ records: [JobRecord]) -> [String] { ["  n:         \(Set(records.map { $0.integer("n") }).sorted())"] }
+  func describe(_ records: [JobRecord]) -> [String] { ["  n:         \(Set(records.map { $0[Columns.n] }).sorted())"] }
 }
 
 final class ExperimentKindTests: GGEPTestCase {
@@ -138,8 +143,8 @@ final class ExperimentKindTests: GGEPTestCase {
     XCTAssertFalse(provenance.columns.contains("cosine"), "no GEP column in another kind's file")
     XCTAssertEqual(records.map(\.key), plan.jobs.map(\.key))
     for r in records {
-      XCTAssertEqual(r.real("norm"), r.vector("x").map { $0 * $0 }.reduce(0, +).squareRoot())
-      XCTAssertEqual(r.vector("x").count, r.integer("n"))
+      XCTAssertEqual(r[NormsKind.Columns.norm], r[NormsKind.Columns.x].map { $0 * $0 }.reduce(0, +).squareRoot())
+      XCTAssertEqual(r[NormsKind.Columns.x].count, r[NormsKind.Columns.n])
     }
 
     // Resume: nothing to do; then two more trials resume the finished jobs.
@@ -152,7 +157,7 @@ final class ExperimentKindTests: GGEPTestCase {
     // Verify re-runs through the kind; an edited column is named.
     XCTAssertTrue(try ResultsVerifier.verify(summary.resultsPath).passed)
     let file = try HDF5File.open(summary.resultsPath, writable: true)
-    var norms = try ResultsFile.read(summary.resultsPath, withVectors: false).records.map { $0.real("norm") }
+    var norms = try ResultsFile.read(summary.resultsPath, withVectors: false).records.map { $0[NormsKind.Columns.norm] }
     norms[4] += 1
     try file.root.openGroup("runs").write("norm", norms)
     try file.close()
@@ -173,7 +178,7 @@ final class ExperimentKindTests: GGEPTestCase {
     let single = try ExperimentRunner(plan: plan, options: .init(jobs: 1, out: fixture.directory.appendingPathComponent("one").path, progress: nil)).run()
     let a = try ResultsFile.read(merged).records, b = try ResultsFile.read(single.resultsPath).records
     XCTAssertEqual(a.map(\.key), b.map(\.key))
-    XCTAssertEqual(a.map { $0.vector("x").map(\.bitPattern) }, b.map { $0.vector("x").map(\.bitPattern) })
+    XCTAssertEqual(a.map { $0[NormsKind.Columns.x].map(\.bitPattern) }, b.map { $0[NormsKind.Columns.x].map(\.bitPattern) })
     let table = try SummaryTable(
       records: b, groupBy: SummaryTable.defaultGrouping(provenance: try ResultsFile.read(single.resultsPath).provenance, records: b),
       spec: NormsKind().summary)

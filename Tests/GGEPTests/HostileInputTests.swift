@@ -255,16 +255,16 @@ final class HybridInversionTests: GGEPTestCase {
     let summary = try ExperimentRunner(plan: try ExperimentPlan.load(path: path), options: .init(jobs: 2, out: out, progress: nil)).run()
     XCTAssertEqual(summary.failedJobs, 0)
     let records = try ResultsFile.read(summary.resultsPath).records
-    let adam = records.filter { $0.text("method") == "adam" }
-    let hybrid = records.filter { $0.text("method") == "hybrid" }
+    let adam = records.filter { $0[InversionColumn.method] == "adam" }
+    let hybrid = records.filter { $0[InversionColumn.method] == "hybrid" }
     XCTAssertEqual(adam.count, 12)
     XCTAssertEqual(hybrid.count, 12)
     var strictlyBetter = 0
     for a in adam {
-      let h = try XCTUnwrap(hybrid.first { $0.text("widths") == a.text("widths") && $0.signal == a.signal })
-      XCTAssertEqual(h.vector("z_star"), a.vector("z_star"), "paired draws")
-      XCTAssertLessThanOrEqual(h.real("residual"), a.real("residual"), "\(a.text("widths")) signal \(a.signal)")
-      if h.real("residual") < a.real("residual") { strictlyBetter += 1 }
+      let h = try XCTUnwrap(hybrid.first { $0[InversionColumn.widths] == a[InversionColumn.widths] && $0.signal == a.signal })
+      XCTAssertEqual(h[InversionColumn.zStar], a[InversionColumn.zStar], "paired draws")
+      XCTAssertLessThanOrEqual(h[InversionColumn.residual], a[InversionColumn.residual], "\(a[InversionColumn.widths]) signal \(a.signal)")
+      if h[InversionColumn.residual] < a[InversionColumn.residual] { strictlyBetter += 1 }
     }
     // The layer-wise start is exact on the 10-60-200 nets, where Adam's 150 steps are not.
     XCTAssertGreaterThan(strictlyBetter, 0)

@@ -41,12 +41,12 @@ final class InversionExperimentTests: GGEPTestCase {
     XCTAssertEqual(two.failedJobs, 0)
     let records = try ResultsFile.read(two.resultsPath).records
     XCTAssertEqual(records.count, plan.jobs.count)
-    let methods = Set(records.map { $0.text("method") })
+    let methods = Set(records.map { $0[InversionColumn.method] })
     let layerwise: Set = ["oracle", "lp", "layered-bp", "latent-pursuit", "latent-pursuit-debiased"]
     XCTAssertEqual(methods, layerwise.union(["adam", "hybrid"]))
 
     func snrs(_ method: String, _ n1: Int) -> [Double] {
-      records.filter { $0.text("method") == method && $0.integer("n_hidden1") == n1 }.map { $0.real("snr_latent_db") }
+      records.filter { $0[InversionColumn.method] == method && $0[InversionColumn.nHidden1] == n1 }.map { $0[InversionColumn.snrLatentDB] }
     }
     for method in methods {
       XCTAssertEqual(snrs(method, 100).count, 3)
@@ -59,15 +59,15 @@ final class InversionExperimentTests: GGEPTestCase {
     for r in records {
       // docs/mathematics.md §10's prediction: unique at 20-100-625, not at 20-1000-625 (the last layer's
       // ~312 active outputs cannot determine ~500 active inputs).
-      XCTAssertEqual(r.integer("unique_predicted"), r.integer("n_hidden1") == 100 ? 1 : 0, r.text("uniqueness"))
-      XCTAssertEqual(r.integer("success"), r.real("snr_latent_db") >= 40 ? 1 : 0)
-      XCTAssertEqual(r.vector("z_hat").count, 20)
-      XCTAssertEqual(r.vector("x_hat").count, 625)
-      XCTAssertEqual(r.text("widths"), "20-\(r.integer("n_hidden1"))-625")
-      XCTAssertTrue(r.real("snr_layer2_db").isNaN)
+      XCTAssertEqual(r[InversionColumn.uniquePredicted], r[InversionColumn.nHidden1] == 100, r[InversionColumn.uniqueness])
+      XCTAssertEqual(r[InversionColumn.success], r[InversionColumn.snrLatentDB] >= 40)
+      XCTAssertEqual(r[InversionColumn.zHat].count, 20)
+      XCTAssertEqual(r[InversionColumn.xHat].count, 625)
+      XCTAssertEqual(r[InversionColumn.widths], "20-\(r[InversionColumn.nHidden1])-625")
+      XCTAssertTrue(r[InversionColumn.snrLayer[1]].isNaN)
     }
     // The same z* meets every method: paired comparisons.
-    let zStars = Dictionary(grouping: records.filter { $0.integer("n_hidden1") == 100 }, by: \.signal).mapValues { Set($0.map { $0.vector("z_star") }) }
+    let zStars = Dictionary(grouping: records.filter { $0[InversionColumn.nHidden1] == 100 }, by: \.signal).mapValues { Set($0.map { $0[InversionColumn.zStar] }) }
     XCTAssertTrue(zStars.values.allSatisfy { $0.count == 1 })
 
     // Bitwise equal at one worker, every method (the LP included), wall time aside.
@@ -77,7 +77,7 @@ final class InversionExperimentTests: GGEPTestCase {
     for (a, b) in zip(records, again) {
       var b = b
       b.wallTime = a.wallTime
-      XCTAssertEqual(a, b, "job \(a.key) (\(a.text("method")))")
+      XCTAssertEqual(a, b, "job \(a.key) (\(a[InversionColumn.method]))")
     }
 
     // verify re-runs a sample.
@@ -111,14 +111,14 @@ final class InversionExperimentTests: GGEPTestCase {
     let plan = try fixture.plan(text)
     let masked = try ResultsFile.read(try run(plan, jobs: 2, "mask").resultsPath).records
     for r in masked {
-      XCTAssertEqual(r.integer("observed"), 400 - Int((r.real("mask_fraction") * 400).rounded()))
-      XCTAssertEqual(r.vector("x").filter { $0 != 0 }.count <= r.integer("observed"), true)
-      XCTAssertGreaterThan(r.real("snr_latent_db"), 60, "mask \(r.real("mask_fraction"))")
+      XCTAssertEqual(r[InversionColumn.observed], 400 - Int((r[InversionColumn.maskFraction] * 400).rounded()))
+      XCTAssertEqual(r[InversionColumn.x].filter { $0 != 0 }.count <= r[InversionColumn.observed], true)
+      XCTAssertGreaterThan(r[InversionColumn.snrLatentDB], 60, "mask \(r[InversionColumn.maskFraction])")
     }
     // Nested masks: every entry hidden at 25% is hidden at 50% (same signal).
-    let quarter = masked.first { $0.signal == 0 && $0.real("mask_fraction") == 0.25 }!.vector("x")
-    let half = masked.first { $0.signal == 0 && $0.real("mask_fraction") == 0.5 }!.vector("x")
-    let clean = masked.first { $0.signal == 0 && $0.real("mask_fraction") == 0 }!.vector("x")
+    let quarter = masked.first { $0.signal == 0 && $0[InversionColumn.maskFraction] == 0.25 }![InversionColumn.x]
+    let half = masked.first { $0.signal == 0 && $0[InversionColumn.maskFraction] == 0.5 }![InversionColumn.x]
+    let clean = masked.first { $0.signal == 0 && $0[InversionColumn.maskFraction] == 0 }![InversionColumn.x]
     for j in clean.indices where quarter[j] == 0 && clean[j] != 0 { XCTAssertEqual(half[j], 0) }
 
     // Noise at 20 dB: ‖x − G(z*)‖ / ‖G(z*)‖ ≈ 0.1 (over 400 entries, within 15%).
@@ -126,19 +126,19 @@ final class InversionExperimentTests: GGEPTestCase {
     let records = try ResultsFile.read(try run(noisy, jobs: 1, "noise").resultsPath).records
     let net = InversionNetwork(try XCTUnwrap(try GeneratorFactory.shared.build((noisy.points[0].kindSpec as! InversionSpec).generator).generator as? FeedForwardGenerator))
     for r in records {
-      let x = net.forward(r.vector("z_star")).last!
-      XCTAssertEqual(signalToNoiseDB(x, r.vector("x")), 20, accuracy: 1.5)
+      let x = net.forward(r[InversionColumn.zStar]).last!
+      XCTAssertEqual(signalToNoiseDB(x, r[InversionColumn.x]), 20, accuracy: 1.5)
       // With noise, the ℓ∞ LP no longer recovers exactly, but does not fail either.
       XCTAssertEqual(r.status, .ok)
-      XCTAssertLessThan(r.real("snr_latent_db"), 60)
+      XCTAssertLessThan(r[InversionColumn.snrLatentDB], 60)
     }
 
     // Hidden rows: the top 3 rows of the 20 × 20 output are not observed.
     let rows = try fixture.plan(text.replacingOccurrences(of: "mask_fraction: [0, 0.25, 0.5]", with: "hidden_rows: [3]"), name: "rows.yaml")
     let hidden = try ResultsFile.read(try run(rows, jobs: 1, "rows").resultsPath).records
     for r in hidden {
-      XCTAssertEqual(r.integer("observed"), 400 - 60)
-      XCTAssertTrue(r.vector("x").prefix(60).allSatisfy { $0 == 0 })
+      XCTAssertEqual(r[InversionColumn.observed], 400 - 60)
+      XCTAssertTrue(r[InversionColumn.x].prefix(60).allSatisfy { $0 == 0 })
     }
   }
 
@@ -182,10 +182,10 @@ final class InversionExperimentTests: GGEPTestCase {
     XCTAssertEqual(summary.failedJobs, 0)
     let records = try ResultsFile.read(summary.resultsPath).records
     for r in records {
-      XCTAssertFalse(r.text("generator_checksum").isEmpty)
-      XCTAssertEqual(r.integer("observed"), 784 - 28 * r.integer("hidden_rows"))
-      XCTAssertTrue(r.vector("x").prefix(28 * r.integer("hidden_rows")).allSatisfy { $0 == 0 })
-      XCTAssertTrue(r.real("snr_output_db").isFinite)
+      XCTAssertFalse(r[InversionColumn.generatorChecksum].isEmpty)
+      XCTAssertEqual(r[InversionColumn.observed], 784 - 28 * r[InversionColumn.hiddenRows])
+      XCTAssertTrue(r[InversionColumn.x].prefix(28 * r[InversionColumn.hiddenRows]).allSatisfy { $0 == 0 })
+      XCTAssertTrue(r[InversionColumn.snrOutputDB].isFinite)
     }
     let written = try InversionKind().report(summary.resultsPath, to: fixture.directory.appendingPathComponent("report").path, options: ReportOptions())
     let grids = written.filter { ($0 as NSString).lastPathComponent.hasPrefix("grid") }.map { ($0 as NSString).lastPathComponent }

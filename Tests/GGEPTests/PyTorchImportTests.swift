@@ -334,10 +334,10 @@ final class PyTorchGeneratorConfigTests: GGEPTestCase {
     ).run()
     XCTAssertEqual(runs.failedJobs, 0)
     for r in try ResultsFile.read(runs.resultsPath).records {
-      XCTAssertEqual(r.text("widths"), "8-32-48-100")
+      XCTAssertEqual(r[InversionColumn.widths], "8-32-48-100")
       // ReLU 8 → 32 (≈ 16 active for 8 unknowns), then invertible leaky-relu and sigmoid layers
       // with more outputs than inputs: LP inverts the imported network exactly.
-      if r.text("method") == "lp" { XCTAssertGreaterThan(r.real("snr_latent_db"), 60, "lp") }
+      if r[InversionColumn.method] == "lp" { XCTAssertGreaterThan(r[InversionColumn.snrLatentDB], 60, "lp") }
     }
   }
 

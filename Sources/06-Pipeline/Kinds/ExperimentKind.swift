@@ -60,6 +60,9 @@ public protocol ExperimentKind: Sendable {
   func fileChecksums(_ record: JobRecord) -> [String]
   /// How `summarize` and `summary.md` group and average its results.
   var summary: SummarySpec { get }
+  /// The columns whose distinct values `ggep index` lists for a results file (GEP: generator,
+  /// projection); none by default.
+  var indexColumns: [ResultColumn] { get }
   /// Beyond code version, BLAS core and threads: why a re-run may differ from `stored`.
   func likelyCauses(stored: [JobRecord], rerun: [JobRecord]) -> [String]
 }
@@ -69,6 +72,7 @@ extension ExperimentKind {
   public func likelyCauses(stored: [JobRecord], rerun: [JobRecord]) -> [String] { [] }
   public func rowProblems(_ record: JobRecord) -> [String] { [] }
   public func fileChecksums(_ record: JobRecord) -> [String] { [] }
+  public var indexColumns: [ResultColumn] { [] }
 }
 
 /// What `ggep report` was asked for (each kind uses what applies to it).

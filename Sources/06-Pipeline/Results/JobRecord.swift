@@ -3,9 +3,10 @@
 /// `/jobs/<key>` of a results file, for any experiment kind.
 ///
 /// The generic part — where the job sits in the plan and its batch, how it ended — is typed
-/// here; what a kind measures is `values` (its `/runs` columns, declared once in its
-/// `ResultSchema`) and `vectors` (its `/jobs/<key>/` datasets). A kind adds typed accessors
-/// for its own columns (`GEPRecord.swift`: `record.cosine`).
+/// here; what a kind measures is held in `values` (its `/runs` columns) and `vectors` (its
+/// `/jobs/<key>/` datasets), and read and written through the kind's typed columns, each
+/// declared once (`record[GEPColumn.cosine]`, `record[InversionColumn.zHat]`; `Column.swift`).
+/// Generic code (the writer, reader, `verify`, summaries) goes by the schema's declarations.
 public struct JobRecord: Sendable, Equatable {
   public enum Status: String, Sendable { case ok, failed }
 
@@ -31,14 +32,26 @@ public struct JobRecord: Sendable, Equatable {
   public var wallTime: Double
   public var batchSize: Int
   /// The kind's columns, by name.
-  public var values: [String: ColumnValue]
+  public internal(set) var values: [String: ColumnValue]
   /// The kind's vectors (`/jobs/<key>/<name>`), by name; empty when read without vectors.
-  public var vectors: [String: [Double]]
+  public internal(set) var vectors: [String: [Double]]
 
+  /// A job's generic part; the kind then writes its columns through its typed `Column`s.
   public init(
     key: String, groupKey: String, batchKey: String = "", planIndex: Int, signal: Int, trial: Int,
     sweepValues: [String: String], parametersJSON: String, status: Status, error: String = "", wallTime: Double,
-    batchSize: Int, values: [String: ColumnValue] = [:], vectors: [String: [Double]] = [:]
+    batchSize: Int
+  ) {
+    self.init(
+      key: key, groupKey: groupKey, batchKey: batchKey, planIndex: planIndex, signal: signal, trial: trial, sweepValues: sweepValues,
+      parametersJSON: parametersJSON, status: status, error: error, wallTime: wallTime, batchSize: batchSize, values: [:], vectors: [:])
+  }
+
+  /// A record as the reader rebuilds it, every declared column by name.
+  init(
+    key: String, groupKey: String, batchKey: String, planIndex: Int, signal: Int, trial: Int,
+    sweepValues: [String: String], parametersJSON: String, status: Status, error: String, wallTime: Double,
+    batchSize: Int, values: [String: ColumnValue], vectors: [String: [Double]]
   ) {
     self.key = key
     self.groupKey = groupKey
@@ -82,12 +95,6 @@ public struct JobRecord: Sendable, Equatable {
       return values[name]
     }
   }
-
-  // Typed access to the kind's columns and vectors.
-  public func text(_ name: String) -> String { values[name]?.text ?? "" }
-  public func integer(_ name: String) -> Int { values[name]?.integer ?? 0 }
-  public func real(_ name: String) -> Double { values[name]?.real ?? .nan }
-  public func vector(_ name: String) -> [Double] { vectors[name] ?? [] }
 }
 
 /// Where a results file came from: enough to rerun it (docs/mathematics.md §8).

@@ -33,6 +33,12 @@ public enum ColumnValue: Sendable, Hashable, CustomStringConvertible {
     }
   }
 
+  /// The value as a table shows it: text unquoted, numbers as `description` writes them.
+  public func description(plain: Bool) -> String {
+    if plain, case .text(let x) = self { return x }
+    return description
+  }
+
   public var text: String? { if case .text(let x) = self { return x } else { return nil } }
   public var integer: Int? { if case .integer(let x) = self { return x } else { return nil } }
   public var real: Double? { if case .real(let x) = self { return x } else { return nil } }
@@ -78,8 +84,8 @@ public struct ResultSchema: Sendable {
   public let columns: [ResultColumn]
   public let vectors: [ResultVector]
 
-  public init(columns: [ResultColumn], vectors: [ResultVector]) {
-    self.columns = columns
+  public init(columns: [any AnyResultColumn], vectors: [ResultVector]) {
+    self.columns = columns.map(\.declaration)
     self.vectors = vectors
   }
 

@@ -1,10 +1,12 @@
 import Foundation
 import GGEPCore
+import GGEPConfig
 
 /// The results file format (one per run of a config), readable with h5py/pandas alone:
 ///
 ///     /                 attrs: format, experiment (the kind), name, config_file, config,
-///                              resolved_config, config_hash, overrides (JSON list), ggep_version,
+///                              resolved_config, config_hash (SHA-256 of the resolved config's
+///                              canonical JSON), config_hash_scheme, overrides (JSON list), ggep_version,
 ///                              created, blas_threads, sweep_axes (JSON list), planned_jobs,
 ///                              shard ("i/N" or ""), blas_core (OpenBLAS kernels), cpu_model
 ///     /runs/<column>    one 1-D dataset per column, one row per job: the generic columns
@@ -36,6 +38,7 @@ public enum ResultsFile {
       try root.setAttribute("config", provenance.configText)
       try root.setAttribute("resolved_config", provenance.resolvedConfig)
       try root.setAttribute("config_hash", provenance.configHash)
+      try root.setAttribute("config_hash_scheme", ConfigDocument.configHashScheme)
       try root.setAttribute("overrides", jsonList(provenance.overrides))
       try root.setAttribute("ggep_version", provenance.ggepVersion)
       try root.setAttribute("created", provenance.created)
@@ -105,6 +108,13 @@ public enum ResultsFile {
       blasThreads: Int(try root.int64Attribute("blas_threads")),
       sweepAxes: parseList(try root.stringAttribute("sweep_axes")), plannedJobs: Int(try root.int64Attribute("planned_jobs")),
       shard: (try? root.stringAttribute("shard")) ?? "")
+    if (try? root.stringAttribute("config_hash_scheme")) != ConfigDocument.configHashScheme {
+      // Written before the canonical hash (its config_hash is SHA-256 of the YAML text): the
+      // identity follows from the resolved config the file stores, so it compares with today's.
+      if let tree = try? ConfigNode.parse(yaml: provenance.resolvedConfig, file: path) {
+        provenance.configHash = ConfigDocument.configHash(of: tree)
+      }
+    }
     provenance.experiment = (try? root.stringAttribute("experiment")) ?? "gep"
     provenance.blasCore = (try? root.stringAttribute("blas_core")) ?? ""
     provenance.cpuModel = (try? root.stringAttribute("cpu_model")) ?? ""
@@ -152,7 +162,7 @@ public enum ResultsFile {
         planIndex: value("plan_index").integer ?? 0, signal: value("signal").integer ?? 0, trial: value("trial").integer ?? 0,
         sweepValues: sweepValues, parametersJSON: "", status: JobRecord.Status(rawValue: value("status").text ?? "") ?? .failed,
         error: value("error").text ?? "", wallTime: value("wall_time").real ?? .nan, batchSize: value("batch_size").integer ?? 0,
-        values: values)
+        values: values, vectors: [:])
       kind.upgrade(&record, columns: present)
       if let jobs {
         let group = try jobs.openGroup(keys[i])

@@ -115,6 +115,6 @@ extension RunDirectory {
 }
 
 extension ExperimentPlan {
-  /// SHA-256 of the resolved config: what `results.h5` records as `config_hash`.
-  public var configHash: String { SHA256.hexDigest(Array(document.resolvedYAML.utf8)) }
+  /// SHA-256 of the resolved config's canonical JSON: what `results.h5` records as `config_hash`.
+  public var configHash: String { document.configHash }
 }

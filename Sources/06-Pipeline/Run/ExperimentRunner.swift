@@ -70,7 +70,7 @@ public struct ExperimentRunner {
     let resolved = plan.document.resolvedYAML
     var provenance = RunProvenance(
       name: plan.name, configFile: plan.document.path, configText: plan.document.sourceText, resolvedConfig: resolved,
-      configHash: SHA256.hexDigest(Array(resolved.utf8)), overrides: plan.document.overrides,
+      configHash: plan.document.configHash, overrides: plan.document.overrides,
       ggepVersion: BuildInfo.gitDescribe, created: BuildInfo.timestamp(), blasThreads: 1,
       sweepAxes: Self.sweepAxes(plan), plannedJobs: plan.jobs.count, shard: options.shard?.description ?? "")
     provenance.experiment = plan.kind.name

@@ -12,6 +12,7 @@ public struct GEPKind: ExperimentKind {
   public var name: String { "gep" }
   public var schema: ResultSchema { Self.schema }
   public var summary: SummarySpec { Self.summary }
+  public var indexColumns: [ResultColumn] { [GEPColumn.generator.declaration, GEPColumn.projection.declaration] }
 
   /// Mean ± std of the cosine by problem, method, every swept setting and m; a step swept
   /// inside whole algorithm mappings gets its eta (or eta_lambda1) column.

@@ -4,43 +4,53 @@ import GGEPPipeline
 import GGEPPlot
 import GGEPComponents
 
-/// The GEP kind's result schema (docs/mathematics.md §6): its `/runs` columns and `/jobs/<key>/` vectors, each
-/// declared once — writing, reading, `verify` and `inspect` all follow this list.
+/// The GEP kind's result columns and vectors (docs/mathematics.md §6), each declared once with its type:
+/// writing, reading, `verify` and `inspect` follow `GEPKind.schema`, and a job is read and written
+/// through them (`record[GEPColumn.cosine]`, or the named accessors below).
+public enum GEPColumn {
+  public static let problem = Column<String>("problem", "problem label, e.g. eq24, eq25-square, eq24-toeplitz(r=0.5)")
+  public static let generator = Column<String>(
+    "generator", "generator label (a trained model's checksum shortened; see generator_checksum)")
+  public static let generatorChecksum = Column<String>(
+    "generator_checksum", "full SHA-256 of a trained generator's weights; empty for seeded generators")
+  public static let algorithm = Column<String>("algorithm", "PRFM, PPower, Rifle<s>")
+  public static let projection = Column<String>("projection", "projector and its settings")
+  public static let m = Column<Int>("m", "number of samples")
+  public static let eta = Column<Double>("eta", "step size η of the instance (NaN for PPower)")
+  public static let etaLambda1 = Column<Double>(
+    "eta_lambda1", "η·λ1 of the instance: the configured value for an eta_lambda1 step (NaN for PPower, or λ1 unknown)")
+  public static let seed = Column<Int>("seed", "sweep seed")
+  public static let signalID = Column<String>("signal_id", "what the signal is: mnist-test[3127], generator[2], …")
+  public static let cosine = Column<Double>("cosine", "|⟨û, v*⟩|")
+  public static let distance = Column<Double>("distance", "‖û − v*‖, sign-aligned")
+  public static let finalRho = Column<Double>("final_rho", "ρ(û) = ûᵀÂû / ûᵀB̂û")
+  public static let lambda1 = Column<Double>("lambda1", "population λ1")
+  public static let lambda2 = Column<Double>("lambda2", "population λ2")
+  public static let projectionLoss = Column<Double>("projection_loss", "last projection loss")
+  public static let iterations = Column<Int>("iterations", "iterations run")
+  public static let converged = Column<Bool>("converged", "1 if stopped by tolerance")
+  public static let hasTruth = Column<Bool>(
+    "has_truth", "1 if there is a v* (0: user data without truth; cosine and distance are then NaN)", missing: true)
+  public static let cosineView1 = Column<Double>(
+    "cosine_view1", "gcca: |⟨a*, â⟩| of the normalised first half of û (NaN for other problems)")
+  public static let cosineView2 = Column<Double>(
+    "cosine_view2", "gcca: |⟨b*, b̂⟩| of the normalised second half of û (NaN for other problems)")
+
+  public static let uHat = ResultVector("u_hat", "the estimate û (n)")
+  public static let vStar = ResultVector("v_star", "the unit signal v* (n; empty without a truth)")
+  public static let rhoHistory = ResultVector("rho_history", "ρ_t for t = 0 … T")
+  public static let cosineHistory = ResultVector("cosine_history", "|⟨u_t, v*⟩| for t = 0 … T (empty without a truth)")
+}
+
 extension GEPKind {
   public static let schema = ResultSchema(
     columns: [
-      ResultColumn("problem", .text, "problem label, e.g. eq24, eq25-square, eq24-toeplitz(r=0.5)"),
-      ResultColumn("generator", .text, "generator label (a trained model's checksum shortened; see generator_checksum)"),
-      ResultColumn("generator_checksum", .text, "full SHA-256 of a trained generator's weights; empty for seeded generators"),
-      ResultColumn("algorithm", .text, "PRFM, PPower, Rifle<s>"),
-      ResultColumn("projection", .text, "projector and its settings"),
-      ResultColumn("m", .integer, "number of samples"),
-      ResultColumn("eta", .real, "step size η of the instance (NaN for PPower)"),
-      ResultColumn(
-        "eta_lambda1", .real,
-        "η·λ1 of the instance: the configured value for an eta_lambda1 step (NaN for PPower, or λ1 unknown)"),
-      ResultColumn("seed", .integer, "sweep seed"),
-      ResultColumn("signal_id", .text, "what the signal is: mnist-test[3127], generator[2], …"),
-      ResultColumn("cosine", .real, "|⟨û, v*⟩|"),
-      ResultColumn("distance", .real, "‖û − v*‖, sign-aligned"),
-      ResultColumn("final_rho", .real, "ρ(û) = ûᵀÂû / ûᵀB̂û"),
-      ResultColumn("lambda1", .real, "population λ1"),
-      ResultColumn("lambda2", .real, "population λ2"),
-      ResultColumn("projection_loss", .real, "last projection loss"),
-      ResultColumn("iterations", .integer, "iterations run"),
-      ResultColumn("converged", .integer, "1 if stopped by tolerance"),
-      ResultColumn(
-        "has_truth", .integer, "1 if there is a v* (0: user data without truth; cosine and distance are then NaN)",
-        missing: .integer(1)),
-      ResultColumn("cosine_view1", .real, "gcca: |⟨a*, â⟩| of the normalised first half of û (NaN for other problems)"),
-      ResultColumn("cosine_view2", .real, "gcca: |⟨b*, b̂⟩| of the normalised second half of û (NaN for other problems)"),
+      GEPColumn.problem, GEPColumn.generator, GEPColumn.generatorChecksum, GEPColumn.algorithm, GEPColumn.projection,
+      GEPColumn.m, GEPColumn.eta, GEPColumn.etaLambda1, GEPColumn.seed, GEPColumn.signalID, GEPColumn.cosine,
+      GEPColumn.distance, GEPColumn.finalRho, GEPColumn.lambda1, GEPColumn.lambda2, GEPColumn.projectionLoss,
+      GEPColumn.iterations, GEPColumn.converged, GEPColumn.hasTruth, GEPColumn.cosineView1, GEPColumn.cosineView2
     ],
-    vectors: [
-      ResultVector("u_hat", "the estimate û (n)"),
-      ResultVector("v_star", "the unit signal v* (n; empty without a truth)"),
-      ResultVector("rho_history", "ρ_t for t = 0 … T"),
-      ResultVector("cosine_history", "|⟨u_t, v*⟩| for t = 0 … T (empty without a truth)"),
-    ])
+    vectors: [GEPColumn.uHat, GEPColumn.vStar, GEPColumn.rhoHistory, GEPColumn.cosineHistory])
 
   /// Files written before a column existed: η·λ1 follows from η and λ1 (absolute steps only
   /// then); every other missing column takes its declared value.
@@ -49,7 +59,7 @@ extension GEPKind {
   }
 }
 
-/// Typed access to a GEP job's columns and vectors.
+/// A GEP job's columns and vectors by name, through `GEPColumn`.
 extension JobRecord {
   /// A GEP job's record, every column named.
   public init(
@@ -89,51 +99,49 @@ extension JobRecord {
     self.cosineHistory = cosineHistory
   }
 
-  public var problem: String { get { text("problem") } set { values["problem"] = .text(newValue) } }
-  public var generator: String { get { text("generator") } set { values["generator"] = .text(newValue) } }
+  public var problem: String { get { self[GEPColumn.problem] } set { self[GEPColumn.problem] = newValue } }
+  public var generator: String { get { self[GEPColumn.generator] } set { self[GEPColumn.generator] = newValue } }
   public var generatorChecksum: String {
-    get { text("generator_checksum") } set { values["generator_checksum"] = .text(newValue) }
+    get { self[GEPColumn.generatorChecksum] } set { self[GEPColumn.generatorChecksum] = newValue }
   }
-  public var algorithm: String { get { text("algorithm") } set { values["algorithm"] = .text(newValue) } }
-  public var projection: String { get { text("projection") } set { values["projection"] = .text(newValue) } }
-  public var m: Int { get { integer("m") } set { values["m"] = .integer(newValue) } }
+  public var algorithm: String { get { self[GEPColumn.algorithm] } set { self[GEPColumn.algorithm] = newValue } }
+  public var projection: String { get { self[GEPColumn.projection] } set { self[GEPColumn.projection] = newValue } }
+  public var m: Int { get { self[GEPColumn.m] } set { self[GEPColumn.m] = newValue } }
   /// η for PRFM and Rifle; NaN where the method has none (PPower).
-  public var eta: Double { get { real("eta") } set { values["eta"] = .real(newValue) } }
+  public var eta: Double { get { self[GEPColumn.eta] } set { self[GEPColumn.eta] = newValue } }
   /// η·λ1 of the instance (the configured value for an `eta_lambda1` step); NaN for PPower
   /// and where λ1 is unknown.
-  public var etaLambda1: Double { get { real("eta_lambda1") } set { values["eta_lambda1"] = .real(newValue) } }
-  public var seed: Int { get { integer("seed") } set { values["seed"] = .integer(newValue) } }
+  public var etaLambda1: Double { get { self[GEPColumn.etaLambda1] } set { self[GEPColumn.etaLambda1] = newValue } }
+  public var seed: Int { get { self[GEPColumn.seed] } set { self[GEPColumn.seed] = newValue } }
   /// What signal `signal` is (`mnist-test[3127]`, `generator[2]`).
-  public var signalID: String { get { text("signal_id") } set { values["signal_id"] = .text(newValue) } }
-  public var cosine: Double { get { real("cosine") } set { values["cosine"] = .real(newValue) } }
+  public var signalID: String { get { self[GEPColumn.signalID] } set { self[GEPColumn.signalID] = newValue } }
+  public var cosine: Double { get { self[GEPColumn.cosine] } set { self[GEPColumn.cosine] = newValue } }
   /// ‖û − v*‖ with û's sign aligned to v*.
-  public var distance: Double { get { real("distance") } set { values["distance"] = .real(newValue) } }
-  public var finalRho: Double { get { real("final_rho") } set { values["final_rho"] = .real(newValue) } }
-  public var lambda1: Double { get { real("lambda1") } set { values["lambda1"] = .real(newValue) } }
-  public var lambda2: Double { get { real("lambda2") } set { values["lambda2"] = .real(newValue) } }
-  public var projectionLoss: Double { get { real("projection_loss") } set { values["projection_loss"] = .real(newValue) } }
-  public var iterations: Int { get { integer("iterations") } set { values["iterations"] = .integer(newValue) } }
-  public var converged: Bool { get { integer("converged") != 0 } set { values["converged"] = .integer(newValue ? 1 : 0) } }
+  public var distance: Double { get { self[GEPColumn.distance] } set { self[GEPColumn.distance] = newValue } }
+  public var finalRho: Double { get { self[GEPColumn.finalRho] } set { self[GEPColumn.finalRho] = newValue } }
+  public var lambda1: Double { get { self[GEPColumn.lambda1] } set { self[GEPColumn.lambda1] = newValue } }
+  public var lambda2: Double { get { self[GEPColumn.lambda2] } set { self[GEPColumn.lambda2] = newValue } }
+  public var projectionLoss: Double { get { self[GEPColumn.projectionLoss] } set { self[GEPColumn.projectionLoss] = newValue } }
+  public var iterations: Int { get { self[GEPColumn.iterations] } set { self[GEPColumn.iterations] = newValue } }
+  public var converged: Bool { get { self[GEPColumn.converged] } set { self[GEPColumn.converged] = newValue } }
   /// False when there is no v* to compare with (user data without a truth vector): `cosine`
   /// and `distance` are then NaN by design, the cosine history and `signalVector` empty.
-  public var hasTruth: Bool {
-    get { values["has_truth"]?.integer.map { $0 != 0 } ?? true } set { values["has_truth"] = .integer(newValue ? 1 : 0) }
-  }
+  public var hasTruth: Bool { get { self[GEPColumn.hasTruth] } set { self[GEPColumn.hasTruth] = newValue } }
   /// GCCA (docs/mathematics.md §9): |⟨a*, â⟩|, |⟨b*, b̂⟩| of the normalised halves of û; empty for other
   /// problems (stored as NaN in `cosine_view1`, `cosine_view2`).
   public var viewCosines: [Double] {
     get {
-      let (a, b) = (real("cosine_view1"), real("cosine_view2"))
+      let (a, b) = (self[GEPColumn.cosineView1], self[GEPColumn.cosineView2])
       return a.isNaN && b.isNaN && !problem.hasPrefix("gcca") ? [] : [a, b]
     }
     set {
-      values["cosine_view1"] = .real(newValue.count == 2 ? newValue[0] : .nan)
-      values["cosine_view2"] = .real(newValue.count == 2 ? newValue[1] : .nan)
+      self[GEPColumn.cosineView1] = newValue.count == 2 ? newValue[0] : .nan
+      self[GEPColumn.cosineView2] = newValue.count == 2 ? newValue[1] : .nan
     }
   }
   /// û.
-  public var estimate: [Double] { get { vector("u_hat") } set { vectors["u_hat"] = newValue } }
-  public var signalVector: [Double] { get { vector("v_star") } set { vectors["v_star"] = newValue } }
-  public var rhoHistory: [Double] { get { vector("rho_history") } set { vectors["rho_history"] = newValue } }
-  public var cosineHistory: [Double] { get { vector("cosine_history") } set { vectors["cosine_history"] = newValue } }
+  public var estimate: [Double] { get { self[GEPColumn.uHat] } set { self[GEPColumn.uHat] = newValue } }
+  public var signalVector: [Double] { get { self[GEPColumn.vStar] } set { self[GEPColumn.vStar] = newValue } }
+  public var rhoHistory: [Double] { get { self[GEPColumn.rhoHistory] } set { self[GEPColumn.rhoHistory] = newValue } }
+  public var cosineHistory: [Double] { get { self[GEPColumn.cosineHistory] } set { self[GEPColumn.cosineHistory] = newValue } }
 }

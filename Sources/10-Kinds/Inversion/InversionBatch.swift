@@ -136,11 +136,11 @@ struct InversionBatch {
         key: job.key, groupKey: job.groupKey, batchKey: batchKey, planIndex: job.index, signal: job.signalIndex, trial: job.trial,
         sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, b in b }),
         parametersJSON: job.parametersJSON(batch: jobs), status: .ok, wallTime: outcomes[i]?.seconds ?? 0, batchSize: jobs.count)
-      record.values = Self.settingValues(spec, label: built.generator.summary)
+      Self.writeSettingColumns(&record, spec, label: built.generator.summary)
       let p = prepared[i]
-      record.values.merge(Self.truthColumns(network: network, prepared: p)) { _, new in new }
-      record.vectors["z_star"] = p.zStar
-      record.vectors["x"] = p.observed.map { mask in zip(p.x, mask).map { $1 ? $0 : 0 } } ?? p.x
+      Self.writeTruthColumns(&record, network: network, prepared: p)
+      record[InversionColumn.zStar] = p.zStar
+      record[InversionColumn.x] = p.observed.map { mask in zip(p.x, mask).map { $1 ? $0 : 0 } } ?? p.x
       guard let outcome = outcomes[i] else {
         record.status = .failed
         record.error = failures[i] ?? "the inversion did not run"
@@ -152,44 +152,44 @@ struct InversionBatch {
         record.error = "the recovered latent is not finite"
         return record
       }
-      let (columns, xHat) = Self.estimateColumns(network: network, prepared: p, zHat: zHat)
-      guard xHat.allSatisfy(\.isFinite), columns["residual"]?.real?.isFinite == true else {
+      var estimated = record
+      let xHat = Self.writeEstimateColumns(&estimated, network: network, prepared: p, zHat: zHat)
+      guard xHat.allSatisfy(\.isFinite), estimated[InversionColumn.residual].isFinite else {
         record.status = .failed
         record.error = "the recovered output G(ẑ) is not finite (the method's ẑ overflows the generator)"
         return record
       }
-      record.values.merge(columns) { _, new in new }
-      record.values["iterations"] = .integer(outcome.iterations)
-      record.vectors["z_hat"] = zHat
-      record.vectors["x_hat"] = xHat
+      record = estimated
+      record[InversionColumn.iterations] = outcome.iterations
+      record[InversionColumn.zHat] = zHat
+      record[InversionColumn.xHat] = xHat
       return record
     }
   }
 
   /// The columns a job has from its truth alone: how many entries were observed, and the
   /// uniqueness prediction of Aberdam et al.'s Corollary 1 (every layer's active count at least doubles).
-  static func truthColumns(network: InversionNetwork, prepared p: Prepared) -> [String: ColumnValue] {
+  static func writeTruthColumns(_ record: inout JobRecord, network: InversionNetwork, prepared p: Prepared) {
     let uniqueness = Self.uniqueness(network: network, zStar: p.zStar, observed: p.observed)
-    return [
-      "observed": .integer(p.observed?.filter { $0 }.count ?? p.x.count),
-      "uniqueness": .text(uniqueness.joined(separator: ",")),
-      "unique_predicted": .integer(uniqueness.allSatisfy { $0 != "no" } ? 1 : 0),
-    ]
+    record[InversionColumn.observed] = p.observed?.filter { $0 }.count ?? p.x.count
+    record[InversionColumn.uniqueness] = uniqueness.joined(separator: ",")
+    record[InversionColumn.uniquePredicted] = uniqueness.allSatisfy { $0 != "no" }
   }
 
   /// The columns that follow from ẑ (every SNR, success, the residual) and G(ẑ): written by the
   /// run, and recomputed from the stored z* and ẑ by `verify` for every row, sampled or not.
-  static func estimateColumns(network: InversionNetwork, prepared p: Prepared, zHat: [Double]) -> (columns: [String: ColumnValue], xHat: [Double]) {
+  /// Returns G(ẑ).
+  static func writeEstimateColumns(_ record: inout JobRecord, network: InversionNetwork, prepared p: Prepared, zHat: [Double]) -> [Double] {
     let truth = network.forward(p.zStar), estimate = network.forward(zHat)
     let snrLatent = signalToNoiseDB(p.zStar, zHat)
-    var columns: [String: ColumnValue] = ["snr_latent_db": .real(snrLatent)]
-    for l in 1...InversionKind.maxHiddenLayers {
-      columns["snr_layer\(l)_db"] = .real(l < network.layers.count ? signalToNoiseDB(truth[l - 1], estimate[l - 1]) : .nan)
+    record[InversionColumn.snrLatentDB] = snrLatent
+    for (l, column) in zip(1..., InversionColumn.snrLayer) {
+      record[column] = l < network.layers.count ? signalToNoiseDB(truth[l - 1], estimate[l - 1]) : .nan
     }
-    columns["snr_output_db"] = .real(signalToNoiseDB(p.clean, estimate.last!))
-    columns["success"] = .integer(snrLatent >= Self.successThresholdDB ? 1 : 0)
-    columns["residual"] = .real(Self.residual(estimate.last!, p.x, observed: p.observed))
-    return (columns, estimate.last!)
+    record[InversionColumn.snrOutputDB] = signalToNoiseDB(p.clean, estimate.last!)
+    record[InversionColumn.success] = snrLatent >= Self.successThresholdDB
+    record[InversionColumn.residual] = Self.residual(estimate.last!, p.x, observed: p.observed)
+    return estimate.last!
   }
 
   /// z*, the clean output and the corrupted, masked x of a job.
@@ -262,24 +262,22 @@ struct InversionBatch {
   }
 
   /// The columns a job has from its settings alone (also those of a job that failed).
-  static func settingValues(_ spec: InversionSpec, label: String? = nil) -> [String: ColumnValue] {
+  static func writeSettingColumns(_ record: inout JobRecord, _ spec: InversionSpec, label: String? = nil) {
     let generatorLabel = label ?? (try? GeneratorFactory.shared.build(spec.generator).generator.summary) ?? spec.generator.kind
     let widths = spec.widths
-    return [
-      "method": .text(spec.method.name),
-      "generator": .text(generatorLabel),
-      "generator_checksum": .text(spec.generator.contentChecksum),
-      "widths": .text(widths.map(String.init).joined(separator: "-")),
-      "k": .integer(spec.generator.k),
-      "n": .integer(spec.generator.n),
-      "n_hidden1": .integer(widths.count > 2 ? widths[1] : 0),
-      "expansion": .real(pow(Double(widths.last!) / Double(widths[0]), 1 / Double(widths.count - 1))),
-      "seed": .integer(spec.seed),
-      "noise_snr_db": .real(spec.noiseSNR ?? .nan),
-      "noise_sigma": .real(spec.noiseSigma ?? .nan),
-      "mask_fraction": .real(spec.maskFraction),
-      "hidden_rows": .integer(spec.hiddenRows),
-    ]
+    record[InversionColumn.method] = spec.method.name
+    record[InversionColumn.generator] = generatorLabel
+    record[InversionColumn.generatorChecksum] = spec.generator.contentChecksum
+    record[InversionColumn.widths] = widths.map(String.init).joined(separator: "-")
+    record[InversionColumn.k] = spec.generator.k
+    record[InversionColumn.n] = spec.generator.n
+    record[InversionColumn.nHidden1] = widths.count > 2 ? widths[1] : 0
+    record[InversionColumn.expansion] = pow(Double(widths.last!) / Double(widths[0]), 1 / Double(widths.count - 1))
+    record[InversionColumn.seed] = spec.seed
+    record[InversionColumn.noiseSNRDB] = spec.noiseSNR ?? .nan
+    record[InversionColumn.noiseSigma] = spec.noiseSigma ?? .nan
+    record[InversionColumn.maskFraction] = spec.maskFraction
+    record[InversionColumn.hiddenRows] = spec.hiddenRows
   }
 
   static func seconds(since start: DispatchTime) -> Double {

@@ -15,40 +15,11 @@ public struct InversionKind: ExperimentKind {
   public var name: String { "inversion" }
 
   /// Hidden layers whose SNR has a column (deeper networks record the first six).
-  public static let maxHiddenLayers = 6
-
-  public static let schema = ResultSchema(
-    columns: [
-      ResultColumn("method", .text, "adam, oracle, lp, lp-noiseless, latent-pursuit, latent-pursuit-debiased, layered-bp, hybrid (from Latent-Pursuit) or hybrid-<start>"),
-      ResultColumn("generator", .text, "generator label"),
-      ResultColumn("generator_checksum", .text, "full SHA-256 of a trained generator's weights; empty for seeded generators"),
-      ResultColumn("widths", .text, "layer widths, latent first (20-100-625)"),
-      ResultColumn("k", .integer, "latent dimension"),
-      ResultColumn("n", .integer, "output dimension"),
-      ResultColumn("n_hidden1", .integer, "width of the first hidden layer (0 without one)"),
-      ResultColumn("expansion", .real, "mean expansion per layer, (n/k)^(1/L) for L layers"),
-      ResultColumn("seed", .integer, "sweep seed"),
-      ResultColumn("noise_snr_db", .real, "SNR of the added Gaussian noise in dB (NaN: none)"),
-      ResultColumn("noise_sigma", .real, "standard deviation of the added noise per entry, when given as such (NaN otherwise)"),
-      ResultColumn("mask_fraction", .real, "fraction of x's entries hidden at random"),
-      ResultColumn("hidden_rows", .integer, "top image rows hidden"),
-      ResultColumn("observed", .integer, "entries of x the method saw"),
-      ResultColumn("snr_latent_db", .real, "SNR of ẑ against z* in dB (capped at 100)"),
-    ] + (1...maxHiddenLayers).map { ResultColumn("snr_layer\($0)_db", .real, "SNR of hidden layer \($0) recomputed from ẑ, in dB (NaN beyond the depth)") }
-      + [
-        ResultColumn("snr_output_db", .real, "SNR of G(ẑ) against the clean x = G(z*), in dB"),
-        ResultColumn("success", .integer, "1 if the latent SNR is at least 40 dB"),
-        ResultColumn("uniqueness", .text, "per layer, docs/mathematics.md §10's prediction that its inversion is unique: yes, no or exempt (invertible output)"),
-        ResultColumn("unique_predicted", .integer, "1 if every layer is predicted unique (or exempt)"),
-        ResultColumn("residual", .real, "‖M ⊙ (G(ẑ) − x)‖ / ‖M ⊙ x‖ on the observed entries"),
-        ResultColumn("iterations", .integer, "solver iterations summed over layers (pursuits), layers solved (lp, oracle), Adam steps (a hybrid adds its start's)"),
-      ],
-    vectors: [
-      ResultVector("z_star", "the latent z* (k)"), ResultVector("z_hat", "the recovered ẑ (k)"),
-      ResultVector("x", "the observed x (n; hidden entries 0)"), ResultVector("x_hat", "G(ẑ) (n)"),
-    ])
+  public static var maxHiddenLayers: Int { InversionColumn.snrLayer.count }
 
   public var schema: ResultSchema { Self.schema }
+
+  public var indexColumns: [ResultColumn] { [InversionColumn.generator.declaration, InversionColumn.method.declaration] }
 
   public var summary: SummarySpec {
     SummarySpec(
@@ -71,12 +42,12 @@ public struct InversionKind: ExperimentKind {
       key: job.key, groupKey: job.groupKey, batchKey: JobSpec.batchKey(of: batch), planIndex: job.index, signal: job.signalIndex,
       trial: job.trial, sweepValues: Dictionary(job.sweepLabels.map { ($0.path, $0.value) }, uniquingKeysWith: { _, b in b }),
       parametersJSON: job.parametersJSON(batch: batch), status: .failed, error: reason, wallTime: 0, batchSize: batch.count)
-    record.values = InversionBatch.settingValues(spec)
+    InversionBatch.writeSettingColumns(&record, spec)
     return record
   }
 
   public func fileChecksums(_ record: JobRecord) -> [String] {
-    let checksum = record.text("generator_checksum")
+    let checksum = record[InversionColumn.generatorChecksum]
     return checksum.isEmpty ? [] : [checksum]
   }
 
@@ -85,7 +56,7 @@ public struct InversionKind: ExperimentKind {
   /// recomputed from them, the job's own settings (its `params`) and the generator, and must
   /// match bit for bit: no re-run of the method, so `verify --sample` checks every row.
   public func rowProblems(_ r: JobRecord) -> [String] {
-    let z = r.vector("z_star"), zHat = r.vector("z_hat")
+    let z = r[InversionColumn.zStar], zHat = r[InversionColumn.zHat]
     guard z.count == zHat.count, !z.isEmpty else { return ["/jobs/\(r.key): z_star and z_hat differ in length"] }
     guard let spec = Self.spec(of: r) else { return ["/jobs/\(r.key): its params do not hold the job's inversion settings"] }
     guard let network = Self.network(for: spec.generator) else {
@@ -95,13 +66,14 @@ public struct InversionKind: ExperimentKind {
     guard prepared.zStar.map(\.bitPattern) == z.map(\.bitPattern) else {
       return ["/jobs/\(r.key)/z_star is not the z* its settings draw"]
     }
-    var expected = InversionBatch.truthColumns(network: network, prepared: prepared)
-    expected.merge(InversionBatch.estimateColumns(network: network, prepared: prepared, zHat: zHat).columns) { _, new in new }
+    var expected = r
+    InversionBatch.writeTruthColumns(&expected, network: network, prepared: prepared)
+    _ = InversionBatch.writeEstimateColumns(&expected, network: network, prepared: prepared, zHat: zHat)
     var problems: [String] = []
-    for (name, value) in expected.sorted(by: { $0.key < $1.key }) {
-      guard let stored = r.values[name] else { continue }  // a column the file predates
+    for column in Self.schema.columns.sorted(by: { $0.name < $1.name }) {
+      guard let stored = r.values[column.name], let value = expected.values[column.name] else { continue }  // a column the file predates
       if stored != value {
-        problems.append("/runs/\(name) is \(stored), but z_star, z_hat and the job's settings give \(value)")
+        problems.append("/runs/\(column.name) is \(stored), but z_star, z_hat and the job's settings give \(value)")
       }
     }
     return problems
@@ -147,10 +119,10 @@ public struct InversionKind: ExperimentKind {
       return seen.joined(separator: ", ")
     }
     let ok = records.filter { $0.status == .ok }
-    let success = ok.isEmpty ? 0 : Double(ok.filter { $0.integer("success") == 1 }.count) / Double(ok.count)
+    let success = ok.isEmpty ? 0 : Double(ok.filter { $0[InversionColumn.success] }.count) / Double(ok.count)
     return [
-      "  methods:   \(distinct(records.map { $0.text("method") }))",
-      "  networks:  \(distinct(records.map { $0.text("widths") }))",
+      "  methods:   \(distinct(records.map { $0[InversionColumn.method] }))",
+      "  networks:  \(distinct(records.map { $0[InversionColumn.widths] }))",
       String(format: "  success:   %.0f%% of finished jobs reach 40 dB in the latent", 100 * success),
     ]
   }

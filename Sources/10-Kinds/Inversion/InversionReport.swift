@@ -68,7 +68,7 @@ enum InversionReport {
             LinePlot.Series(
               name: method,
               points: axisValues(panel.records, axis).compactMap { value in
-                let jobs = panel.records.filter { $0.text("method") == method && axisValue($0, axis) == value }
+                let jobs = panel.records.filter { $0[InversionColumn.method] == method && axisValue($0, axis) == value }
                 let q = quantiles(latentSNRs(jobs))
                 guard q.median.isFinite else { return nil }
                 // Bars are clipped to the axis: a −219 dB tail would flatten every other line.
@@ -86,7 +86,7 @@ enum InversionReport {
             LinePlot.Series(
               name: method,
               points: axisValues(panel.records, axis).map { value in
-                let jobs = panel.records.filter { $0.text("method") == method && axisValue($0, axis) == value }
+                let jobs = panel.records.filter { $0[InversionColumn.method] == method && axisValue($0, axis) == value }
                 return LinePlot.Point(x: value, y: successRate(jobs))
               })
           },
@@ -134,11 +134,11 @@ enum InversionReport {
     }
     let residues = records.map(residue)
     var variants: [String: Set<String>] = [:]
-    for (r, res) in zip(records, residues) { variants[r.text("method"), default: []].insert(res) }
+    for (r, res) in zip(records, residues) { variants[r[InversionColumn.method], default: []].insert(res) }
     return zip(records, residues).map { r, res in
-      guard (variants[r.text("method")]?.count ?? 0) > 1, !res.isEmpty else { return r }
+      guard (variants[r[InversionColumn.method]]?.count ?? 0) > 1, !res.isEmpty else { return r }
       var labelled = r
-      labelled.values["method"] = .text("\(r.text("method")) (\(res))")
+      labelled[InversionColumn.method] = "\(r[InversionColumn.method]) (\(res))"
       return labelled
     }
   }
@@ -159,7 +159,7 @@ enum InversionReport {
   static func methods(_ records: [JobRecord]) -> [String] {
     let order = ["adam", "hybrid", "latent-pursuit", "latent-pursuit-debiased", "layered-bp", "lp", "lp-noiseless", "oracle"]
     var seen: [String] = []
-    for r in records where !seen.contains(r.text("method")) { seen.append(r.text("method")) }
+    for r in records where !seen.contains(r[InversionColumn.method]) { seen.append(r[InversionColumn.method]) }
     // By the base name's place in `order` (variants of one method together), then as they came.
     func rank(_ label: String) -> Int {
       let base = label.split(separator: " ", maxSplits: 1).first.map(String.init) ?? label
@@ -196,7 +196,7 @@ enum InversionReport {
         case "noise_sigma": return value.real.map { $0.isNaN ? nil : "noise σ = \(formatNumber($0))" } ?? nil
         case "mask_fraction": return value.real.map { $0 == 0 ? nil : "\(formatNumber($0 * 100))% hidden" } ?? nil
         case "hidden_rows": return value.integer.map { $0 == 0 ? nil : "top \($0) rows hidden" } ?? nil
-        default: return Set(groups[label]!.map { $0.text("widths") }).count > 1 ? nil : "net \(display(value))"
+        default: return Set(groups[label]!.map { $0[InversionColumn.widths] }).count > 1 ? nil : "net \(display(value))"
         }
       }
       return Panel(title: ([label].filter { !$0.isEmpty } + context).joined(separator: "; "), records: groups[label]!)
@@ -215,11 +215,11 @@ enum InversionReport {
 
   /// Latent SNRs of jobs, failed ones as −∞ (a failure is worse than any recovery).
   static func latentSNRs(_ jobs: [JobRecord]) -> [Double] {
-    jobs.map { $0.status == .ok ? $0.real("snr_latent_db") : -.infinity }
+    jobs.map { $0.status == .ok ? $0[InversionColumn.snrLatentDB] : -.infinity }
   }
 
   static func successRate(_ jobs: [JobRecord]) -> Double {
-    jobs.isEmpty ? .nan : Double(jobs.filter { $0.status == .ok && $0.integer("success") == 1 }.count) / Double(jobs.count)
+    jobs.isEmpty ? .nan : Double(jobs.filter { $0.status == .ok && $0[InversionColumn.success] }.count) / Double(jobs.count)
   }
 
   /// Percentiles by linear interpolation between order statistics (numpy's default), so the
@@ -248,32 +248,32 @@ enum InversionReport {
     for panel in panels {
       if !panel.title.isEmpty { out += ["## \(panel.title)", ""] }
       let values: [Double?] = axis.map { a in axisValues(panel.records, a).map(Optional.some) } ?? [nil]
-      let layers = (1...InversionKind.maxHiddenLayers).filter { l in panel.records.contains { $0.status == .ok && !$0.real("snr_layer\(l)_db").isNaN } }
+      let layers = (1...InversionKind.maxHiddenLayers).filter { l in panel.records.contains { $0.status == .ok && !$0[InversionColumn.snrLayer[l - 1]].isNaN } }
       let header = [axis ?? "", "method", "jobs", "latent SNR dB", "success", "unique"] + layers.map { "layer \($0) dB" }
         + ["output dB", "time (s)", "failed"]
       out.append("| " + header.joined(separator: " | ") + " |")
       out.append("|" + header.map { _ in "---" }.joined(separator: "|") + "|")
       for value in values {
         for method in methods(panel.records) {
-          let jobs = panel.records.filter { $0.text("method") == method && (value == nil || axisValue($0, axis!) == value!) }
+          let jobs = panel.records.filter { $0[InversionColumn.method] == method && (value == nil || axisValue($0, axis!) == value!) }
           guard !jobs.isEmpty else { continue }
           let ok = jobs.filter { $0.status == .ok }
           let q = quantiles(latentSNRs(jobs))
-          let median = { (column: String) -> String in db(quantiles(ok.map { $0.real(column) }).median) }
-          let unique = Double(jobs.filter { $0.integer("unique_predicted") == 1 }.count) / Double(jobs.count)
+          let median = { (column: Column<Double>) -> String in db(quantiles(ok.map { $0[column] }).median) }
+          let unique = Double(jobs.filter { $0[InversionColumn.uniquePredicted] }.count) / Double(jobs.count)
           var row = [value.map { String(format: "%.4g", $0) } ?? "", method, String(jobs.count)]
           row.append("\(db(q.median)) [\(db(q.p10)), \(db(q.p25)), \(db(q.p75)), \(db(q.p90))]")
           row.append(String(format: "%.0f%%", 100 * successRate(jobs)))
           row.append(String(format: "%.0f%%", 100 * unique))
-          row += layers.map { median("snr_layer\($0)_db") }
-          row.append(median("snr_output_db"))
+          row += layers.map { median(InversionColumn.snrLayer[$0 - 1]) }
+          row.append(median(InversionColumn.snrOutputDB))
           row.append(String(format: "%.4g", quantiles(ok.map(\.wallTime)).median))
           row.append(String(jobs.count - ok.count))
           out.append("| " + row.joined(separator: " | ") + " |")
         }
       }
       out.append("")
-      let failures = Dictionary(grouping: panel.records.filter { $0.status == .failed }, by: { "\($0.text("method")): \($0.error)" })
+      let failures = Dictionary(grouping: panel.records.filter { $0.status == .failed }, by: { "\($0[InversionColumn.method]): \($0.error)" })
       if !failures.isEmpty {
         out.append("Failed jobs:")
         for (reason, jobs) in failures.sorted(by: { $0.key < $1.key }) { out.append("- \(jobs.count) × \(reason)") }
@@ -288,8 +288,8 @@ enum InversionReport {
   /// For a trained image generator (square n, a model file): per axis value, the observed x and
   /// each method's G(ẑ) for up to 8 signals of trial 0.
   static func imageGrids(_ records: [JobRecord], axis: String?, name: String, directory: String) throws -> [String] {
-    guard let first = records.first, !first.text("generator_checksum").isEmpty else { return [] }
-    let n = first.integer("n"), side = Int(Double(n).squareRoot().rounded())
+    guard let first = records.first, !first[InversionColumn.generatorChecksum].isEmpty else { return [] }
+    let n = first[InversionColumn.n], side = Int(Double(n).squareRoot().rounded())
     guard side * side == n else { return [] }
     var written: [String] = []
     let values: [Double?] = axis.map { a in axisValues(records, a).map(Optional.some) } ?? [nil]
@@ -301,9 +301,9 @@ enum InversionReport {
         return images.isEmpty ? nil : ImageGrid.Row(label: label, images: images)
       }
       let methodRows = methods(jobs).compactMap { method in
-        row(method) { s in jobs.first { $0.signal == s && $0.text("method") == method && $0.status == .ok }?.vector("x_hat") }
+        row(method) { s in jobs.first { $0.signal == s && $0[InversionColumn.method] == method && $0.status == .ok }?[InversionColumn.xHat] }
       }
-      let observed = row("observed x") { s in jobs.first { $0.signal == s }?.vector("x") }
+      let observed = row("observed x") { s in jobs.first { $0.signal == s }?[InversionColumn.x] }
       let rows = [observed].compactMap { $0 } + methodRows
       guard !rows.isEmpty else { continue }
       let suffix = value.map { "-\(axis!)=\(formatNumber($0))" } ?? ""
