@@ -25,8 +25,11 @@ struct ConfigOptions: ParsableArguments {
   @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value: key.path=value (YAML syntax; repeatable).", valueName: "key=value"))
   var overrides: [String] = []
 
+  /// The plan, its warnings shown on stderr.
   func loadPlan() throws -> ExperimentPlan {
-    return try ExperimentPlan.load(path: config, overrides: overrides)
+    let plan = try ExperimentPlan.load(path: config, overrides: overrides)
+    for warning in plan.warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+    return plan
   }
 }
 

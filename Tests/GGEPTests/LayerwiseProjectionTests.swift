@@ -37,8 +37,10 @@ final class LayerwiseProjectionTests: GGEPTestCase {
       for j in 0..<625 { targets.storage[i * 625 + j] = x[j] / r }
     }
     let methods: [(LayerwiseMethod, AdamProjector.Settings?)] = [
-      (.lp(LPInverter.Settings()), nil), (.latentPursuit(LatentPursuit.Settings()), nil), (.layeredBP(LayeredBasisPursuit.Settings()), nil),
-      (.latentPursuit(LatentPursuit.Settings()), AdamProjector.Settings(steps: 10, learningRate: 0.01, restarts: 1, lambdaZ: 0)),
+      (LayerwiseMethod(LPInverterSpec(settings: LPInverter.Settings())), nil),
+      (LayerwiseMethod(LatentPursuitInverterSpec(settings: LatentPursuit.Settings())), nil),
+      (LayerwiseMethod(LayeredBPInverterSpec(settings: LayeredBasisPursuit.Settings())), nil),
+      (LayerwiseMethod(LatentPursuitInverterSpec(settings: LatentPursuit.Settings())), AdamProjector.Settings(steps: 10, learningRate: 0.01, restarts: 1, lambdaZ: 0)),
     ]
     for (method, refinement) in methods {
       let projector = LayerwiseProjector(generator: generator, inverter: method.inverter(network), mode: .cosine, refinement: refinement)
@@ -51,7 +53,7 @@ final class LayerwiseProjectionTests: GGEPTestCase {
         let error = zip(outcome.projected.row(i), t).map { Swift.abs($0 - $1) }.max()!
         // LP is exact to round-off; the pursuits to their λ = 1e-6 bias (the 100 dB cap is 1e-5);
         // the hybrid keeps its start or an iterate Float's Adam finds better.
-        let exact = refinement == nil && method == .lp(LPInverter.Settings())
+        let exact = refinement == nil && method == LayerwiseMethod(LPInverterSpec(settings: LPInverter.Settings()))
         XCTAssertLessThan(error, exact ? 1e-9 : 1e-5, "\(projector.summary) row \(i)")
         XCTAssertLessThan(slots[i].lastLoss, exact ? 1e-12 : 1e-10, "\(projector.summary) row \(i)")
       }

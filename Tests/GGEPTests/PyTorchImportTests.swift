@@ -301,6 +301,37 @@ final class PyTorchGeneratorConfigTests: GGEPTestCase {
     """
   }
 
+  /// Tensors the declared architecture leaves unused are a warning, not an error: decoding
+  /// does not print it but hands it to the plan, once however many sweep points read the file,
+  /// and `ggep plan` shows it on stderr.
+  func testUnusedTensorsAreAPlanWarningNotAPrint() throws {
+    // The fixture with one more tensor, "extra.weight" (4 bytes), that no module reads.
+    let original = try Data(contentsOf: URL(fileURLWithPath: PyTorchImportTests.fixtures + "/mlp.safetensors"))
+    let headerLength = original.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    var header = try XCTUnwrap(try JSONSerialization.jsonObject(with: original.subdata(in: 8..<(8 + headerLength))) as? [String: Any])
+    let payload = original.count - 8 - headerLength
+    header["extra.weight"] = ["dtype": "F32", "shape": [1], "data_offsets": [payload, payload + 4]]
+    let newHeader = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+    var file = Data((0..<8).map { UInt8((newHeader.count >> (8 * $0)) & 0xff) })
+    file += newHeader + original.suffix(payload) + Data([0, 0, 128, 63])
+    let extra = fixture.directory.appendingPathComponent("extra.safetensors").path
+    try file.write(to: URL(fileURLWithPath: extra))
+
+    let noNorm = gep.replacingOccurrences(of: "\(PyTorchImportTests.fixtures)/mlp.safetensors", with: extra) + "sweep:\n  m: [100, 200, 300]\n"
+    let plan = try fixture.plan(noNorm)
+    XCTAssertEqual(plan.points.count, 3)
+    XCTAssertEqual(plan.warnings.count, 1, "\(plan.warnings)")
+    XCTAssertTrue(plan.warnings[0].hasSuffix("extra.safetensors: 1 tensor(s) the architecture does not use: extra.weight"), plan.warnings[0])
+    XCTAssertEqual(try fixture.plan(gep).warnings, [])
+
+    let path = fixture.directory.appendingPathComponent("unused.yaml").path
+    try noNorm.write(toFile: path, atomically: true, encoding: .utf8)
+    let shown = try GGEPExecutable.run(["plan", path])
+    XCTAssertEqual(shown.status, 0, shown.stderr)
+    XCTAssertEqual(shown.stderr.components(separatedBy: "does not use").count - 1, 1, shown.stderr)
+    XCTAssertFalse(shown.stdout.contains("does not use"), "warnings go to stderr")
+  }
+
   func testAPyTorchGeneratorRunsInBothKinds() throws {
     let plan = try fixture.plan(gep)
     let g = (plan.points[0].kindSpec as! ExperimentSpec).generator

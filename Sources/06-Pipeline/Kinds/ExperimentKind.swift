@@ -39,8 +39,13 @@ public protocol ExperimentKind: Sendable {
   var schema: ResultSchema { get }
   /// Fills what a file written before a column existed lacks (`columns`: those it has).
   func upgrade(_ record: inout JobRecord, columns: Set<String>)
-  /// Decodes and validates one expanded sweep point (the config tree, sweep applied).
+  /// Decodes one expanded sweep point (the config tree, sweep applied): reads and checks its
+  /// values, defaults filled in, without building a generator or printing (warnings go to
+  /// `ConfigWarnings`).
   func decode(point root: ConfigNode, defaultName: String) throws(ConfigError) -> any KindSpec
+  /// The plan's second phase for a decoded point: checks that need built objects (a generator's
+  /// layers against the method that inverts them), each error placed in `root`.
+  func validate(_ spec: any KindSpec, point root: ConfigNode) throws(ConfigError)
   /// Runs one batch (jobs of one point that differ only in signal and trial), in lock-step.
   func run(batch: [JobSpec]) throws -> [JobRecord]
   /// The record of a job whose batch could not start (`reason`), for the results file.
@@ -69,6 +74,7 @@ public protocol ExperimentKind: Sendable {
 
 extension ExperimentKind {
   public func upgrade(_ record: inout JobRecord, columns: Set<String>) {}
+  public func validate(_ spec: any KindSpec, point root: ConfigNode) throws(ConfigError) {}
   public func likelyCauses(stored: [JobRecord], rerun: [JobRecord]) -> [String] { [] }
   public func rowProblems(_ record: JobRecord) -> [String] { [] }
   public func fileChecksums(_ record: JobRecord) -> [String] { [] }

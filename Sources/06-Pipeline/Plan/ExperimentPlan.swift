@@ -89,6 +89,8 @@ public struct ExperimentPlan: Sendable {
   public let points: [Point]
   /// Sweep points in order × signal index × trial, trial varying fastest.
   public let jobs: [JobSpec]
+  /// What reading the config had to say that is not an error; the command shows it.
+  public let warnings: [String]
 
   /// The most jobs one plan may hold (the committed configs have at most 7 680).
   public static let maximumJobs = 1_000_000
@@ -110,6 +112,7 @@ public struct ExperimentPlan: Sendable {
     let sweepMark = document.root.entries?.first(where: { $0.key == "sweep" })?.keyMark ?? document.root.mark
     let sweepPath = ConfigPath.root.appending("sweep")
 
+    let notes = ConfigWarnings()
     var points: [Point] = []
     var pointByGroup: [String: Int] = [:]
     for sweepPoint in sweepPoints {
@@ -118,7 +121,10 @@ public struct ExperimentPlan: Sendable {
         if try ExperimentKinds.of(sweepPoint.root).name != kind.name {
           throw ConfigError(at: sweepMark, path: sweepPath, "experiment must be the same for every sweep point (one kind per config)")
         }
-        spec = try kind.decode(point: sweepPoint.root, defaultName: document.stem)
+        // Two phases: decode reads the tree (pure); validate checks what needs the point's
+        // files or built objects (a generator's layers against the method that inverts them).
+        spec = try notes.collecting { () throws(ConfigError) in try kind.decode(point: sweepPoint.root, defaultName: document.stem) }
+        try kind.validate(spec, point: sweepPoint.root)
       } catch {
         // The same bad value can be fine in one point and wrong in another (`s` vs swept `n`).
         var located = error
@@ -150,7 +156,8 @@ public struct ExperimentPlan: Sendable {
     // first point) so that they are checked like every other value.
     if let swept, let base = SweepReplacement.checkedBase(swept.base, axes: swept.axes) {
       do throws(ConfigError) {
-        _ = try kind.decode(point: base.tree, defaultName: document.stem)
+        let spec = try notes.collecting { () throws(ConfigError) in try kind.decode(point: base.tree, defaultName: document.stem) }
+        try kind.validate(spec, point: base.tree)
       } catch {
         var located = error
         let named = base.kept.filter { located.keyPath == $0 || located.keyPath.hasPrefix($0 + ".") || located.keyPath.hasPrefix($0 + "[") }
@@ -189,6 +196,7 @@ public struct ExperimentPlan: Sendable {
     self.name = points[0].kindSpec.name
     self.points = points
     self.jobs = jobs
+    self.warnings = notes.all
   }
 
   /// Every sweep point reads the files it names (a model, a data file) and puts their checksum

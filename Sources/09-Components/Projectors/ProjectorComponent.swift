@@ -22,7 +22,8 @@ public protocol ProjectorComponent: Codable, Hashable, Sendable {
   static var keys: [DeclaredKey] { get }
   /// Reads its keys (the caller has checked that no other key is present).
   init(_ table: ConfigTable) throws(ConfigError)
-  /// Why it cannot project onto `generator`'s range, or nil (checked when the plan is made).
+  /// Why it cannot project onto `generator`'s range, or nil (the plan's validate phase asks,
+  /// after decoding).
   func refusal(for generator: GeneratorSpec) -> String?
   /// The Adam settings the job key records (the defaults when it runs no Adam).
   var adamSettings: AdamProjector.Settings { get }
@@ -88,9 +89,13 @@ public struct ProjectionSpec: Codable, Hashable, Sendable {
     try table.checkKnownKeys(allowed: ["method", "mode"] + type.keys.map(\.name), context: "for method \(method)")
     mode = try table.oneOf("mode", default: Mode.cosine)
     component = try type.init(table)
-    if let problem = component.refusal(for: generator) {
-      throw table.error("method", problem)
-    }
+  }
+
+  /// The validate phase: why the method cannot project onto `generator`'s range (it builds the
+  /// generator to look at its layers), as an error at `projection.method` of `root`.
+  package func validate(for generator: GeneratorSpec, point root: ConfigNode) throws(ConfigError) {
+    guard let problem = component.refusal(for: generator) else { return }
+    throw try ConfigValue(root, path: .root).table().table("projection").error("method", problem)
   }
 
   /// The projector onto `built`'s range: a product prior's halves each by its factor's
@@ -161,18 +166,22 @@ public struct ProjectionSpec: Codable, Hashable, Sendable {
   }
 }
 
-/// The registry of projection methods.
+/// The registry of projection methods. Every layer-wise inversion method
+/// (`InverterComponents`) is one too, through `LayerwiseProjectorSpec`.
 public enum ProjectorComponents {
   /// The methods ggep ships with, in the order messages list them. A new method is one line.
-  public static let builtIn: [any ProjectorComponent.Type] = [
-    ExactProjectorSpec.self, AdamProjectorSpec.self, LPProjectorSpec.self, LatentPursuitProjectorSpec.self,
-    LayeredBPProjectorSpec.self, HybridProjectorSpec.self,
-  ]
+  public static let builtIn: [any ProjectorComponent.Type] =
+    [ExactProjectorSpec.self, AdamProjectorSpec.self] + InverterComponents.builtIn.map(layerwiseProjector(for:)) + [HybridProjectorSpec.self]
 
   private static let registry = Mutex<[any ProjectorComponent.Type]>(builtIn)
 
-  /// Every method `projection.method` accepts.
-  public static var all: [any ProjectorComponent.Type] { registry.withLock { $0 } }
+  /// Every method `projection.method` accepts: the registered ones, then the layer-wise methods
+  /// of inverters registered since start-up.
+  public static var all: [any ProjectorComponent.Type] {
+    let registered = registry.withLock { $0 }
+    let added = InverterComponents.all.filter { inverter in !registered.contains { $0.method == inverter.kind } }
+    return registered + added.map(layerwiseProjector(for:))
+  }
 
   public static func named(_ method: String) -> (any ProjectorComponent.Type)? {
     all.first { $0.method == method }

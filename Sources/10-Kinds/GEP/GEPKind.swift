@@ -26,6 +26,13 @@ public struct GEPKind: ExperimentKind {
     try ExperimentSpec(config: root, defaultName: defaultName)
   }
 
+  /// A projection method that cannot project onto the generator's range (a layer-wise one on a
+  /// convolution, say) is refused by name, the generator built to look at its layers.
+  public func validate(_ spec: any KindSpec, point root: ConfigNode) throws(ConfigError) {
+    let spec = spec as! ExperimentSpec
+    try spec.projection.validate(for: spec.generator.projectionSurrogate, point: root)
+  }
+
   public func run(batch: [JobSpec]) throws -> [JobRecord] {
     try BatchRunner().run(batch)
   }

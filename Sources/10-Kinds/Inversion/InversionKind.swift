@@ -32,6 +32,10 @@ public struct InversionKind: ExperimentKind {
     try InversionSpec(config: root, defaultName: defaultName)
   }
 
+  public func validate(_ spec: any KindSpec, point root: ConfigNode) throws(ConfigError) {
+    try (spec as! InversionSpec).validate(point: root)
+  }
+
   public func run(batch: [JobSpec]) throws -> [JobRecord] {
     try InversionBatch(jobs: batch).run()
   }

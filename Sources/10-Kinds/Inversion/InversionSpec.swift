@@ -44,12 +44,12 @@ public struct InversionSpec: KindSpec, UsesGenerators, Codable, Hashable {
       case .oracle: return "oracle"
       case .layerwise(let method): return method.name
       case .hybrid(let start, _):
-        if case .latentPursuit(let s) = start, !s.debias { return "hybrid" }
+        if start.name == LatentPursuitInverterSpec.kind { return "hybrid" }  // the default start, undebiased
         return "hybrid-\(start.name)"
       }
     }
 
-    static let kinds = ["adam", "oracle"] + LayerwiseMethod.kinds + ["hybrid"]
+    static var kinds: [String] { ["adam", "oracle"] + LayerwiseMethod.kinds + ["hybrid"] }
     var isLayerwise: Bool { if case .adam = self { return false } else { return true } }
     /// The layer-wise method a job runs (the hybrid's start), if any.
     var layerwise: LayerwiseMethod? {
@@ -74,6 +74,11 @@ public struct InversionSpec: KindSpec, UsesGenerators, Codable, Hashable {
   public var hiddenRows: Int
 
   public var signalCount: Int { signals }
+
+  /// An inversion's Adam (alone, or a hybrid's): 500 steps, rate 0.05, 3 restarts, no ‖z‖² term —
+  /// a run to convergence on one target, where a projection inside PRFM takes a few steps each
+  /// iteration.
+  public static let adamDefaults = AdamProjector.Settings(steps: 500, learningRate: 0.05, restarts: 3, lambdaZ: 0)
 
   public static let rootKeys = [
     "experiment", "name", "description", "seed", "trials", "signal", "signals", "generator", "method", "noise_snr_db", "noise_sigma",
@@ -138,32 +143,33 @@ public struct InversionSpec: KindSpec, UsesGenerators, Codable, Hashable {
     guard Method.kinds.contains(kind) else {
       throw methodTable.error("kind", "unknown inversion method \"\(kind)\"; one of \(Method.kinds.joined(separator: ", "))")
     }
-    let adamKeys = ["steps", "learning_rate", "restarts", "lambda_z"]
-    func adam(steps: Int, restarts: Int) throws(ConfigError) -> AdamProjector.Settings {
-      AdamProjector.Settings(
-        steps: try methodTable.int("steps", default: steps, .atLeast(1)),
-        learningRate: try methodTable.double("learning_rate", default: 0.05, .greaterThan(0)),
-        restarts: try methodTable.int("restarts", default: restarts, .atLeast(1)),
-        lambdaZ: try methodTable.double("lambda_z", default: 0, .atLeast(0)))
+    let adamKeys = AdamKeys.declared(Self.adamDefaults, warmStart: false).map(\.name)
+    func adam() throws(ConfigError) -> AdamProjector.Settings {
+      try AdamKeys.read(methodTable, defaults: Self.adamDefaults, warmStart: false)
     }
     switch kind {
     case "adam":
       try methodTable.checkKnownKeys(allowed: ["kind"] + adamKeys, context: "for method adam")
-      method = .adam(try adam(steps: 500, restarts: 3))
+      method = .adam(try adam())
     case "hybrid":
       try methodTable.checkKnownKeys(allowed: ["kind", "start"] + adamKeys, context: "for method hybrid")
       // The same Adam as `adam` (its defaults too), plus the layer-wise start.
-      method = .hybrid(start: try LayerwiseMethodConfig.readStart(methodTable), adam: try adam(steps: 500, restarts: 3))
+      method = .hybrid(start: try LayerwiseMethod.readStart(methodTable), adam: try adam())
     case "oracle":
       try methodTable.checkKnownKeys(allowed: ["kind"], context: "for method oracle")
       method = .oracle
     default:
-      try methodTable.checkKnownKeys(allowed: ["kind"] + LayerwiseMethodConfig.keys(kind), context: "for method \(kind)")
-      method = .layerwise(try LayerwiseMethodConfig.read(kind, methodTable))
+      try methodTable.checkKnownKeys(allowed: ["kind"] + LayerwiseMethod.keys(kind).map(\.name), context: "for method \(kind)")
+      method = .layerwise(try LayerwiseMethod.read(kind, methodTable))
     }
-    // The generator is built now: its layers are what every method's per-layer SNR is measured
-    // on, and a layer-wise method is refused before any job runs when the network has a layer
-    // it cannot invert, naming the layer and its activation.
+  }
+
+  /// The validate phase (after decoding): the generator is built, since its layers are what every
+  /// method's per-layer SNR is measured on, and a layer-wise method is refused before any job
+  /// runs when the network has a layer it cannot invert, naming the layer and its activation.
+  func validate(point root: ConfigNode) throws(ConfigError) {
+    let table = try ConfigValue(root, path: .root).table()
+    let methodTable = try table.table("method")
     let built: BuiltGenerator
     do {
       built = try GeneratorFactory.shared.build(generator)
@@ -176,7 +182,7 @@ public struct InversionSpec: KindSpec, UsesGenerators, Codable, Hashable {
     if case .oracle = method, let problem = InversionNetwork(layered).unsupportedLayer() {
       throw methodTable.error("kind", "method oracle cannot invert this generator: \(problem)")
     }
-    if let layerwise = method.layerwise, let problem = LayerwiseMethodConfig.refusal(layerwise, generator: built) {
+    if let layerwise = method.layerwise, let problem = layerwise.refusal(generator: built) {
       throw methodTable.error("kind", "method \(problem)")
     }
   }
@@ -219,11 +225,9 @@ public struct InversionSpec: KindSpec, UsesGenerators, Codable, Hashable {
   /// 20-500-1000 to 20-2000-4000 and 20-20000-625 (each within 25 % above the measured peak):
   ///
   ///     generator       16 B per weight      Float weights, and InversionNetwork's Double copy
-  ///     LP              64 B per entry       of the largest layer's program, 2·out rows × (in + 1)
-  ///                                          columns: the rows, the dense matrix, its column copy
-  ///                                          for CLP, and CLP's own copies (one job at a time)
-  ///     Latent-Pursuit  24 B per weight      of the largest layer (its SVD and pseudo-inverse)
-  ///     Layered BP      16 B per weight      of the largest layer
+  ///     a layer-wise    its own term         (`InverterComponent.memory`: LP 64 B per entry of the
+  ///     method                               largest layer's program, Latent-Pursuit 24 B and
+  ///                                          Layered BP 16 B per weight of the largest layer)
   ///     Adam            J·R·Σwidths·16       the batched activations and gradients
   ///
   /// plus the process's 64 MiB. Every product is taken in Double, so hostile widths give a
@@ -233,17 +237,13 @@ public struct InversionSpec: KindSpec, UsesGenerators, Codable, Hashable {
       .map(Double.init)
     let layers = zip(widths, widths.dropFirst()).map { (input: $0, output: $1) }
     let weights = layers.reduce(0.0) { $0 + $1.input * $1.output }
-    let largestLayer = layers.map { $0.input * $0.output }.max() ?? 0
-    let largestLP = layers.map { 2 * $0.output * ($0.input + 1) }.max() ?? 0
     let shownWidths = "[\(widths.map { String(Int($0)) }.joined(separator: ", "))]"
     var terms: [(bytes: Double, key: String, value: String, what: String)] = [
       (weights * 16, "generator.widths", shownWidths, "the generator's weights, in Float and in Double")
     ]
-    switch method.layerwise {
-    case .lp: terms.append((largestLP * 64, "generator.widths", shownWidths, "the largest layer's linear program"))
-    case .latentPursuit: terms.append((largestLayer * 24, "generator.widths", shownWidths, "Latent-Pursuit's factorisation of the largest layer"))
-    case .layeredBP: terms.append((largestLayer * 16, "generator.widths", shownWidths, "Layered Basis-Pursuit's copies of the largest layer"))
-    case nil: break
+    if let layerwise = method.layerwise {
+      let (bytes, what) = layerwise.component.memory(layers: layers)
+      terms.append((bytes, "generator.widths", shownWidths, what))
     }
     switch method {
     case .adam(let s), .hybrid(_, let s):

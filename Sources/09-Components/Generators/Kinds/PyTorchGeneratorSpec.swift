@@ -44,7 +44,9 @@ public struct PyTorchGeneratorSpec: GeneratorComponent {
     } catch {
       throw table.error("file", "\(error)")
     }
-    Self.warnOnce(loaded.unused.isEmpty ? nil : "warning: \(file): \(loaded.unused.count) tensor(s) the architecture does not use: \(loaded.unused.joined(separator: ", "))")
+    if !loaded.unused.isEmpty {
+      ConfigWarnings.warn("warning: \(file): \(loaded.unused.count) tensor(s) the architecture does not use: \(loaded.unused.joined(separator: ", "))")
+    }
     checksum = loaded.checksum
     n = loaded.generator.outputDimension
     k = loaded.generator.latentDimension
@@ -217,14 +219,5 @@ extension PyTorchGeneratorSpec {
       throw table.error(table["activations"] != nil ? "activations" : "hidden", "unknown activation \"\(name)\"; one of relu, leaky-relu (slope 0.01, PyTorch's default), leaky-relu(a), tanh, sigmoid, identity, softplus, plu")
     }
     return .sequentialMLP(widths: widths, activations: names, batchNorm: try table.bool("batchnorm", default: false), prefix: prefix)
-  }
-
-  private static let warned = Mutex<Set<String>>([])
-
-  /// Prints a warning on stderr once per process (a plan decodes each sweep point).
-  package static func warnOnce(_ message: String?) {
-    guard let message else { return }
-    let first = warned.withLock { $0.insert(message).inserted }
-    if first { FileHandle.standardError.write(Data((message + "\n").utf8)) }
   }
 }

@@ -8,13 +8,9 @@ import GGEPNumerics
 public struct AdamProjectorSpec: ProjectorComponent {
   public static let method = "adam"
   public static let summary = "Adam on the latent with random restarts (the paper's recipe; the default for non-linear generators)"
-  public static let keys = [
-    DeclaredKey("steps", "integer ≥ 1", default: "100", "Adam steps per restart"),
-    DeclaredKey("learning_rate", "number > 0", default: "0.1", "Adam's step size"),
-    DeclaredKey("restarts", "integer ≥ 1", default: "3", "random starts; the lowest final loss wins"),
-    DeclaredKey("lambda_z", "number ≥ 0", default: "0.001", "weight of ‖z‖² in the loss"),
-    DeclaredKey("warm_start", "boolean", default: "false", "start the first restart from the previous iteration's ẑ"),
-  ]
+  /// The paper's recipe: 100 steps, rate 0.1, 3 restarts, λ_z = 0.001.
+  public static let defaults = AdamProjector.Settings(steps: 100, learningRate: 0.1, restarts: 3, lambdaZ: 0.001, warmStart: false)
+  public static let keys = AdamKeys.declared(defaults, warmStart: true)
 
   public var settings: AdamProjector.Settings
 
@@ -23,12 +19,7 @@ public struct AdamProjectorSpec: ProjectorComponent {
   }
 
   public init(_ table: ConfigTable) throws(ConfigError) {
-    settings = AdamProjector.Settings(
-      steps: try table.int("steps", default: 100, .atLeast(1)),
-      learningRate: try table.double("learning_rate", default: 0.1, .greaterThan(0)),
-      restarts: try table.int("restarts", default: 3, .atLeast(1)),
-      lambdaZ: try table.double("lambda_z", default: 0.001, .atLeast(0)),
-      warmStart: try table.bool("warm_start", default: false))
+    settings = try AdamKeys.read(table, defaults: Self.defaults, warmStart: true)
   }
 
   // The settings are the key's Adam fields (ProjectionSpec writes them).

@@ -1,56 +1,45 @@
 import GGEPConfig
 import GGEPNumerics
 
-/// What the three layer-wise projection methods share: P_G(x) = G(ẑ) with ẑ from inverting x
-/// layer by layer (docs/mathematics.md §4, "Other projectors", and §10).
-public protocol LayerwiseProjectorComponent: ProjectorComponent {
-  var inversion: LayerwiseMethod { get }
-  init(inversion: LayerwiseMethod)
-}
+/// `projection: {method: <a layer-wise method>, …}`: P_G(x) = G(ẑ) with ẑ from inverting x layer
+/// by layer (docs/mathematics.md §4, "Other projectors", and §10), for every registered
+/// `InverterComponent` — so a new inversion method is a projection method too, with no file here.
+public struct LayerwiseProjectorSpec<Inverter: InverterComponent>: ProjectorComponent {
+  public static var method: String { Inverter.kind }
+  public static var summary: String { "\(Inverter.summary), then G(ẑ)" }
+  public static var keys: [DeclaredKey] { Inverter.keys }
 
-extension LayerwiseProjectorComponent {
-  public init(_ table: ConfigTable) throws(ConfigError) {
-    self.init(inversion: try LayerwiseMethodConfig.read(Self.method, table))
-  }
+  public var inversion: Inverter
+  public init(inversion: Inverter) { self.inversion = inversion }
+
+  public init(_ table: ConfigTable) throws(ConfigError) { inversion = try Inverter(table) }
 
   // The method is the key's `layerwise` field (ProjectionSpec writes it).
-  public init(from decoder: any Decoder) throws { self.init(inversion: try ProjectionSpec.decodeLayerwise(decoder)) }
+  public init(from decoder: any Decoder) throws {
+    let method = try ProjectionSpec.decodeLayerwise(decoder)
+    guard let inversion = method.component as? Inverter else {
+      throw DecodingError.dataCorrupted(
+        DecodingError.Context(codingPath: decoder.codingPath, debugDescription: "projection method \(Self.method) holds a \(method.kind) inversion"))
+    }
+    self.inversion = inversion
+  }
   public func encode(to encoder: any Encoder) throws {}
 
-  public var layerwise: LayerwiseMethod? { inversion }
+  public var layerwise: LayerwiseMethod? { LayerwiseMethod(inversion) }
 
   public func refusal(for generator: GeneratorSpec) -> String? {
-    LayerwiseMethodConfig.refusal(inversion, for: generator)
+    LayerwiseMethod(inversion).refusal(for: generator)
   }
 
   public func projector(for built: BuiltGenerator, mode: AdamProjector.ScaleMode) throws -> any Projector {
-    try LayerwiseMethodConfig.projector(inversion, refinement: nil, for: built, mode: mode, named: Self.method)
+    try LayerwiseMethod(inversion).projector(refinement: nil, for: built, mode: mode, named: Self.method)
   }
+
+  /// The projection method of inverter `type`.
+  static func of<I: InverterComponent>(_ type: I.Type) -> any ProjectorComponent.Type { LayerwiseProjectorSpec<I>.self }
 }
 
-/// `projection: {method: lp, noiseless, support_threshold}`: LP inversion (Lei et al.) as P_G.
-public struct LPProjectorSpec: LayerwiseProjectorComponent {
-  public static let method = "lp"
-  public static let summary = "LP inversion layer by layer (Lei et al.), then G(ẑ)"
-  public static let keys = LayerwiseMethodConfig.declaredKeys("lp")
-  public var inversion: LayerwiseMethod
-  public init(inversion: LayerwiseMethod) { self.inversion = inversion }
-}
-
-/// `projection: {method: latent-pursuit, …}`: Latent-Pursuit (Aberdam et al.) as P_G.
-public struct LatentPursuitProjectorSpec: LayerwiseProjectorComponent {
-  public static let method = "latent-pursuit"
-  public static let summary = "Latent-Pursuit layer by layer (Aberdam et al.), then G(ẑ)"
-  public static let keys = LayerwiseMethodConfig.declaredKeys("latent-pursuit")
-  public var inversion: LayerwiseMethod
-  public init(inversion: LayerwiseMethod) { self.inversion = inversion }
-}
-
-/// `projection: {method: layered-bp, lambda, …}`: Layered Basis-Pursuit (Aberdam et al.) as P_G.
-public struct LayeredBPProjectorSpec: LayerwiseProjectorComponent {
-  public static let method = "layered-bp"
-  public static let summary = "Layered Basis-Pursuit (Aberdam et al.), then G(ẑ)"
-  public static let keys = LayerwiseMethodConfig.declaredKeys("layered-bp")
-  public var inversion: LayerwiseMethod
-  public init(inversion: LayerwiseMethod) { self.inversion = inversion }
+/// The projection method of each layer-wise inverter.
+func layerwiseProjector(for inverter: any InverterComponent.Type) -> any ProjectorComponent.Type {
+  LayerwiseProjectorSpec<LPInverterSpec>.of(inverter)
 }
