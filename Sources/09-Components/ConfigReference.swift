@@ -13,26 +13,30 @@ public enum ConfigReference {
       ("generators", section(GeneratorComponents.all.map { ("kind: \($0.kind)", $0.summary, $0.keys) })),
       ("problems", section(ProblemComponents.all.map { ("kind: \($0.kind)", $0.summary, $0.keys) })),
       ("projectors", section(ProjectorComponents.all.map { ("method: \($0.method)", $0.summary, $0.keys) })),
+      ("algorithm-keys", table(AlgorithmSpec.commonKeys)),
+      ("algorithms", section(AlgorithmComponents.all.map { ("kind: \($0.kind)", $0.summary, $0.keys) })),
+      ("inverters", section(InverterComponents.all.map { ("kind: \($0.kind)", $0.summary, $0.keys) }, level: 4)),
     ]
   }
 
-  /// One `###` heading per component, its summary and a table of its keys.
-  static func section(_ components: [(heading: String, summary: String, keys: [DeclaredKey])]) -> String {
+  /// A table of `keys`.
+  static func table(_ keys: [DeclaredKey]) -> String {
+    var lines = ["| key | takes | default | meaning |", "|---|---|---|---|"]
+    for key in keys {
+      let fallback = key.defaultValue.map { $0.isEmpty ? "—" : "`\($0)`" } ?? "required"
+      // A cell's own `|` would end it.
+      let cells = [key.type, fallback, key.doc].map { $0.replacingOccurrences(of: "|", with: "\\|") }
+      lines.append("| `\(key.name)` | \(cells.joined(separator: " | ")) |")
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// One heading (`###`, or `level` #s) per component, its summary and a table of its keys.
+  static func section(_ components: [(heading: String, summary: String, keys: [DeclaredKey])], level: Int = 3) -> String {
     var lines: [String] = []
     for (heading, summary, keys) in components {
-      lines += ["### `\(heading)`", "", summary.prefix(1).uppercased() + summary.dropFirst() + ".", ""]
-      if keys.isEmpty {
-        lines += ["No other keys.", ""]
-        continue
-      }
-      lines += ["| key | takes | default | meaning |", "|---|---|---|---|"]
-      for key in keys {
-        let fallback = key.defaultValue.map { $0.isEmpty ? "—" : "`\($0)`" } ?? "required"
-        // A cell's own `|` would end it.
-        let cells = [key.type, fallback, key.doc].map { $0.replacingOccurrences(of: "|", with: "\\|") }
-        lines.append("| `\(key.name)` | \(cells.joined(separator: " | ")) |")
-      }
-      lines.append("")
+      lines += [String(repeating: "#", count: level) + " `\(heading)`", "", summary.prefix(1).uppercased() + summary.dropFirst() + ".", ""]
+      lines.append(keys.isEmpty ? "No other keys.\n" : table(keys))
     }
     return lines.joined(separator: "\n")
   }

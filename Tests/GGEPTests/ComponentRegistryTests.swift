@@ -193,6 +193,37 @@ struct SupportLeastSquares: LatentInverter {
   }
 }
 
+/// An algorithm written here, in the test target: one type and one `AlgorithmComponents.register`
+/// line. The Rayleigh flow without a prior, u ← (u + η(Â − ρB̂)u)/‖·‖: on an exact population
+/// pair its fixed point is the leading generalized eigenvector, so it recovers v* to round-off.
+struct RayleighFlowSpec: AlgorithmComponent {
+  static let kind = "rayleigh-flow"
+  static let summary = "the Rayleigh flow without a prior"
+  static let keys = [DeclaredKey("eta", "number > 0", default: "0.1", "the step η")]
+
+  var eta: Double
+  init(eta: Double) { self.eta = eta }
+  init(_ table: ConfigTable, n: Int) throws(ConfigError) { eta = try table.double("eta", default: 0.1, .greaterThan(0)) }
+
+  var label: String { "RF" }
+  var step: StepSize? { .absolute(eta) }
+  func with(step: StepSize) -> RayleighFlowSpec { RayleighFlowSpec(eta: step.eta(lambda1: .nan)) }
+  func solver(perView: Int?) -> any EigenSolver { RayleighFlow(eta: eta) }
+}
+
+struct RayleighFlow: EigenSolver {
+  let eta: Double
+  var label: String { "RF" }
+  var usesProjection: Bool { false }
+  func target(u: [Double], au: [Double], bu: [Double], rho: Double, instance: ProblemInstance) throws -> [Double] {
+    zip(u, zip(au, bu)).map { $0 + eta * ($1.0 - rho * $1.1) }
+  }
+  func finish(_ target: [Double]) throws -> [Double] {
+    guard let unit = normalized(target) else { throw SolverFailure("the step gave a zero vector") }
+    return unit
+  }
+}
+
 final class ComponentRegistryTests: GGEPTestCase {
   var fixture: ConfigFixture!
   override func setUpWithError() throws {
@@ -201,6 +232,7 @@ final class ComponentRegistryTests: GGEPTestCase {
     ProjectorComponents.register(RandomSearchProjectorSpec.self)
     ProblemComponents.register(ScaledPairProblem.self)
     InverterComponents.register(SupportLeastSquaresInverterSpec.self)
+    AlgorithmComponents.register(RayleighFlowSpec.self)
   }
   override func tearDown() {
     fixture = nil
@@ -214,6 +246,8 @@ final class ComponentRegistryTests: GGEPTestCase {
     InverterComponents.unregister(SupportLeastSquaresInverterSpec.kind)
     XCTAssertNil(InverterComponents.named(SupportLeastSquaresInverterSpec.kind))
     XCTAssertNil(ProjectorComponents.named(SupportLeastSquaresInverterSpec.kind), "an inverter's projection method goes with it")
+    AlgorithmComponents.unregister(RayleighFlowSpec.kind)
+    XCTAssertNil(AlgorithmComponents.named(RayleighFlowSpec.kind))
   }
 
   static let config = """
@@ -445,5 +479,47 @@ final class ComponentRegistryTests: GGEPTestCase {
     }
     XCTAssertTrue(try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run().upToDate)
     XCTAssertTrue(try ResultsVerifier.verify(summary.resultsPath).passed)
+  }
+
+  /// The test's algorithm runs through plan, run, resume, verify and report: its step is in the
+  /// keys and the results name it; on the exact population pair (A = I + βv*v*ᵀ, B = I) the
+  /// Rayleigh flow's fixed point is v*, reached to round-off.
+  func testAnAlgorithmAddedInTheTestRunsThroughEveryStage() throws {
+    let config = """
+      name: flow
+      seed: 3
+      generator: {kind: relu-mlp, widths: [4, 30, 50], seed: 1}
+      signal: {source: generator, count: 2}
+      m: 10
+      problem: {kind: spiked, beta: 3, population: true}
+      algorithm: {kind: rayleigh-flow, eta: 0.3, iterations: 400, tolerance: 0}
+
+      """
+    let plan = try fixture.plan(config)
+    let spec = try XCTUnwrap(plan.points[0].kindSpec as? ExperimentSpec)
+    XCTAssertEqual(spec.algorithm.method.kind, "rayleigh-flow")
+    XCTAssertTrue(spec.identityJSON.contains(#""eta":0.3"#) && spec.identityJSON.contains(#""kind":"rayleigh-flow""#), spec.identityJSON)
+    XCTAssertEqual(try JSONDecoder().decode(ExperimentSpec.self, from: Data(spec.canonicalJSON.utf8)), spec)
+    let other = try fixture.plan(config, overrides: ["algorithm.eta=0.2"])
+    XCTAssertTrue(Set(other.jobs.map(\.key)).isDisjoint(with: plan.jobs.map(\.key)))
+    XCTAssertThrowsError(try fixture.plan(config, overrides: ["algorithm.s=3"])) { error in
+      XCTAssertTrue("\(error)".contains("unknown key for kind rayleigh-flow"), "\(error)")
+    }
+
+    let out = fixture.directory.appendingPathComponent("flow").path
+    let summary = try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run()
+    let records = try ResultsFile.read(summary.resultsPath).records
+    XCTAssertEqual(records.count, 2)
+    for r in records {
+      XCTAssertEqual(r.status, .ok, r.error)
+      XCTAssertEqual(r.algorithm, "RF")
+      XCTAssertEqual(r.projection, "none")
+      XCTAssertEqual(r.eta, 0.3)
+      XCTAssertEqual(r.cosine, 1, accuracy: 1e-10)
+      XCTAssertEqual(r.finalRho, 4, accuracy: 1e-9, "ρ(v*) = λ1 = 1 + β")
+    }
+    XCTAssertTrue(try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run().upToDate)
+    XCTAssertTrue(try ResultsVerifier.verify(summary.resultsPath).passed)
+    XCTAssertFalse(try GEPKind().report(summary.resultsPath, to: fixture.directory.path, options: ReportOptions()).isEmpty)
   }
 }

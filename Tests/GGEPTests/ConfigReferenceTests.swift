@@ -18,6 +18,9 @@ final class ConfigReferenceTests: GGEPTestCase {
     for type in GeneratorComponents.builtIn { XCTAssertTrue(page.contains("### `kind: \(type.kind)`"), type.kind) }
     for type in ProjectorComponents.builtIn { XCTAssertTrue(page.contains("### `method: \(type.method)`"), type.method) }
     for type in ProblemComponents.builtIn { XCTAssertTrue(page.contains("### `kind: \(type.kind)`"), type.kind) }
+    for type in AlgorithmComponents.builtIn { XCTAssertTrue(page.contains("### `kind: \(type.kind)`"), type.kind) }
+    for type in InverterComponents.builtIn { XCTAssertTrue(page.contains("#### `kind: \(type.kind)`"), type.kind) }
+    XCTAssertTrue(page.contains("| `iterations` | integer ≥ 1 | `30` | T, the iteration budget |"))
     XCTAssertTrue(page.contains("| `restarts` | integer ≥ 1 | `3` | random starts; the lowest final loss wins |"))
   }
 

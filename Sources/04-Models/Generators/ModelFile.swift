@@ -163,18 +163,10 @@ public struct DenseGeneratorModel: Sendable {
   /// Reads a dense-generator file: format, architecture, every shape, the checksum; errors name
   /// the file and the dataset or attribute.
   public static func load(from path: String) throws -> DenseGeneratorModel {
-    func fail(_ object: String, _ message: String) -> ModelFileError { ModelFileError(file: path, object: object, message: message) }
-    let file: HDF5File
-    do {
-      file = try HDF5File.open(path)
-    } catch let error as HDF5Error {
-      throw fail("", error.message)
-    }
-    defer { try? file.close() }
-    let root = file.root
-    let attributes = Set(try root.attributeNames())
-    guard attributes.contains("architecture") else { throw fail("/", "missing attribute 'architecture'") }
-    let text = try root.stringAttribute("architecture")
+    let reader = try ModelFileReader(path)
+    let (root, attributes) = (reader.root, reader.attributes)
+    let fail = reader.fail
+    let text = try reader.required("architecture")
     guard let shapes = try? JSONDecoder().decode([String: [LayerShape]].self, from: Data(text.utf8))["layers"], !shapes.isEmpty else {
       throw fail("/", "attribute 'architecture' is not a list of layers: \(text)")
     }
@@ -183,19 +175,8 @@ public struct DenseGeneratorModel: Sendable {
     }
     var layers: [DenseLayer] = []
     for (i, shape) in shapes.enumerated() {
-      let w = "generator/w\(i + 1)", b = "generator/b\(i + 1)"
-      guard root.exists(w) else { throw fail("/" + w, "missing dataset") }
-      let found = try root.shape(of: w)
-      guard found == [shape.input, shape.output] else { throw fail("/" + w, "has shape \(found), expected [\(shape.input), \(shape.output)] (in × out)") }
-      var bias: [Float] = []
-      if shape.bias {
-        guard root.exists(b) else { throw fail("/" + b, "missing dataset") }
-        bias = try root.readFloats(b).values
-        guard bias.count == shape.output else { throw fail("/" + b, "has \(bias.count) values, expected \(shape.output)") }
-        if let problem = FiniteWeights.problem(bias) { throw fail("/" + b, problem) }
-      }
-      let weights = try root.readFloats(w).values
-      if let problem = FiniteWeights.problem(weights) { throw fail("/" + w, problem) }
+      let weights = try reader.tensor("generator/w\(i + 1)", shape: [shape.input, shape.output], isWeight: true)
+      let bias = shape.bias ? try reader.tensor("generator/b\(i + 1)", shape: [shape.output], isWeight: false) : []
       layers.append(DenseLayer(
         weights: Matrix(rows: shape.input, cols: shape.output, storage: weights), bias: bias, activation: shape.activation))
     }
@@ -204,11 +185,7 @@ public struct DenseGeneratorModel: Sendable {
       provenance[String(name.dropFirst("provenance.".count))] = try root.stringAttribute(name)
     }
     let model = DenseGeneratorModel(layers: layers, provenance: provenance)
-    guard attributes.contains("checksum") else { throw fail("/", "missing attribute 'checksum'") }
-    let stored = try root.stringAttribute("checksum")
-    guard stored == model.checksum else {
-      throw fail("/", "checksum mismatch: the file records \(stored) but its weights hash to \(model.checksum)")
-    }
+    try reader.checkChecksum(model.checksum)
     return model
   }
 }

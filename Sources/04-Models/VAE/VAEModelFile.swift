@@ -79,18 +79,9 @@ extension VAEModel {
   /// Reads a model file, checking its format, the shape of every dataset and the checksum.
   /// Errors name the file and the dataset or attribute at fault.
   public static func load(from path: String) throws -> VAEModel {
-    func fail(_ object: String, _ message: String) -> ModelFileError {
-      ModelFileError(file: path, object: object, message: message)
-    }
-    let file: HDF5File
-    do {
-      file = try HDF5File.open(path)
-    } catch let error as HDF5Error {
-      throw fail("", error.message)
-    }
-    defer { try? file.close() }
-    let root = file.root
-    let attributes = Set(try root.attributeNames())
+    let reader = try ModelFileReader(path)
+    let (root, attributes) = (reader.root, reader.attributes)
+    let fail = reader.fail
 
     guard attributes.contains("format") else {
       throw fail("/", "no 'format' attribute: not a ggep VAE model file")
@@ -104,8 +95,7 @@ extension VAEModel {
       let model = attributes.contains("model") ? try root.stringAttribute("model") : "(none)"
       guard model == "vae" else { throw fail("/", "holds a '\(model)' model, not a VAE") }
     }
-    guard attributes.contains("architecture") else { throw fail("/", "missing attribute 'architecture'") }
-    let architectureText = try root.stringAttribute("architecture")
+    let architectureText = try reader.required("architecture")
     let architecture: VAEArchitecture
     do {
       architecture = try VAEArchitecture.fromJSON(architectureText)
@@ -116,24 +106,9 @@ extension VAEModel {
 
     var tensors: [String: [Float]] = [:]
     for t in architecture.tensors {
-      let object = "/" + t.path
-      guard root.exists(t.path) else { throw fail(object, "missing dataset") }
-      guard try !root.isGroup(t.path) else { throw fail(object, "is a group, expected a dataset") }
-      let shape = try root.shape(of: t.path)
-      guard shape == t.shape else {
-        throw fail(object, "has shape \(shape), expected \(t.shape)\(t.isWeight ? " (in × out)" : "")")
-      }
-      let values = try root.readFloats(t.path).values
-      if let problem = FiniteWeights.problem(values) { throw fail(object, problem) }
-      tensors[t.path] = values
+      tensors[t.path] = try reader.tensor(t.path, shape: t.shape, isWeight: t.isWeight)
     }
-
-    guard attributes.contains("checksum") else { throw fail("/", "missing attribute 'checksum'") }
-    let stored = try root.stringAttribute("checksum")
-    let computed = Self.checksum(architecture: architecture, tensors: tensors)
-    guard stored == computed else {
-      throw fail("/", "checksum mismatch: the file records \(stored) but its weights hash to \(computed)")
-    }
+    try reader.checkChecksum(Self.checksum(architecture: architecture, tensors: tensors))
 
     var model = try VAEModel(architecture: architecture, tensors: tensors)
     model.training = readTrainingRecord(root: root, attributes: attributes)

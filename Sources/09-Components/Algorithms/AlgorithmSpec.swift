@@ -2,39 +2,30 @@ import GGEPPrior
 import GGEPNumerics
 import GGEPConfig
 import GGEPPipeline
-extension StepSize {
-  /// Reads `eta` or `eta_lambda1` (at most one; `eta` with `fallback` when neither is given).
-  package static func read(_ table: ConfigTable, fallback: Double) throws(ConfigError) -> StepSize {
-    if table["eta"] != nil && table["eta_lambda1"] != nil {
-      throw table.error("eta_lambda1", "give the step as eta or as eta_lambda1 (η·λ1 of each instance), not both")
-    }
-    if let scaled = try table.optionalDouble("eta_lambda1", .greaterThan(0)) { return .perLambda1(scaled) }
-    return .absolute(try table.double("eta", default: fallback, .greaterThan(0)))
-  }
-}
 
 /// The iterative method and its stopping rule (docs/mathematics.md §5).
 public struct AlgorithmSpec: Codable, Hashable, Sendable {
-  public enum Method: Hashable, Sendable {
+  /// A method with its settings: any registered `AlgorithmComponent`.
+  public struct Method: Hashable, Sendable {
+    public let component: any AlgorithmComponent
+
+    public init(_ component: any AlgorithmComponent) { self.component = component }
+
+    /// The value of `algorithm.kind`.
+    public var kind: String { type(of: component).kind }
+    /// Its step, if it has one.
+    public var step: StepSize? { component.step }
+
     /// Projected Rayleigh flow: u ← P_G(u + η(Â − ρB̂)u).
-    case prfm(eta: StepSize)
+    public static func prfm(eta: StepSize) -> Method { Method(PRFMSpec(eta: eta)) }
     /// Projected power method on Â alone (assumes B = I).
-    case ppower
-    /// Truncated Rayleigh flow with sparsity s; `etaPrime` nil means "η·λ1", computed when
-    /// the problem's λ1 is known.
-    case rifle(eta: StepSize, s: Int, etaPrime: Double?)
+    public static var ppower: Method { Method(PPowerSpec()) }
+    /// Truncated Rayleigh flow with sparsity s; `etaPrime` nil means "η·λ1", computed when the
+    /// problem's λ1 is known.
+    public static func rifle(eta: StepSize, s: Int, etaPrime: Double?) -> Method { Method(RifleSpec(eta: eta, s: s, etaPrime: etaPrime)) }
 
-    public enum Kind: String, CaseIterable, Codable, Sendable {
-      case prfm, ppower, rifle
-    }
-
-    public var kind: Kind {
-      switch self {
-      case .prfm: return .prfm
-      case .ppower: return .ppower
-      case .rifle: return .rifle
-      }
-    }
+    public static func == (a: Method, b: Method) -> Bool { AnyHashable(a.component) == AnyHashable(b.component) }
+    public func hash(into hasher: inout Hasher) { AnyHashable(component).hash(into: &hasher) }
   }
 
   /// u₀ = 1/√n (all ones) or a seeded random unit vector.
@@ -55,92 +46,54 @@ public struct AlgorithmSpec: Codable, Hashable, Sendable {
     self.initialization = initialization
   }
 
+  /// The keys every method takes.
+  public static let commonKeys = [
+    DeclaredKey("kind", "a method", default: nil, "the method: \(AlgorithmComponents.builtIn.map { $0.kind }.joined(separator: ", "))"),
+    DeclaredKey("iterations", "integer ≥ 1", default: "30", "T, the iteration budget"),
+    DeclaredKey("tolerance", "number ≥ 0", default: "1e-06", "stop when ‖u_{t+1} − u_t‖ < tolerance"),
+    DeclaredKey("init", "ones | random", default: "ones", "u₀: 1/√n in every entry, or a seeded random unit vector"),
+  ]
+
   /// The method's name in the paper's figures: `PRFM`, `PPower`, `Rifle20`.
-  public var label: String {
-    switch method {
-    case .prfm: return "PRFM"
-    case .ppower: return "PPower"
-    case .rifle(_, let s, _): return "Rifle\(s)"
-    }
-  }
+  public var label: String { method.component.label }
+
+  /// The solver (`perView`: GCCA's n_view, so that Rifle truncates s entries per view).
+  public func solver(perView: Int? = nil) -> any EigenSolver { method.component.solver(perView: perView) }
 
   package init(_ table: ConfigTable, generator: GeneratorSpec) throws(ConfigError) {
-    let kind: Method.Kind = try table.oneOf("kind")
-    var allowed = ["kind", "iterations", "tolerance", "init"]
-    switch kind {
-    case .prfm: allowed += ["eta", "eta_lambda1"]
-    case .ppower: break
-    case .rifle: allowed += ["eta", "eta_lambda1", "s", "eta_prime"]
-    }
-    try table.checkKnownKeys(allowed: allowed, context: "for kind \(kind.rawValue)")
-    switch kind {
-    case .prfm:
-      method = .prfm(eta: try StepSize.read(table, fallback: 0.2))
-    case .ppower:
-      method = .ppower
-    case .rifle:
-      let n = generator.n
-      method = .rifle(
-        eta: try StepSize.read(table, fallback: 0.2),
-        s: try table.int("s", .within(1...n).because("generator.n = \(n)")),
-        etaPrime: try table.optionalDouble("eta_prime", .greaterThan(0)))
-    }
+    let kind = try table.oneOf("kind", among: AlgorithmComponents.all.map { $0.kind })
+    let type = AlgorithmComponents.named(kind)!
+    // Keys are per method: `s` under kind prfm is an error, not ignored.
+    try table.checkKnownKeys(allowed: Self.commonKeys.map(\.name) + type.keys.map(\.name), context: "for kind \(kind)")
+    method = Method(try type.init(table, n: generator.n))
     iterations = try table.int("iterations", default: 30, .atLeast(1))
     tolerance = try table.double("tolerance", default: 1e-6, .atLeast(0))
     initialization = try table.oneOf("init", default: Initialization.ones)
   }
 
+  // The key encoding: `kind`, the method's own fields, then the stopping rule and u₀ — the
+  // fields every job key has held (JobKeyPinTests).
   private enum CodingKeys: String, CodingKey {
-    case kind, eta, s
-    case etaLambda1 = "eta_lambda1"
-    case etaPrime = "eta_prime"
-    case iterations, tolerance
+    case kind, iterations, tolerance
     case initialization = "init"
   }
 
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
     try container.encode(method.kind, forKey: .kind)
-    switch method {
-    case .prfm(let eta):
-      try Self.encode(eta, into: &container)
-    case .ppower:
-      break
-    case .rifle(let eta, let s, let etaPrime):
-      try Self.encode(eta, into: &container)
-      try container.encode(s, forKey: .s)
-      try container.encodeIfPresent(etaPrime, forKey: .etaPrime)
-    }
+    try method.component.encode(to: encoder)
     try container.encode(iterations, forKey: .iterations)
     try container.encode(tolerance, forKey: .tolerance)
     try container.encode(initialization, forKey: .initialization)
   }
 
-  // An absolute η encodes as before (`eta`), so adding the scaled form changed no job key.
-  private static func encode(_ step: StepSize, into container: inout KeyedEncodingContainer<CodingKeys>) throws {
-    switch step {
-    case .absolute(let eta): try container.encode(eta, forKey: .eta)
-    case .perLambda1(let c): try container.encode(c, forKey: .etaLambda1)
-    }
-  }
-
-  private static func decodeStep(_ container: KeyedDecodingContainer<CodingKeys>) throws -> StepSize {
-    if let c = try container.decodeIfPresent(Double.self, forKey: .etaLambda1) { return .perLambda1(c) }
-    return .absolute(try container.decode(Double.self, forKey: .eta))
-  }
-
   public init(from decoder: any Decoder) throws {
     let container = try decoder.container(keyedBy: CodingKeys.self)
-    switch try container.decode(Method.Kind.self, forKey: .kind) {
-    case .prfm:
-      method = .prfm(eta: try Self.decodeStep(container))
-    case .ppower:
-      method = .ppower
-    case .rifle:
-      method = .rifle(
-        eta: try Self.decodeStep(container), s: try container.decode(Int.self, forKey: .s),
-        etaPrime: try container.decodeIfPresent(Double.self, forKey: .etaPrime))
+    let kind = try container.decode(String.self, forKey: .kind)
+    guard let type = AlgorithmComponents.named(kind) else {
+      throw DecodingError.dataCorruptedError(forKey: .kind, in: container, debugDescription: "unknown algorithm kind \(kind)")
     }
+    method = Method(try type.init(from: decoder))
     iterations = try container.decode(Int.self, forKey: .iterations)
     tolerance = try container.decode(Double.self, forKey: .tolerance)
     initialization = try container.decode(Initialization.self, forKey: .initialization)

@@ -308,18 +308,9 @@ extension UserDataSpec {
   /// Rules that involve the algorithm and projection: Rifle's default η' = η·λ1 needs the
   /// population λ1, unknown for user data; oracle-norm projection needs ‖truth‖.
   package func checkMethods(algorithm: AlgorithmSpec, projection: ProjectionSpec, in root: ConfigTable) throws(ConfigError) {
-    if case .rifle(_, _, nil) = algorithm.method {
+    if let (key, message) = algorithm.method.component.refusalWithoutLambda1() {
       let table = (try? root.table("algorithm")) ?? root
-      throw table.error(
-        "eta_prime",
-        "rifle on kind samples needs algorithm.eta_prime (its default η·λ1 uses the population λ1, which user data do not have)")
-    }
-    switch algorithm.method {
-    case .prfm(.perLambda1), .rifle(.perLambda1, _, _):
-      let table = (try? root.table("algorithm")) ?? root
-      throw table.error(
-        "eta_lambda1", "a step given as η·λ1 needs the population λ1, which user data (kind samples) do not have; give eta")
-    default: break
+      throw table.error(key, message)
     }
     if truth == nil, projection.mode == .oracleNorm, projection.method != ExactProjectorSpec.method {
       let table = (try? root.table("projection")) ?? root

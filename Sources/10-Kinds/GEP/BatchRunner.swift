@@ -82,7 +82,7 @@ public struct BatchRunner: Sendable {
       slots.append(ProjectionSlot(rng: RandomStream(seed: UInt64(spec.seed), key: job.key, purpose: "projection"), oracleScale: imageNorm))
     }
 
-    let solver = Self.solver(spec.algorithm, perView: spec.problem.gcca != nil ? spec.generator.signalGenerator.n : nil)
+    let solver = spec.algorithm.solver(perView: spec.problem.gcca != nil ? spec.generator.signalGenerator.n : nil)
     let projector = try spec.projection.projector(for: built)
     let outcomes = LockstepSolver(solver: solver, iterations: spec.algorithm.iterations, tolerance: spec.algorithm.tolerance)
       .run(instances, initial: initial, projector: solver.usesProjection ? projector : nil, slots: slots)
@@ -131,21 +131,11 @@ public struct BatchRunner: Sendable {
   // MARK: - From config to objects
 
   /// `perView`: GCCA's n_view, so that Rifle truncates s entries per view.
-  static func solver(_ spec: AlgorithmSpec, perView: Int? = nil) -> any EigenSolver {
-    switch spec.method {
-    case .prfm(let eta): return PRFM(step: eta)
-    case .ppower: return PPower()
-    case .rifle(let eta, let s, let etaPrime): return Rifle(sparsity: s, step: eta, etaPrime: etaPrime, perView: perView)
-    }
-  }
-
   /// The instance's η and η·λ1 (NaN for PPower, which has no step; η·λ1 is NaN where λ1 is
   /// unknown, for user data).
   static func steps(_ spec: AlgorithmSpec, lambda1: Double) -> (eta: Double, etaLambda1: Double) {
-    switch spec.method {
-    case .prfm(let step), .rifle(let step, _, _): return (step.eta(lambda1: lambda1), step.etaLambda1(lambda1: lambda1))
-    case .ppower: return (.nan, .nan)
-    }
+    guard let step = spec.method.step else { return (.nan, .nan) }
+    return (step.eta(lambda1: lambda1), step.etaLambda1(lambda1: lambda1))
   }
 
   /// The pair of one job of a regular family (not GCCA's views, not user data).

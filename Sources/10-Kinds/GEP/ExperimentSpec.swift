@@ -82,11 +82,7 @@ public struct ExperimentSpec: Codable, Hashable, Sendable {
     // section 5's when `eta` is not given.
     let algorithmTable = try table.table("algorithm")
     if problem.gcca != nil, algorithmTable["eta"] == nil, algorithmTable["eta_lambda1"] == nil {
-      switch algorithm.method {
-      case .prfm: algorithm.method = .prfm(eta: .absolute(GCCADefaults.eta))
-      case .rifle(_, let s, let etaPrime): algorithm.method = .rifle(eta: .absolute(GCCADefaults.eta), s: s, etaPrime: etaPrime)
-      case .ppower: break
-      }
+      algorithm.method = AlgorithmSpec.Method(algorithm.method.component.with(step: .absolute(GCCADefaults.eta)))
     }
     projection = try ProjectionSpec(try table.table("projection"), generator: generator.projectionSurrogate)
     try Self.checkGCCAMethods(problem: problem, generator: generator, algorithm: algorithm, projection: projection, in: table)
@@ -119,9 +115,8 @@ public struct ExperimentSpec: Codable, Hashable, Sendable {
     problem: ProblemSpec, generator: GeneratorSpec, algorithm: AlgorithmSpec, projection: ProjectionSpec, in table: ConfigTable
   ) throws(ConfigError) {
     guard generator.isProduct else { return }
-    if case .rifle(_, let s, _) = algorithm.method, s > generator.signalGenerator.n {
-      throw try table.table("algorithm").error(
-        "s", "must be at most n_view = \(generator.signalGenerator.n) for problem kind gcca (Rifle keeps s entries per view), got \(s)")
+    if let (key, message) = algorithm.method.component.refusal(viewN: generator.signalGenerator.n) {
+      throw try table.table("algorithm").error(key, message)
     }
     if projection.mode == .oracleNorm {
       throw try table.table("projection").error("mode", "oracle-norm is not available with a product generator; use cosine")

@@ -110,10 +110,10 @@ extension ExperimentSpec: KindSpec, UsesGenerators {
     let extra = sweepLabels.filter { !named.contains($0.path) && !$0.value.hasPrefix("{") }.map(\.description)
     var parts = [problem.label, algorithm.label]
     if sweepLabels.contains(where: { $0.path == "algorithm" }) {
-      switch algorithm.method {
-      case .prfm(.absolute(let eta)), .rifle(.absolute(let eta), _, _): parts.append("η=\(formatNumber(eta))")
-      case .prfm(.perLambda1(let c)), .rifle(.perLambda1(let c), _, _): parts.append("η·λ1=\(formatNumber(c))")
-      case .ppower: break
+      switch algorithm.method.step {
+      case .absolute(let eta): parts.append("η=\(formatNumber(eta))")
+      case .perLambda1(let c): parts.append("η·λ1=\(formatNumber(c))")
+      case nil: break
       }
     }
     // A swept projection names its method (`P=latent-pursuit`), so that the lines differ.

@@ -32,7 +32,7 @@ extension ExperimentSpec {
         "the samples of Â and B̂: 2 × \(spec.m) × \(spec.generator.n) doubles per job"
       ))
     }
-    if spec.algorithm.method.kind != .rifle {
+    if spec.algorithm.solver().usesProjection {
       let R = Double(spec.projection.component.rowsPerTarget)
       let k = Double(spec.generator.k)
       let rows = J * R
