@@ -60,6 +60,9 @@ public struct LinePlot: Sendable {
   public var yRange: ClosedRange<Double>?
   /// A logarithmic x axis (for widths or dimensions swept over decades).
   public var xLogarithmic = false
+  /// Method names that keep one colour slot in every figure of their kind (a series takes the
+  /// slot of its name up to the first space or parenthesis); other names take free slots.
+  public var pinnedStyles: [String: Int] = [:]
 
   public init(
     title: String, xLabel: String, yLabel: String, series: [Series],
@@ -199,21 +202,18 @@ public enum FigureRenderer {
         dash: dashes[(index / Marker.allCases.count + index) % dashes.count])
     }
 
-    /// The paper's methods keep one colour and marker in every figure (PPower was green in
-    /// Figure 2 and blue in another); other methods take the next free colour.
-    static let methodSlots: [String: Int] = ["PPower": 0, "PRFM": 1, "Rifle20": 2, "Rifle100": 3]
-
     /// A method's name without its variant (`PRFM η·λ1=0.4` → `PRFM`).
     static func method(of name: String) -> String {
       String(name.prefix { $0 != " " && $0 != "(" })
     }
 
-    /// Styles for the series names of a figure: the colour (and marker) by method, the dash
-    /// by the variant's place among its method's series (steps, settings), so that variants
-    /// of one method read as one family.
-    public static func styles(for names: [String]) -> [String: SeriesStyle] {
+    /// Styles for the series names of a figure: the colour (and marker) by method — a `pinned`
+    /// method in its own slot, any other in the next free one — and the dash by the variant's
+    /// place among its method's series (steps, settings), so that variants of one method read
+    /// as one family.
+    public static func styles(for names: [String], pinned: [String: Int] = [:]) -> [String: SeriesStyle] {
       let dashes: [[Double]] = [[], [9, 4], [2, 3.5], [9, 3, 2, 3]]
-      var slots = methodSlots
+      var slots = pinned
       var variants: [String: Int] = [:]
       var styles: [String: SeriesStyle] = [:]
       for name in names where styles[name] == nil {
@@ -257,7 +257,7 @@ public enum FigureRenderer {
     var drawing = FigureDrawing(width: width, height: height)
 
     let names = seriesNames(panels)
-    let styles = SeriesStyle.styles(for: names)
+    let styles = SeriesStyle.styles(for: names, pinned: panels.reduce(into: [:]) { $0.merge($1.pinnedStyles) { first, _ in first } })
     let lineHeight = Double(textHeight + descentHeight + 4)
     let textWidth = width - 2 * padding
 

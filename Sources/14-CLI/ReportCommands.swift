@@ -119,7 +119,7 @@ struct Report: ParsableCommand {
     guard Set(kinds.map(\.name)).count == 1 else {
       throw CLIError("report: the files are of different experiment kinds (\(kinds.map(\.name).joined(separator: ", "))); report each kind on its own")
     }
-    let options = ReportOptions(gridM: gridM, gridProblem: gridProblem, bestStep: bestStep, title: title)
+    let options = ReportOptions(title: title, kindOptions: [GEPReportOptions(gridM: gridM, gridProblem: gridProblem, bestStep: bestStep)])
     let files = results.count == 1
       ? try kinds[0].report(results[0], to: target, options: options)
       : try kinds[0].report(combining: results, to: target, options: options)

@@ -268,6 +268,27 @@ final class FigureTests: GGEPTestCase {
     XCTAssertEqual(text.trimmingCharacters(in: .whitespacesAndNewlines), "23 11 8 6")
   }
 
+  /// A kind pins its methods' colours (the GEP kind: the paper's, PPower in the first slot in
+  /// every figure); any other name takes the first free slot, and variants of one method share
+  /// its colour with their own dash. Without pins, names take slots in order.
+  func testPinnedMethodsKeepTheirColourInEveryFigure() {
+    typealias Style = FigureRenderer.SeriesStyle
+    let palette = FigureColor.okabeIto
+    let pinned = ["PPower": 0, "PRFM": 1]
+    let a = Style.styles(for: ["PRFM", "PPower", "X"], pinned: pinned)
+    let b = Style.styles(for: ["X", "PPower η=0.1", "PPower η=0.2"], pinned: pinned)
+    XCTAssertEqual(a["PPower"]!.color.hexString, palette[0].hexString)
+    XCTAssertEqual(a["PRFM"]!.color.hexString, palette[1].hexString)
+    XCTAssertEqual(a["X"]!.color.hexString, palette[2].hexString)
+    XCTAssertEqual(b["X"]!.color.hexString, palette[2].hexString)
+    XCTAssertEqual(b["PPower η=0.1"]!.color.hexString, palette[0].hexString)
+    XCTAssertEqual(b["PPower η=0.2"]!.color.hexString, palette[0].hexString)
+    XCTAssertNotEqual(b["PPower η=0.1"]!.dash, b["PPower η=0.2"]!.dash)
+    let unpinned = Style.styles(for: ["PRFM", "PPower"])
+    XCTAssertEqual(unpinned["PRFM"]!.color.hexString, palette[0].hexString)
+    XCTAssertEqual(unpinned["PPower"]!.color.hexString, palette[1].hexString)
+  }
+
   // MARK: - Raster plot
 
   func testRasterPlotShowsSeriesColoursAtDataPoints() throws {

@@ -290,13 +290,13 @@ final class PipelineTests: GGEPTestCase {
     let table = try SummaryTable(records: back, groupBy: SummaryTable.defaultGrouping(provenance: p, records: back), spec: GEPKind.summary)
     XCTAssertEqual(table.groupBy, ["problem", "algorithm", "m"])
     XCTAssertEqual(table.rows.count, 2)
-    XCTAssertEqual(table.rows[0].cosineMean, 0.9, accuracy: 1e-15)
-    XCTAssertEqual(table.rows[0].cosineStd, 0.1, accuracy: 1e-15)
+    XCTAssertEqual(table.rows[0].metricMean, 0.9, accuracy: 1e-15)
+    XCTAssertEqual(table.rows[0].metricStd, 0.1, accuracy: 1e-15)
     XCTAssertEqual(table.rows[0].timeMean, 2, accuracy: 1e-15)
     XCTAssertEqual(table.rows[1].jobs, 3)
     XCTAssertEqual(table.rows[1].failed, 1)
-    XCTAssertEqual(table.rows[1].cosineMean, 0.6, accuracy: 1e-15)
-    XCTAssertEqual(table.rows[1].cosineStd, (0.02).squareRoot(), accuracy: 1e-12)  // sample std of {0.5, 0.7}
+    XCTAssertEqual(table.rows[1].metricMean, 0.6, accuracy: 1e-15)
+    XCTAssertEqual(table.rows[1].metricStd, (0.02).squareRoot(), accuracy: 1e-12)  // sample std of {0.5, 0.7}
     let markdown = table.markdown()
     XCTAssertTrue(markdown.contains("| eq24 | PRFM | 50 | 3 | 0.9000 ± 0.1000 | 2.000 |"), markdown)
     XCTAssertTrue(markdown.contains("| eq24 | PPower | 50 | 3 (1 failed) | 0.6000 ± 0.1414 | 1.000 |"), markdown)
@@ -321,12 +321,12 @@ final class PipelineTests: GGEPTestCase {
     for problem in Set(records.map(\.problem)) {
       for algorithm in ["PRFM", "PPower"] {
         let row = table.rows.first { $0.keys == [problem, algorithm, largest] }!
-        XCTAssertGreaterThan(row.cosineMean, 0.95, "\(problem) \(algorithm)")
+        XCTAssertGreaterThan(row.metricMean, 0.95, "\(problem) \(algorithm)")
       }
     }
     let gpca = table.rows.filter { $0.keys[0] == "gpca" }
     for m in Set(gpca.map { $0.keys[2] }) {
-      let pair = gpca.filter { $0.keys[2] == m }.map(\.cosineMean)
+      let pair = gpca.filter { $0.keys[2] == m }.map(\.metricMean)
       XCTAssertEqual(pair[0], pair[1], accuracy: 0.01, "gpca m = \(m)")
     }
   }
@@ -342,7 +342,7 @@ final class PipelineTests: GGEPTestCase {
     let table = try SummaryTable(records: records, groupBy: ["problem", "algorithm", "m"], spec: GEPKind.summary)
     XCTAssertEqual(Set(table.rows.map { $0.keys[1] }), ["PRFM", "PPower", "Rifle20"])
     func mean(_ problem: String, _ algorithm: String, _ m: String) -> Double {
-      table.rows.first { $0.keys == [problem, algorithm, m] }!.cosineMean
+      table.rows.first { $0.keys == [problem, algorithm, m] }!.metricMean
     }
     for problem in ["eq24", "eq25-square"] {
       XCTAssertGreaterThan(mean(problem, "PRFM", "800"), 0.95)

@@ -81,24 +81,22 @@ extension ExperimentKind {
   public var indexColumns: [ResultColumn] { [] }
 }
 
-/// What `ggep report` was asked for (each kind uses what applies to it).
+/// What `ggep report` was asked for: what every kind understands, and each kind's own settings.
 public struct ReportOptions: Sendable {
-  /// Figure 1's m (GEP; nearest available) and trial.
-  public var gridM: Int
-  public var gridTrial: Int
-  /// Figure 1's problem label (GEP; default: the file's first).
-  public var gridProblem: String?
-  /// Each method at its cross-validated best step (GEP).
-  public var bestStep: Bool
-  /// Title of a combined figure.
+  /// Title of a combined figure ("": the kind's own).
   public var title: String
+  /// Settings of kinds' own reports (the GEP kind's `GEPReportOptions`): a kind reads its own
+  /// type and ignores the others.
+  public var kindOptions: [any Sendable]
 
-  public init(gridM: Int = 300, gridTrial: Int = 0, gridProblem: String? = nil, bestStep: Bool = false, title: String = "") {
-    self.gridM = gridM
-    self.gridTrial = gridTrial
-    self.gridProblem = gridProblem
-    self.bestStep = bestStep
+  public init(title: String = "", kindOptions: [any Sendable] = []) {
     self.title = title
+    self.kindOptions = kindOptions
+  }
+
+  /// The settings of type `T`, if given.
+  public func kindOptions<T: Sendable>(_ type: T.Type) -> T? {
+    kindOptions.lazy.compactMap { $0 as? T }.first
   }
 }
 

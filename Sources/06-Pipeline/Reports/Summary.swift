@@ -53,8 +53,6 @@ public struct SummaryTable: Sendable {
     /// False when no finished job of the group has the metric (GEP: user data without truth):
     /// shown as "n/a".
     public var hasMetric: Bool = true
-    public var cosineMean: Double { metricMean }
-    public var cosineStd: Double { metricStd }
   }
 
   public var spec: SummarySpec
@@ -162,11 +160,11 @@ public struct SummaryTable: Sendable {
     let header = groupBy.map { $0.hasPrefix("sweep.") ? String($0.dropFirst(6)) : $0 } + ["jobs", "\(spec.metricTitle) (mean ± std)", "time/job (s)"]
     var lines = ["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
     for row in rows {
-      var cosine = row.metricMean.isNaN ? (row.hasMetric ? "–" : "n/a") : String(format: "%.4f", row.metricMean)
-      if !row.metricStd.isNaN { cosine += String(format: " ± %.4f", row.metricStd) }
+      var metric = row.metricMean.isNaN ? (row.hasMetric ? "–" : "n/a") : String(format: "%.4f", row.metricMean)
+      if !row.metricStd.isNaN { metric += String(format: " ± %.4f", row.metricStd) }
       let jobs = row.failed > 0 ? "\(row.jobs) (\(row.failed) failed)" : "\(row.jobs)"
       let time = row.timeMean.isNaN ? "–" : String(format: "%.3f", row.timeMean)
-      lines.append("| " + (row.keys + [jobs, cosine, time]).joined(separator: " | ") + " |")
+      lines.append("| " + (row.keys + [jobs, metric, time]).joined(separator: " | ") + " |")
     }
     return lines.joined(separator: "\n") + "\n"
   }

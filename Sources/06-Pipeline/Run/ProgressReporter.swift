@@ -23,7 +23,7 @@ public final class ProgressReporter: Sendable {
 
   /// One finished batch: `metric` names the kind's summary metric, `meanMetric` its mean over
   /// the batch's completed jobs.
-  public func batchFinished(label: String, jobs: Int, failedJobs: Int, seconds: Double, metric: String = "cosine", meanMetric: Double) {
+  public func batchFinished(label: String, jobs: Int, failedJobs: Int, seconds: Double, metric: String, meanMetric: Double) {
     counts.withLock { counts in
       counts.done += jobs
       counts.failed += failedJobs

@@ -42,11 +42,13 @@ public struct GEPKind: ExperimentKind {
   }
 
   public func report(_ path: String, to directory: String, options: ReportOptions) throws -> [String] {
-    try ResultReport.write(results: path, to: directory, options: options)
+    try ResultReport.write(results: path, to: directory, options: options.kindOptions(GEPReportOptions.self) ?? GEPReportOptions())
   }
 
   public func report(combining paths: [String], to directory: String, options: ReportOptions) throws -> [String] {
-    try ResultReport.writeCombined(results: paths, to: directory, title: options.title.isEmpty ? "Mean cosine similarity against m" : options.title, bestStep: options.bestStep)
+    try ResultReport.writeCombined(
+      results: paths, to: directory, title: options.title.isEmpty ? "Mean cosine similarity against m" : options.title,
+      bestStep: options.kindOptions(GEPReportOptions.self)?.bestStep ?? false)
   }
 
   public func describe(_ records: [JobRecord]) -> [String] {

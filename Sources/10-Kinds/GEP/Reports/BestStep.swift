@@ -221,8 +221,10 @@ public struct BestStepSelection: Sendable {
       let series = lines.filter { $0.problem == problem }.map { line in
         LinePlot.Series(name: line.method, points: ResultReport.points(line.selected))
       }
-      return LinePlot(
+      var plot = LinePlot(
         title: ResultReport.panelTitle(problem), xLabel: "m", yLabel: "cosine similarity", series: series, yRange: 0...1)
+      plot.pinnedStyles = ResultReport.methodStyles
+      return plot
     }
   }
 }

@@ -16,7 +16,11 @@ import GGEPComponents
 /// * `table.md`: cosine mean ± std with a row per (problem, method) and a column per m (the
 ///   appendix-D table's shape).
 public enum ResultReport {
-  public typealias Options = ReportOptions
+  public typealias Options = GEPReportOptions
+
+  /// The paper's methods keep one colour and marker in every figure (PPower was green in
+  /// Figure 2 and blue in another); other methods take the next free colour.
+  static let methodStyles: [String: Int] = ["PPower": 0, "PRFM": 1, "Rifle20": 2, "Rifle100": 3]
 
 
   /// Writes the report into `directory`; returns the paths written.
@@ -181,7 +185,9 @@ public enum ResultReport {
       let series = ordered(mine.map(\.algorithm)).map { algorithm in
         LinePlot.Series(name: algorithm, points: points(mine.filter { $0.algorithm == algorithm }))
       }
-      return LinePlot(title: panelTitle(problem), xLabel: "m", yLabel: "cosine similarity", series: series, yRange: 0...1)
+      var plot = LinePlot(title: panelTitle(problem), xLabel: "m", yLabel: "cosine similarity", series: series, yRange: 0...1)
+      plot.pinnedStyles = Self.methodStyles
+      return plot
     }
   }
 
