@@ -124,6 +124,33 @@ public enum PyTorchImport {
     return try build(file, architecture: architecture)
   }
 
+  /// What a config needs to know about a PyTorch file before any job runs: the checksum, the
+  /// generator's dimensions and the tensors the architecture leaves unused.
+  public struct Header: Sendable {
+    public let checksum: String
+    public let latentDimension: Int
+    public let outputDimension: Int
+    public let unused: [String]
+  }
+
+  /// The header of a file read and checked against `architecture` (every shape, every value
+  /// finite), as `load` reads it; the network it builds is dropped. Remembered by the file's
+  /// stamp and the architecture, since every sweep point names the same file.
+  public static func verifiedHeader(_ path: String, architecture: PyTorchArchitecture) throws(SafeTensorsError) -> Header {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let key = FileSystem.stamp(path).flatMap { stamp in (try? encoder.encode(architecture)).map { stamp + "|" + String(decoding: $0, as: UTF8.self) } }
+    if let key, let hit = headers.get(key) { return hit }
+    let loaded = try load(path, architecture: architecture)
+    let header = Header(
+      checksum: loaded.checksum, latentDimension: loaded.generator.latentDimension, outputDimension: loaded.generator.outputDimension,
+      unused: loaded.unused)
+    if let key { headers.set(key, header) }
+    return header
+  }
+
+  private static let headers = LockedCache<Header>()
+
   /// An architecture of Linear layers only becomes a `FeedForwardGenerator` (every projector,
   /// and the layer-wise inversions where docs/mathematics.md §10 allows); one with convolutions a
   /// `ConvolutionalGenerator`. Both are read by the one builder below.

@@ -38,9 +38,10 @@ public struct PyTorchGeneratorSpec: GeneratorComponent {
   public init(_ table: ConfigTable) throws(ConfigError) {
     file = try table.string("file")
     architecture = try Self.architecture(table)
-    let loaded: PyTorchImport.Loaded
+    // The file is read and checked once per plan (`verifiedHeader`); the network is built at run time.
+    let loaded: PyTorchImport.Header
     do {
-      loaded = try PyTorchImport.load(file, architecture: architecture)
+      loaded = try PyTorchImport.verifiedHeader(file, architecture: architecture)
     } catch {
       throw table.error("file", "\(error)")
     }
@@ -48,8 +49,8 @@ public struct PyTorchGeneratorSpec: GeneratorComponent {
       ConfigWarnings.warn("warning: \(file): \(loaded.unused.count) tensor(s) the architecture does not use: \(loaded.unused.joined(separator: ", "))")
     }
     checksum = loaded.checksum
-    n = loaded.generator.outputDimension
-    k = loaded.generator.latentDimension
+    n = loaded.outputDimension
+    k = loaded.latentDimension
   }
 
   public var files: [(path: String, checksum: String)] { [(file, checksum)] }
