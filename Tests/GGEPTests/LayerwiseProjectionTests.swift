@@ -60,6 +60,31 @@ final class LayerwiseProjectionTests: GGEPTestCase {
     }
   }
 
+  /// The hybrid's extra restarts are new draws in every call (every PRFM iteration): the job's
+  /// stream moves past them, (restarts − 1)·k normals per target, as Adam's own projector's does.
+  /// With one restart (the default) it draws nothing and the stream stays.
+  func testTheHybridsRestartsAreNewDrawsInEveryIteration() throws {
+    let generator = FeedForwardGenerator.reluMLP(widths: [6, 30, 80], bias: false, activations: [.relu, .relu], seed: 2)
+    let network = InversionNetwork(generator)
+    var draw = RandomStream(seed: 3, key: "target")
+    let x = network.forward(draw.normals(6)).last!
+    let targets = Matrix<Double>(rows: 1, cols: 80, storage: x)
+    let start = LayerwiseMethod(LatentPursuitInverterSpec(settings: LatentPursuit.Settings()))
+    for restarts in [1, 3] {
+      let projector = LayerwiseProjector(
+        generator: generator, inverter: start.inverter(network), mode: .cosine,
+        refinement: AdamProjector.Settings(steps: 3, learningRate: 0.01, restarts: restarts, lambdaZ: 0))
+      let slot = ProjectionSlot(rng: RandomStream(seed: 1, key: "job", purpose: "projection"))
+      var expected = RandomStream(seed: 1, key: "job", purpose: "projection")
+      for call in 0..<2 {
+        _ = projector.projectRows(targets, slots: [slot])
+        for _ in 0..<((restarts - 1) * 6) { _ = expected.normal() }
+        var a = slot.rng, b = expected
+        XCTAssertEqual(a.normal().bitPattern, b.normal().bitPattern, "restarts \(restarts), call \(call)")
+      }
+    }
+  }
+
   static let config = """
     name: lw
     seed: 3

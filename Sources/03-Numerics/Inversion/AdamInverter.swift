@@ -37,6 +37,12 @@ public struct AdamInverter: Sendable {
   /// ẑ and its final loss per target.
   public func invert(_ targets: [Target]) -> [(z: [Double], loss: Double)] {
     var targets = targets
+    return invert(advancing: &targets)
+  }
+
+  /// `invert`, leaving each target's stream past the draws of its random starts, so that a
+  /// caller that inverts again (a projection in every PRFM iteration) draws new starts.
+  public func invert(advancing targets: inout [Target]) -> [(z: [Double], loss: Double)] {
     let (p, n, k, R) = (targets.count, generator.outputDimension, generator.latentDimension, settings.restarts)
     guard p > 0 else { return [] }
     let rows = p * R

@@ -81,9 +81,13 @@ public struct LayerwiseProjector: Projector {
     }
     if let refinement {
       let live = latents.indices.filter { latents[$0] != nil }
-      let refined = AdamInverter(generator: generator, settings: refinement).invert(
-        live.map { AdamInverter.Target(x: scaled[$0], start: latents[$0], rng: slots[$0].rng) })
-      for (slot, i) in live.enumerated() { latents[i] = refined[slot].z }
+      var adamTargets = live.map { AdamInverter.Target(x: scaled[$0], start: latents[$0], rng: slots[$0].rng) }
+      let refined = AdamInverter(generator: generator, settings: refinement).invert(advancing: &adamTargets)
+      for (slot, i) in live.enumerated() {
+        latents[i] = refined[slot].z
+        // The job's stream moves on: the next iteration's extra restarts are new draws.
+        slots[i].rng = adamTargets[slot].rng
+      }
     }
     for i in 0..<targets.rows {
       guard let z = latents[i] else { continue }
