@@ -11,7 +11,9 @@ import XCTest
 /// hash of the resolved config's canonical JSON) stay first-class: today's ggep resumes them
 /// without re-running a job, verifies them, and merges their shards with each other and with a
 /// shard it writes itself. The files are committed under `Fixtures/legacy-results/`, with their
-/// configs, one GEP and one inversion.
+/// configs, one GEP and one inversion. They were written under OpenBLAS core SkylakeX: on a
+/// machine with other kernels the numbers a re-run gives differ in the last bits, so the bitwise
+/// checks of re-run numbers apply there only; resume and merge of the stored numbers apply everywhere.
 final class LegacyResultsTests: GGEPTestCase {
   static let folder = MNISTLocation.packageRoot + "/Tests/GGEPTests/Fixtures/legacy-results"
 
@@ -53,9 +55,17 @@ final class LegacyResultsTests: GGEPTestCase {
       XCTAssertTrue(run.stdout.contains("all \(legacy.records.count) jobs already complete"), "\(name): \(run.stdout)")
       XCTAssertEqual(numbers(try ResultsFile.read(out + "/results.h5").records), numbers(legacy.records), name)
 
-      // Verify re-runs sampled batches and finds the stored numbers.
+      // Verify re-runs sampled batches. Last bits are promised only under the OpenBLAS core that
+      // wrote the file (docs/reproducibility.md); under another, verify must say so.
+      let sameCore = legacy.provenance.blasCore == MachineInfo.blasCore
       let verify = try GGEPExecutable.run(["verify", out + "/results.h5"], in: MNISTLocation.packageRoot)
-      XCTAssertEqual(verify.status, 0, "\(name): \(verify.stdout)\(verify.stderr)")
+      if sameCore {
+        XCTAssertEqual(verify.status, 0, "\(name): \(verify.stdout)\(verify.stderr)")
+      } else {
+        XCTAssertTrue(
+          verify.status == 0 || (verify.stdout + verify.stderr).contains("OpenBLAS core \(legacy.provenance.blasCore)"),
+          "\(name): \(verify.stdout)\(verify.stderr)")
+      }
 
       // Merge: the two legacy shards, and legacy shard 0 with a shard 1 written today.
       let merged = out + "/merged.h5"
@@ -73,7 +83,12 @@ final class LegacyResultsTests: GGEPTestCase {
       let mix = try GGEPExecutable.run(
         ["merge", mixed, "\(Self.folder)/\(name).shard0.h5", today + "/results.h5"], in: MNISTLocation.packageRoot)
       XCTAssertEqual(mix.status, 0, mix.stderr)
-      XCTAssertEqual(numbers(try ResultsFile.read(mixed).records), numbers(legacy.records), "\(name): today's shard has the old numbers")
+      let mixedRecords = try ResultsFile.read(mixed).records
+      XCTAssertEqual(mixedRecords.map(\.key), legacy.records.map(\.key), "\(name): today's shard has the old jobs")
+      XCTAssertEqual(mixedRecords.map(\.batchKey), legacy.records.map(\.batchKey))
+      if sameCore {
+        XCTAssertEqual(numbers(mixedRecords), numbers(legacy.records), "\(name): today's shard has the old numbers")
+      }
     }
   }
 
