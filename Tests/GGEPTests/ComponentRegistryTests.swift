@@ -250,6 +250,19 @@ final class ComponentRegistryTests: GGEPTestCase {
     XCTAssertNil(AlgorithmComponents.named(RayleighFlowSpec.kind))
   }
 
+  /// The stages after a run: a second run finds every job done, `verify` passes, and the
+  /// kind's report (when `kind` is given) writes files that exist.
+  func assertResumesVerifiesAndReports(
+    _ plan: ExperimentPlan, out: String, results: String, kind: (any ExperimentKind)?, file: StaticString = #filePath, line: UInt = #line
+  ) throws {
+    XCTAssertTrue(try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run().upToDate, "resume", file: file, line: line)
+    XCTAssertTrue(try ResultsVerifier.verify(results).passed, "verify", file: file, line: line)
+    guard let kind else { return }
+    let written = try kind.report(results, to: fixture.directory.path, options: ReportOptions())
+    XCTAssertFalse(written.isEmpty, "report", file: file, line: line)
+    for path in written { XCTAssertTrue(FileManager.default.fileExists(atPath: path), path, file: file, line: line) }
+  }
+
   static let config = """
     name: tanh
     seed: 4
@@ -298,11 +311,7 @@ final class ComponentRegistryTests: GGEPTestCase {
     XCTAssertGreaterThan(large.min()!, 0.95, "cosines at m = 3000: \(large)")
     XCTAssertEqual(provenance.plannedJobs, 4)
 
-    XCTAssertTrue(try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run().upToDate)
-    XCTAssertTrue(try ResultsVerifier.verify(summary.resultsPath).passed)
-    let written = try GEPKind().report(summary.resultsPath, to: fixture.directory.path, options: ReportOptions())
-    XCTAssertFalse(written.isEmpty)
-    for file in written { XCTAssertTrue(FileManager.default.fileExists(atPath: file), file) }
+    try assertResumesVerifiesAndReports(plan, out: out, results: summary.resultsPath, kind: GEPKind())
   }
 
   /// The registry's kinds are what `generator.kind` accepts, in its messages too; a key the
@@ -356,9 +365,7 @@ final class ComponentRegistryTests: GGEPTestCase {
       XCTAssertEqual(r[GEPColumn.projection], "random-search(3000)")
       XCTAssertGreaterThan(r.cosine, 0.9, "PRFM with random search at m = 3000")
     }
-    XCTAssertTrue(try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run().upToDate)
-    XCTAssertTrue(try ResultsVerifier.verify(summary.resultsPath).passed)
-    XCTAssertFalse(try GEPKind().report(summary.resultsPath, to: fixture.directory.path, options: ReportOptions()).isEmpty)
+    try assertResumesVerifiesAndReports(plan, out: out, results: summary.resultsPath, kind: GEPKind())
   }
 
   /// The test's problem family goes through plan, run, resume, verify and report: its settings
@@ -397,9 +404,7 @@ final class ComponentRegistryTests: GGEPTestCase {
       XCTAssertEqual(r.cosine, 1, accuracy: 1e-9)
       XCTAssertEqual(r.finalRho, 4, accuracy: 1e-9)
     }
-    XCTAssertTrue(try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run().upToDate)
-    XCTAssertTrue(try ResultsVerifier.verify(summary.resultsPath).passed)
-    XCTAssertFalse(try GEPKind().report(summary.resultsPath, to: fixture.directory.path, options: ReportOptions()).isEmpty)
+    try assertResumesVerifiesAndReports(plan, out: out, results: summary.resultsPath, kind: GEPKind())
   }
 
   /// The test's inversion method runs through plan, run, resume, verify and report as an
@@ -438,9 +443,7 @@ final class ComponentRegistryTests: GGEPTestCase {
       XCTAssertEqual(r.status, .ok, r.error)
       XCTAssertGreaterThan(r[InversionColumn.snrLatentDB], 60, "\(r[InversionColumn.method]) signal \(r.signal): exact recovery")
     }
-    XCTAssertTrue(try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run().upToDate)
-    XCTAssertTrue(try ResultsVerifier.verify(summary.resultsPath).passed)
-    XCTAssertFalse(try InversionKind().report(summary.resultsPath, to: fixture.directory.path, options: ReportOptions()).isEmpty)
+    try assertResumesVerifiesAndReports(plan, out: out, results: summary.resultsPath, kind: InversionKind())
   }
 
   /// The same method is a projection method with no further file: P_G(x) = G(ẑ) inside PRFM,
@@ -477,8 +480,7 @@ final class ComponentRegistryTests: GGEPTestCase {
       // projection would leave a random direction's |cos| ≈ 0.08 at n = 160.
       XCTAssertGreaterThan(r.cosine, 0.5, "PRFM with the test's layer-wise projection at m = 3000")
     }
-    XCTAssertTrue(try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run().upToDate)
-    XCTAssertTrue(try ResultsVerifier.verify(summary.resultsPath).passed)
+    try assertResumesVerifiesAndReports(plan, out: out, results: summary.resultsPath, kind: nil)
   }
 
   /// The test's algorithm runs through plan, run, resume, verify and report: its step is in the
@@ -518,8 +520,6 @@ final class ComponentRegistryTests: GGEPTestCase {
       XCTAssertEqual(r.cosine, 1, accuracy: 1e-10)
       XCTAssertEqual(r.finalRho, 4, accuracy: 1e-9, "ρ(v*) = λ1 = 1 + β")
     }
-    XCTAssertTrue(try ExperimentRunner(plan: plan, options: .init(jobs: 2, out: out, progress: nil)).run().upToDate)
-    XCTAssertTrue(try ResultsVerifier.verify(summary.resultsPath).passed)
-    XCTAssertFalse(try GEPKind().report(summary.resultsPath, to: fixture.directory.path, options: ReportOptions()).isEmpty)
+    try assertResumesVerifiesAndReports(plan, out: out, results: summary.resultsPath, kind: GEPKind())
   }
 }

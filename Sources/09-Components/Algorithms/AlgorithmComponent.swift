@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import GGEPNumerics
 import GGEPConfig
 
@@ -90,28 +89,16 @@ extension StepSize {
 
 /// The registry of methods.
 public enum AlgorithmComponents {
-  /// The methods ggep ships with, in the order messages list them. A new method is one line.
+  /// The types ggep ships with, in the order messages list them. A new one is one line.
   public static let builtIn: [any AlgorithmComponent.Type] = [PRFMSpec.self, PPowerSpec.self, RifleSpec.self]
 
-  private static let registry = Mutex<[any AlgorithmComponent.Type]>(builtIn)
+  static let registry = ComponentRegistry(builtIn) { $0.kind }
 
-  /// Every method `algorithm.kind` accepts.
-  public static var all: [any AlgorithmComponent.Type] { registry.withLock { $0 } }
-
-  public static func named(_ kind: String) -> (any AlgorithmComponent.Type)? {
-    all.first { $0.kind == kind }
-  }
-
-  /// Adds a method (a test's, a plug-in's); one of the same kind is replaced.
-  public static func register(_ type: any AlgorithmComponent.Type) {
-    registry.withLock { types in
-      types.removeAll { $0.kind == type.kind }
-      types.append(type)
-    }
-  }
-
-  /// Removes a method added with `register` (a built-in one stays).
-  public static func unregister(_ kind: String) {
-    registry.withLock { types in types.removeAll { $0.kind == kind && !builtIn.contains(where: { $0.kind == kind }) } }
-  }
+  /// Every kind `algorithm.kind` accepts.
+  public static var all: [any AlgorithmComponent.Type] { registry.all }
+  public static func named(_ kind: String) -> (any AlgorithmComponent.Type)? { registry.named(kind) }
+  /// Adds one (a test's, a plug-in's); one of the same name is replaced.
+  public static func register(_ type: any AlgorithmComponent.Type) { registry.register(type) }
+  /// Removes one added with `register` (a built-in one stays).
+  public static func unregister(_ kind: String) { registry.unregister(kind) }
 }

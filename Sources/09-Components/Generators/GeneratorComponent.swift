@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import GGEPConfig
 import GGEPPrior
 
@@ -141,32 +140,19 @@ public struct GeneratorSpec: Codable, Hashable, Sendable, CustomStringConvertibl
 
 /// The registry of generator kinds.
 public enum GeneratorComponents {
-  /// The kinds ggep ships with, in the order error messages list them. A new kind is one line.
+  /// The types ggep ships with, in the order messages list them. A new one is one line.
   public static let builtIn: [any GeneratorComponent.Type] = [
     LinearGeneratorSpec.self, ReLURandomGeneratorSpec.self, VAEMNISTGeneratorSpec.self, ModelFileGeneratorSpec.self,
     ReLUMLPGeneratorSpec.self, PyTorchGeneratorSpec.self,
   ]
 
-  private static let registry = Mutex<[any GeneratorComponent.Type]>(builtIn)
+  static let registry = ComponentRegistry(builtIn) { $0.kind }
 
   /// Every kind `generator.kind` accepts (a product is written `product:`, not listed here).
-  public static var all: [any GeneratorComponent.Type] { registry.withLock { $0 } }
-
-  /// The kind named `kind`, or nil.
-  public static func named(_ kind: String) -> (any GeneratorComponent.Type)? {
-    all.first { $0.kind == kind }
-  }
-
-  /// Adds a kind (a test's, a plug-in's); a kind of the same name is replaced.
-  public static func register(_ type: any GeneratorComponent.Type) {
-    registry.withLock { kinds in
-      kinds.removeAll { $0.kind == type.kind }
-      kinds.append(type)
-    }
-  }
-
-  /// Removes a kind added with `register` (a built-in kind stays).
-  public static func unregister(_ kind: String) {
-    registry.withLock { kinds in kinds.removeAll { $0.kind == kind && !builtIn.contains(where: { $0.kind == kind }) } }
-  }
+  public static var all: [any GeneratorComponent.Type] { registry.all }
+  public static func named(_ kind: String) -> (any GeneratorComponent.Type)? { registry.named(kind) }
+  /// Adds one (a test's, a plug-in's); one of the same name is replaced.
+  public static func register(_ type: any GeneratorComponent.Type) { registry.register(type) }
+  /// Removes one added with `register` (a built-in one stays).
+  public static func unregister(_ kind: String) { registry.unregister(kind) }
 }

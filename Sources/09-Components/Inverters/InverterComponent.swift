@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import GGEPPrior
 import GGEPNumerics
 import GGEPModels
@@ -165,29 +164,18 @@ public struct LayerwiseMethod: Hashable, Sendable, Codable {
 
 /// The registry of layer-wise inversion methods.
 public enum InverterComponents {
-  /// The methods ggep ships with, in the order messages list them. A new method is one line.
+  /// The types ggep ships with, in the order messages list them. A new one is one line.
   public static let builtIn: [any InverterComponent.Type] = [
     LPInverterSpec.self, LatentPursuitInverterSpec.self, LayeredBPInverterSpec.self,
   ]
 
-  private static let registry = Mutex<[any InverterComponent.Type]>(builtIn)
+  static let registry = ComponentRegistry(builtIn) { $0.kind }
 
-  public static var all: [any InverterComponent.Type] { registry.withLock { $0 } }
-
-  public static func named(_ kind: String) -> (any InverterComponent.Type)? {
-    all.first { $0.kind == kind }
-  }
-
-  /// Adds a method (a test's, a plug-in's); one of the same kind is replaced.
-  public static func register(_ type: any InverterComponent.Type) {
-    registry.withLock { types in
-      types.removeAll { $0.kind == type.kind }
-      types.append(type)
-    }
-  }
-
-  /// Removes a method added with `register` (a built-in one stays).
-  public static func unregister(_ kind: String) {
-    registry.withLock { types in types.removeAll { $0.kind == kind && !builtIn.contains(where: { $0.kind == kind }) } }
-  }
+  /// Every layer-wise method: `method: {kind: …}` of an inversion, a hybrid's `start:`, a projection method.
+  public static var all: [any InverterComponent.Type] { registry.all }
+  public static func named(_ kind: String) -> (any InverterComponent.Type)? { registry.named(kind) }
+  /// Adds one (a test's, a plug-in's); one of the same name is replaced.
+  public static func register(_ type: any InverterComponent.Type) { registry.register(type) }
+  /// Removes one added with `register` (a built-in one stays).
+  public static func unregister(_ kind: String) { registry.unregister(kind) }
 }

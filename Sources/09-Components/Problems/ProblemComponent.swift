@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import GGEPConfig
 import GGEPNumerics
 
@@ -125,32 +124,20 @@ public struct ProblemSpec: Codable, Hashable, Sendable, CustomStringConvertible 
 
 /// The registry of problem families.
 public enum ProblemComponents {
-  /// The families ggep ships with, in the order messages list them. A new family is one line.
+  /// The types ggep ships with, in the order messages list them. A new one is one line.
   public static let builtIn: [any ProblemComponent.Type] = [
     SpikedProblem.self, PhaseRetrievalProblem.self, GPCAProblem.self, GFDAProblem.self, SamplesProblem.self, GCCAProblem.self,
   ]
 
-  private static let registry = Mutex<[any ProblemComponent.Type]>(builtIn)
+  static let registry = ComponentRegistry(builtIn) { $0.kind }
 
-  /// Every family `problem.kind` accepts.
-  public static var all: [any ProblemComponent.Type] { registry.withLock { $0 } }
-
-  public static func named(_ kind: String) -> (any ProblemComponent.Type)? {
-    all.first { $0.kind == kind }
-  }
-
-  /// Adds a family (a test's, a plug-in's); one of the same name is replaced.
-  public static func register(_ type: any ProblemComponent.Type) {
-    registry.withLock { types in
-      types.removeAll { $0.kind == type.kind }
-      types.append(type)
-    }
-  }
-
-  /// Removes a family added with `register` (a built-in one stays).
-  public static func unregister(_ kind: String) {
-    registry.withLock { types in types.removeAll { $0.kind == kind && !builtIn.contains(where: { $0.kind == kind }) } }
-  }
+  /// Every kind `problem.kind` accepts.
+  public static var all: [any ProblemComponent.Type] { registry.all }
+  public static func named(_ kind: String) -> (any ProblemComponent.Type)? { registry.named(kind) }
+  /// Adds one (a test's, a plug-in's); one of the same name is replaced.
+  public static func register(_ type: any ProblemComponent.Type) { registry.register(type) }
+  /// Removes one added with `register` (a built-in one stays).
+  public static func unregister(_ kind: String) { registry.unregister(kind) }
 }
 
 /// Reads an optional `covariance:` table (identity when absent).

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import GGEPCore
 import GGEPConfig
 import GGEPModels
@@ -173,30 +172,19 @@ public enum ProjectorComponents {
   public static let builtIn: [any ProjectorComponent.Type] =
     [ExactProjectorSpec.self, AdamProjectorSpec.self] + InverterComponents.builtIn.map(layerwiseProjector(for:)) + [HybridProjectorSpec.self]
 
-  private static let registry = Mutex<[any ProjectorComponent.Type]>(builtIn)
+  static let registry = ComponentRegistry(builtIn) { $0.method }
 
   /// Every method `projection.method` accepts: the registered ones, then the layer-wise methods
   /// of inverters registered since start-up.
   public static var all: [any ProjectorComponent.Type] {
-    let registered = registry.withLock { $0 }
+    let registered = registry.all
     let added = InverterComponents.all.filter { inverter in !registered.contains { $0.method == inverter.kind } }
     return registered + added.map(layerwiseProjector(for:))
   }
 
-  public static func named(_ method: String) -> (any ProjectorComponent.Type)? {
-    all.first { $0.method == method }
-  }
-
+  public static func named(_ method: String) -> (any ProjectorComponent.Type)? { all.first { $0.method == method } }
   /// Adds a method (a test's, a plug-in's); one of the same name is replaced.
-  public static func register(_ type: any ProjectorComponent.Type) {
-    registry.withLock { types in
-      types.removeAll { $0.method == type.method }
-      types.append(type)
-    }
-  }
-
+  public static func register(_ type: any ProjectorComponent.Type) { registry.register(type) }
   /// Removes a method added with `register` (a built-in one stays).
-  public static func unregister(_ method: String) {
-    registry.withLock { types in types.removeAll { $0.method == method && !builtIn.contains(where: { $0.method == method }) } }
-  }
+  public static func unregister(_ method: String) { registry.unregister(method) }
 }
