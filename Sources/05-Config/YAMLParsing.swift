@@ -8,6 +8,7 @@ extension ConfigNode {
   /// other config. Syntax errors, duplicate keys and non-string keys become `ConfigError`s at
   /// the line libyaml or this converter found them.
   public static func parse(yaml text: String, file: String) throws(ConfigError) -> ConfigNode {
+    try checkNesting(text, file: file)
     let node: Node?
     do {
       node = try Yams.compose(yaml: text)
@@ -19,6 +20,56 @@ extension ConfigNode {
     }
     var budget = maximumValues
     return try ConfigNode(yams: node, file: file, path: .root, budget: &budget)
+  }
+
+  /// The deepest nesting of flow collections (`[`, `{`) a document may have. The YAML composer
+  /// recurses once per level, so `[[[[…]]]]` thousands deep would overflow the stack; real
+  /// configs nest a handful of levels.
+  public static let maximumNesting = 256
+
+  /// Refuses text that nests deeper than `maximumNesting`, before the composer recurses into it:
+  /// flow brackets, counted outside quoted strings and comments (a bracket inside a plain scalar,
+  /// `mnist-test[3127]`, counts too, which only errs towards refusing a config no one writes), and
+  /// block nesting, bounded by a line's indentation plus its leading `- ` entries (each block
+  /// level needs one more of either).
+  static func checkNesting(_ text: String, file: String) throws(ConfigError) {
+    func refuse(_ line: Int) -> ConfigError {
+      ConfigError(file: file, line: line, keyPath: "", message: "collections nested more than \(maximumNesting) levels deep; a config this deep is refused")
+    }
+    var lineStart = true, indent = 0
+    var depth = 0, line = 1
+    var quote: UInt8? = nil
+    var comment = false
+    var previous: UInt8 = 0x0A
+    var bytes = Array(text.utf8).makeIterator()
+    while let c = bytes.next() {
+      defer { previous = c }
+      if c == 0x0A { line += 1; comment = false; lineStart = true; indent = 0; continue }
+      if comment { continue }
+      if lineStart && quote == nil && depth == 0 {
+        // Block context: spaces and `- ` entries before the line's content.
+        if c == 0x20 || (c == UInt8(ascii: "-") && (previous == 0x20 || previous == 0x0A)) {
+          indent += 1
+          if indent > 2 * maximumNesting { throw refuse(line) }
+          continue
+        }
+        lineStart = false
+      }
+      if let q = quote {
+        if q == UInt8(ascii: "\"") && c == UInt8(ascii: "\\") { _ = bytes.next(); continue }
+        if c == q { quote = nil }
+        continue
+      }
+      switch c {
+      case UInt8(ascii: "#") where previous == 0x20 || previous == 0x09 || previous == 0x0A: comment = true
+      case UInt8(ascii: "'"), UInt8(ascii: "\""): quote = c
+      case UInt8(ascii: "["), UInt8(ascii: "{"):
+        depth += 1
+        if depth > maximumNesting { throw refuse(line) }
+      case UInt8(ascii: "]"), UInt8(ascii: "}"): depth = max(0, depth - 1)
+      default: break
+      }
+    }
   }
 
   /// The most values (scalars, lists, mappings) one YAML document may expand to. An alias

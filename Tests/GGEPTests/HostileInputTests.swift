@@ -146,6 +146,28 @@ final class HostileInputTests: GGEPTestCase {
 
   // MARK: - Configs
 
+  /// Flow collections nested thousands deep are refused with the line, before the YAML composer
+  /// recurses into them (it overflowed the stack: a crash); brackets in quotes and comments do
+  /// not count, and a normal config's nesting reads.
+  func testDeepNestingIsRefusedNotACrash() throws {
+    let deep = "name: x\nm: " + String(repeating: "[", count: 20_000) + String(repeating: "]", count: 20_000) + "\n"
+    XCTAssertThrowsError(try ConfigNode.parse(yaml: deep, file: "deep.yaml")) { error in
+      XCTAssertTrue("\(error)".hasPrefix("deep.yaml:2: "), "\(error)")
+      XCTAssertTrue("\(error)".contains("nested more than \(ConfigNode.maximumNesting) levels"), "\(error)")
+    }
+    // Block nesting: a wider indent per level, or `- - - …` entries on one line.
+    let block = "name: x\n" + (0..<3000).map { String(repeating: " ", count: $0) + "a:" }.joined(separator: "\n") + "\n"
+    XCTAssertThrowsError(try ConfigNode.parse(yaml: block, file: "block.yaml")) { error in
+      XCTAssertTrue("\(error)".contains("nested more than"), "\(error)")
+    }
+    XCTAssertThrowsError(try ConfigNode.parse(yaml: "m:\n" + String(repeating: "- ", count: 5000) + "1\n", file: "dashes.yaml")) { error in
+      XCTAssertTrue("\(error)".contains("nested more than"), "\(error)")
+    }
+    let quoted = "a: '" + String(repeating: "[", count: 300) + "'\nb: \"[[[\\\"[[\" # " + String(repeating: "{", count: 300) + "\nc: [[1, 2], {d: [3]}]\n"
+    let node = try ConfigNode.parse(yaml: quoted, file: "ok.yaml")
+    XCTAssertEqual(node["c"]?.items?.count, 2)
+  }
+
   func testAnAliasBombIsRefusedBeforeItExpands() throws {
     var lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     for level in 1...9 { lines.append("a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]") }
